@@ -1,0 +1,3 @@
+from lrlint.cli import main
+
+main()

@@ -1,0 +1,205 @@
+"""What lrlint knows about torch optimizers and schedulers, without importing torch.
+
+Constructor signatures come from `data/signatures.json` (generated from real torch by
+`scripts/generate_signatures.py`); the semantics that rules need (which arguments size the
+schedule, whether it is meant to be stepped per batch) are stated here.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from enum import Enum
+from functools import lru_cache
+from importlib import resources
+from typing import Any
+
+TORCH_SCHEDULER_PREFIX = "torch.optim.lr_scheduler."
+TRANSFORMERS_PREFIXES = ("transformers.optimization.", "transformers.")
+
+
+class Cadence(Enum):
+    """How often a scheduler is designed to be stepped."""
+
+    PER_EPOCH = "epoch"
+    PER_ITERATION = "iteration"
+    EITHER = "either"
+
+
+@dataclass(frozen=True)
+class Parameter:
+    name: str
+    kind: str  # inspect.Parameter kind name
+    has_default: bool
+    default: Any = None
+
+    @property
+    def positional(self) -> bool:
+        return self.kind in ("POSITIONAL_ONLY", "POSITIONAL_OR_KEYWORD")
+
+    @property
+    def keyword(self) -> bool:
+        return self.kind in ("POSITIONAL_OR_KEYWORD", "KEYWORD_ONLY")
+
+
+@dataclass(frozen=True)
+class SizeParameter:
+    """A constructor argument that counts steps, and the largest literal that still reads as epochs."""
+
+    name: str
+    epoch_literal_limit: int
+
+
+@dataclass(frozen=True)
+class SchedulerSpec:
+    qualified_name: str
+    short_name: str
+    kind: str  # "class" or "factory"
+    returns: str  # the torch class the constructor returns
+    parameters: tuple[Parameter, ...]
+    native_cadence: Cadence
+    size_parameters: tuple[SizeParameter, ...]
+
+    @property
+    def accepts_var_keyword(self) -> bool:
+        return any(p.kind == "VAR_KEYWORD" for p in self.parameters)
+
+    @property
+    def accepts_var_positional(self) -> bool:
+        return any(p.kind == "VAR_POSITIONAL" for p in self.parameters)
+
+    def parameter(self, name: str) -> Parameter | None:
+        return next((p for p in self.parameters if p.name == name), None)
+
+    @property
+    def is_plateau(self) -> bool:
+        return self.returns == "ReduceLROnPlateau"
+
+
+# Schedulers whose sizes count epochs in the usual (and documented) use. The literal limit says
+# up to which size a literal still reads as an epoch count; warmup schedulers get a small one
+# because per-iteration warmups of a few hundred steps are common and legitimate.
+_EPOCH_SIZED = {
+    "StepLR": (SizeParameter("step_size", 400),),
+    "MultiStepLR": (SizeParameter("milestones", 400),),
+    "CosineAnnealingLR": (SizeParameter("T_max", 400),),
+    "CosineAnnealingWarmRestarts": (SizeParameter("T_0", 400),),
+    "PolynomialLR": (SizeParameter("total_iters", 400),),
+    "LinearLR": (SizeParameter("total_iters", 20),),
+    "ConstantLR": (SizeParameter("total_iters", 20),),
+    "ExponentialLR": (),
+}
+# Schedulers (and factories) built to be stepped once per optimizer step.
+_ITERATION_SIZED = {
+    "OneCycleLR": (SizeParameter("total_steps", 0), SizeParameter("steps_per_epoch", 0)),
+    "CyclicLR": (SizeParameter("step_size_up", 0), SizeParameter("step_size_down", 0)),
+}
+_TRANSFORMERS_SIZES = (SizeParameter("num_training_steps", 0), SizeParameter("num_warmup_steps", 0))
+
+
+def _native_cadence(short_name: str, kind: str, returns: str) -> tuple[Cadence, tuple[SizeParameter, ...]]:
+    if short_name in _EPOCH_SIZED:
+        return Cadence.PER_EPOCH, _EPOCH_SIZED[short_name]
+    if short_name in _ITERATION_SIZED:
+        return Cadence.PER_ITERATION, _ITERATION_SIZED[short_name]
+    if kind == "factory" and returns == "LambdaLR":
+        return Cadence.PER_ITERATION, _TRANSFORMERS_SIZES
+    return Cadence.EITHER, ()
+
+
+def _load_json(name: str) -> Any:
+    return json.loads(resources.files("lrlint.data").joinpath(name).read_text(encoding="utf-8"))
+
+
+@lru_cache(maxsize=1)
+def scheduler_specs() -> dict[str, SchedulerSpec]:
+    specs = {}
+    for qualified_name, entry in _load_json("signatures.json")["schedulers"].items():
+        short_name = qualified_name.rsplit(".", 1)[1]
+        parameters = tuple(
+            Parameter(p["name"], p["kind"], "default" in p, p.get("default")) for p in entry["params"]
+        )
+        cadence, sizes = _native_cadence(short_name, entry["kind"], entry["returns"])
+        specs[short_name] = SchedulerSpec(
+            qualified_name, short_name, entry["kind"], entry["returns"], parameters, cadence, sizes
+        )
+    return specs
+
+
+@lru_cache(maxsize=1)
+def torch_version_of_signatures() -> str:
+    return str(_load_json("signatures.json")["generated_from"]["torch"])
+
+
+@dataclass(frozen=True)
+class RemovedArgument:
+    name: str
+    deprecated: str
+    removed: str
+    advice: str
+
+
+@lru_cache(maxsize=1)
+def removed_arguments() -> dict[str, RemovedArgument]:
+    entries = _load_json("removed_arguments.json")["arguments"]
+    return {
+        name: RemovedArgument(name, e["deprecated"], e["removed"], e["advice"]) for name, e in entries.items()
+    }
+
+
+def removed_argument(spec: SchedulerSpec, name: str) -> RemovedArgument | None:
+    """The deprecation record of `name` when the torch scheduler `spec` no longer accepts it."""
+    entry = removed_arguments().get(name)
+    if entry is None or spec.parameter(name) is not None:
+        return None
+    return entry if spec.qualified_name.startswith(TORCH_SCHEDULER_PREFIX) else None
+
+
+def scheduler_spec(qualified_name: str | None) -> SchedulerSpec | None:
+    """The scheduler (class or factory) a qualified name refers to, if any."""
+    if not qualified_name:
+        return None
+    specs = scheduler_specs()
+    if qualified_name.startswith(TORCH_SCHEDULER_PREFIX):
+        spec = specs.get(qualified_name[len(TORCH_SCHEDULER_PREFIX) :])
+        return spec if spec is not None and spec.kind == "class" else None
+    for prefix in TRANSFORMERS_PREFIXES:
+        if qualified_name.startswith(prefix):
+            spec = specs.get(qualified_name[len(prefix) :])
+            return spec if spec is not None and spec.kind == "factory" else None
+    return None
+
+
+_OPTIMIZER_MODULES = ("torch.optim.", "bitsandbytes.optim.", "apex.optimizers.", "torch_optimizer.")
+_OPTIMIZER_NAMES = frozenset(
+    {
+        "transformers.AdamW",
+        "transformers.Adafactor",
+        "transformers.optimization.AdamW",
+        "transformers.optimization.Adafactor",
+        "timm.optim.create_optimizer_v2",
+        "timm.optim.create_optimizer",
+        "torch.distributed.optim.ZeroRedundancyOptimizer",
+    }
+)
+_NOT_OPTIMIZERS = frozenset({"Optimizer"})
+
+
+def is_optimizer_constructor(qualified_name: str | None) -> bool:
+    """True when calling this qualified name returns an optimizer (torch.optim.Adam, ...)."""
+    if not qualified_name:
+        return False
+    if qualified_name in _OPTIMIZER_NAMES:
+        return True
+    if not qualified_name.startswith(_OPTIMIZER_MODULES) or "lr_scheduler" in qualified_name:
+        return False
+    last = qualified_name.rsplit(".", 1)[1]
+    return last[:1].isupper() and last not in _NOT_OPTIMIZERS and not last.endswith(("LR", "Scheduler"))
+
+
+def is_scheduler_base_class(qualified_name: str | None) -> bool:
+    """torch's scheduler base classes, which user code subclasses."""
+    return qualified_name in {
+        "torch.optim.lr_scheduler.LRScheduler",
+        "torch.optim.lr_scheduler._LRScheduler",
+    }

@@ -1,0 +1,117 @@
+"""The command line: `lrlint check` and `lrlint rule`, a thin layer over the engine."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from lrlint import __version__
+from lrlint.config import ConfigError, Settings, find_config, load_settings, split_codes
+from lrlint.discovery import discover
+from lrlint.engine import lint_path
+from lrlint.findings import Finding
+from lrlint.report import FORMATTERS, summary
+from lrlint.rules import ALL_RULES, RULES_BY_CODE
+
+EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="lrlint")
+def main() -> None:
+    """Find misuse of PyTorch learning-rate schedulers before a training run."""
+
+
+@main.command()
+@click.argument("paths", nargs=-1, type=click.Path())
+@click.option("--format", "output_format", type=click.Choice(sorted(FORMATTERS)), default="text", show_default=True)
+@click.option("--select", multiple=True, help="Only these codes or code prefixes (comma-separated, e.g. LR1,LR201).")
+@click.option("--ignore", multiple=True, help="Skip these codes or code prefixes.")
+@click.option("--exclude", multiple=True, help="Glob patterns of files or folders to skip (added to the defaults).")
+@click.option("--config", "config_path", type=click.Path(dir_okay=False), help="pyproject.toml to read [tool.lrlint] from.")
+@click.option("--isolated", is_flag=True, help="Ignore every configuration file.")
+@click.option("--debug", is_flag=True, help="Show tracebacks of internal errors.")
+def check(
+    paths: tuple[str, ...],
+    output_format: str,
+    select: tuple[str, ...],
+    ignore: tuple[str, ...],
+    exclude: tuple[str, ...],
+    config_path: str | None,
+    isolated: bool,
+    debug: bool,
+) -> None:
+    """Lint PATHS (files or folders; default: the current folder)."""
+    paths = paths or (".",)
+    try:
+        settings = _settings(paths, config_path, isolated)
+    except ConfigError as error:
+        _fail(str(error))
+    settings = settings.overridden(
+        select=split_codes(select), ignore=split_codes(ignore), exclude=settings.exclude + exclude
+    )
+    unknown = [code for code in settings.select + settings.ignore if not _known_prefix(code)]
+    if unknown:
+        _fail(f"unknown rule code(s): {', '.join(unknown)} (see `lrlint rule --all`)")
+
+    found = discover(paths, settings.exclude, settings.root)
+    for missing in found.missing:
+        click.echo(f"lrlint: error: {missing}: no such file or directory", err=True)
+    if not found.files and not found.missing:
+        click.echo("lrlint: warning: no Python files or notebooks found", err=True)
+
+    findings: list[Finding] = []
+    internal_errors: list[str] = []
+    for path in found.files:
+        result = lint_path(path, settings, debug)
+        findings.extend(result.findings)
+        internal_errors.extend(result.internal_errors)
+
+    click.echo(FORMATTERS[output_format](findings), nl=False)
+    for error in internal_errors:
+        click.echo(f"lrlint: {error}", err=True)
+    click.echo(summary(findings, len(found.files)), err=True)
+    if internal_errors or found.missing:
+        sys.exit(EXIT_ERROR)
+    sys.exit(EXIT_FINDINGS if findings else EXIT_CLEAN)
+
+
+def _settings(paths: tuple[str, ...], config_path: str | None, isolated: bool) -> Settings:
+    if isolated:
+        return Settings()
+    if config_path is not None:
+        return load_settings(Path(config_path))
+    start = Path(paths[0]) if Path(paths[0]).exists() else Path.cwd()
+    return load_settings(find_config(start))
+
+
+def _known_prefix(code: str) -> bool:
+    return code == "ALL" or any(rule.code.startswith(code) for rule in ALL_RULES)
+
+
+def _fail(message: str) -> None:
+    click.echo(f"lrlint: error: {message}", err=True)
+    sys.exit(EXIT_ERROR)
+
+
+@main.command()
+@click.argument("code", required=False)
+@click.option("--all", "list_all", is_flag=True, help="List every rule with its name and summary.")
+def rule(code: str | None, list_all: bool) -> None:
+    """Show the documentation of rule CODE, with examples."""
+    if list_all or code is None:
+        for rule_class in ALL_RULES:
+            click.echo(f"{rule_class.code}  {rule_class.name:<32} {rule_class.summary}")
+        return
+    rule_class = RULES_BY_CODE.get(code.upper())
+    if rule_class is None:
+        _fail(f"unknown rule code: {code} (see `lrlint rule --all`)")
+        return
+    click.echo(f"{rule_class.code} {rule_class.name} ({rule_class.severity.value})\n")
+    click.echo(rule_class.documentation())
+    for title, examples in (("Flagged", rule_class.INVALID), ("Not flagged", rule_class.VALID)):
+        for example in examples:
+            click.echo(f"\n{title}:\n")
+            click.echo("\n".join(f"    {line}" for line in example.strip("\n").splitlines()))

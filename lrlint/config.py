@@ -1,0 +1,119 @@
+"""Settings: `[tool.lrlint]` in pyproject.toml, overridden by command-line flags."""
+
+from __future__ import annotations
+
+import fnmatch
+import tomllib
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+_KNOWN_KEYS = {"select", "ignore", "exclude", "extend-exclude", "per-file-ignores", "max-file-size"}
+
+
+class ConfigError(Exception):
+    """The configuration is unusable; the message says why (a usage error, exit code 2)."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    select: tuple[str, ...] = ()  # code prefixes; empty means every rule
+    ignore: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
+    per_file_ignores: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    max_file_bytes: int = 4 * 1024 * 1024
+    root: Path | None = None  # the folder of the config file: relative patterns start there
+    config_path: Path | None = None
+
+    def enabled(self, code: str) -> bool:
+        selected = not self.select or any(code.startswith(prefix) for prefix in self.select)
+        return selected and not any(code.startswith(prefix) for prefix in self.ignore)
+
+    def enabled_for(self, code: str, path: str) -> bool:
+        if not self.enabled(code):
+            return False
+        relative = _relative(Path(path), self.root)
+        for pattern, codes in self.per_file_ignores.items():
+            if fnmatch.fnmatch(relative, pattern) or fnmatch.fnmatch(Path(path).name, pattern):
+                if any(code.startswith(prefix) for prefix in codes):
+                    return False
+        return True
+
+    def overridden(self, **changes: Any) -> Settings:
+        return replace(self, **{k: v for k, v in changes.items() if v})
+
+
+def _relative(path: Path, root: Path | None) -> str:
+    if root is not None:
+        try:
+            return path.resolve().relative_to(root.resolve()).as_posix()
+        except ValueError:
+            pass
+    return path.as_posix()
+
+
+def find_config(start: Path) -> Path | None:
+    """The nearest pyproject.toml with a [tool.lrlint] table, from `start` upward."""
+    directory = start.resolve()
+    if directory.is_file():
+        directory = directory.parent
+    for candidate in (directory, *directory.parents):
+        pyproject = candidate / "pyproject.toml"
+        if pyproject.is_file() and "lrlint" in _read_toml(pyproject).get("tool", {}):
+            return pyproject
+    return None
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as error:
+        raise ConfigError(f"cannot read {path}: {error}") from None
+
+
+def load_settings(config: Path | None) -> Settings:
+    if config is None:
+        return Settings()
+    table = _read_toml(config).get("tool", {}).get("lrlint", {})
+    if not isinstance(table, dict):
+        raise ConfigError(f"{config}: [tool.lrlint] must be a table")
+    unknown = set(table) - _KNOWN_KEYS
+    if unknown:
+        raise ConfigError(f"{config}: unknown [tool.lrlint] option(s): {', '.join(sorted(unknown))}")
+    per_file = table.get("per-file-ignores", {})
+    if not isinstance(per_file, dict):
+        raise ConfigError(f"{config}: per-file-ignores must be a table of pattern = [codes]")
+    return Settings(
+        select=_codes(table.get("select", []), config, "select"),
+        ignore=_codes(table.get("ignore", []), config, "ignore"),
+        exclude=(*_strings(table.get("exclude", []), config, "exclude"),
+                 *_strings(table.get("extend-exclude", []), config, "extend-exclude")),
+        per_file_ignores={str(k): _codes(v, config, f"per-file-ignores.{k}") for k, v in per_file.items()},
+        max_file_bytes=_positive_int(table.get("max-file-size", Settings.max_file_bytes), config),
+        root=config.parent,
+        config_path=config,
+    )
+
+
+def _strings(value: Any, config: Path, key: str) -> tuple[str, ...]:
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ConfigError(f"{config}: {key} must be a list of strings")
+    return tuple(value)
+
+
+def _codes(value: Any, config: Path | None, key: str) -> tuple[str, ...]:
+    codes = _strings(value, config or Path("--"), key)
+    return tuple(c.strip().upper() for c in codes if c.strip())
+
+
+def _positive_int(value: Any, config: Path) -> int:
+    if not isinstance(value, int) or value <= 0:
+        raise ConfigError(f"{config}: max-file-size must be a positive number of bytes")
+    return value
+
+
+def split_codes(values: tuple[str, ...]) -> tuple[str, ...]:
+    """`--select LR1,LR201 --select LR3` -> ('LR1', 'LR201', 'LR3')."""
+    return tuple(code.strip().upper() for value in values for code in value.split(",") if code.strip())

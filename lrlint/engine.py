@@ -1,0 +1,173 @@
+"""Linting one file: read -> parse -> model -> rules -> findings (with noqa applied)."""
+
+from __future__ import annotations
+
+import ast
+import re
+import traceback
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import libcst as cst
+
+from lrlint.config import Settings
+from lrlint.findings import Finding
+from lrlint.model import build_model
+from lrlint.rules import ALL_RULES
+from lrlint.rules.base import Report, Rule
+from lrlint.rules.lr000_syntax_error import SyntaxErrorRule
+from lrlint.sources import Cell, Source, SourceError, read_source
+
+_LIBCST_POSITION = re.compile(r"^parser error: error at \d+:\d+: ")
+_NOQA = re.compile(r"#\s*noqa(?::\s*(?P<codes>[A-Za-z]+\d+(?:[\s,]+[A-Za-z]+\d+)*))?", re.IGNORECASE)
+
+
+@dataclass
+class FileResult:
+    path: str
+    findings: list[Finding] = field(default_factory=list)
+    internal_errors: list[str] = field(default_factory=list)  # one line each; the traceback with --debug
+
+
+def lint_path(path: Path, settings: Settings, debug: bool = False) -> FileResult:
+    try:
+        source = read_source(path, settings.max_file_bytes)
+    except SourceError as error:
+        result = FileResult(str(path))
+        result.findings.append(_syntax_finding(str(path), str(error), error.line, error.column, error.cell))
+        return _filtered(result, settings, None)
+    return lint_source(source, settings, debug)
+
+
+def lint_source(source: Source, settings: Settings, debug: bool = False) -> FileResult:
+    result = FileResult(source.path)
+    module, source = _parse(source, result)
+    rules = [rule for rule in ALL_RULES if settings.enabled(rule.code)]
+    if module is not None and any(rule.code != SyntaxErrorRule.code for rule in rules):
+        _run_rules(module, source, rules, result, debug)
+    return _filtered(result, settings, source)
+
+
+def _parse(source: Source, result: FileResult) -> tuple[cst.Module | None, Source]:
+    """The parsed module; for a notebook, the cells that do not parse are reported and left out."""
+    module, error = _try_parse(source.code)
+    if error is None or not source.is_notebook:
+        if error is not None:
+            result.findings.append(_syntax_finding(source.path, *error, cell=None))
+        return module, source
+    good: list[tuple[Cell, str]] = []
+    for cell, code in _cell_codes(source):
+        _, cell_error = _try_parse(code)
+        if cell_error is None:
+            good.append((cell, code))
+        else:
+            result.findings.append(_syntax_finding(source.path, *cell_error, cell=cell.index))
+    rebuilt = _join_cells(source.path, good)
+    module, error = _try_parse(rebuilt.code)
+    if error is not None:  # cells that parse alone but not together: report on the notebook
+        result.findings.append(_syntax_finding(source.path, *error, cell=None))
+    return module, rebuilt
+
+
+def _try_parse(code: str) -> tuple[cst.Module | None, tuple[str, int, int] | None]:
+    try:
+        return cst.parse_module(code), None
+    except RecursionError:
+        return None, ("code is nested too deeply to parse", 1, 1)
+    except Exception as error:  # ParserSyntaxError, and whatever else the native parser raises
+        return None, _describe_syntax_error(code, error)
+
+
+def _describe_syntax_error(code: str, libcst_error: Exception) -> tuple[str, int, int]:
+    """CPython's message and position, which users know; LibCST's when CPython accepts the code."""
+    try:
+        compile(code, "<lrlint>", "exec", flags=ast.PyCF_ONLY_AST, dont_inherit=True)
+    except SyntaxError as error:
+        message = error.msg if error.msg.startswith("invalid syntax") else f"invalid syntax: {error.msg}"
+        return message, error.lineno or 1, error.offset or 1
+    except (RecursionError, MemoryError, ValueError):
+        return "code is nested too deeply to parse", 1, 1
+    detail = _LIBCST_POSITION.sub("", getattr(libcst_error, "message", str(libcst_error))).splitlines()[0]
+    line = getattr(libcst_error, "raw_line", 1)
+    return f"syntax lrlint's parser (LibCST) does not support: {detail}", line, 1
+
+
+def _cell_codes(source: Source) -> list[tuple[Cell, str]]:
+    lines = source.code.splitlines(keepends=True)
+    bounds = [cell.first_line for cell in source.cells[1:]] + [len(lines) + 1]
+    return [
+        (cell, "".join(lines[cell.first_line - 1 : end - 1])) for cell, end in zip(source.cells, bounds)
+    ]
+
+
+def _join_cells(path: str, cells: list[tuple[Cell, str]]) -> Source:
+    placed, next_line = [], 1
+    for cell, code in cells:
+        placed.append(Cell(cell.index, next_line))
+        next_line += code.count("\n")
+    return Source(path, "".join(code for _, code in cells), tuple(placed))
+
+
+def _run_rules(module: cst.Module, source: Source, rules: Sequence[type[Rule]], result: FileResult, debug: bool) -> None:
+    try:
+        model = build_model(module)
+    except RecursionError:
+        result.findings.append(_syntax_finding(source.path, "code is nested too deeply to analyse", 1, 1, None))
+        return
+    except Exception as error:
+        result.internal_errors.append(_internal_error(source.path, "building the model", error, debug))
+        return
+    seen: set[tuple[str, int, int]] = set()
+    for rule_class in rules:
+        if rule_class is SyntaxErrorRule:
+            continue
+        try:
+            reports = list(rule_class().check(model))
+        except Exception as error:
+            result.internal_errors.append(_internal_error(source.path, rule_class.code, error, debug))
+            continue
+        for report in reports:
+            line, column = model.position(report.node)
+            if (rule_class.code, line, column) not in seen:
+                seen.add((rule_class.code, line, column))
+                result.findings.append(_finding(source, rule_class, report, line, column))
+
+
+def _finding(source: Source, rule: type[Rule], report: Report, line: int, column: int) -> Finding:
+    cell, cell_line = source.locate(line)
+    return Finding(source.path, cell_line, column, rule.code, rule.name, report.message, rule.severity, cell)
+
+
+def _syntax_finding(path: str, message: str, line: int, column: int, cell: int | None) -> Finding:
+    rule = SyntaxErrorRule
+    return Finding(path, max(line, 1), max(column, 1), rule.code, rule.name, message, rule.severity, cell)
+
+
+def _internal_error(path: str, where: str, error: Exception, debug: bool) -> str:
+    line = f"{path}: internal error in {where}: {type(error).__name__}: {error}".splitlines()[0]
+    return line + ("\n" + traceback.format_exc() if debug else "")
+
+
+def _filtered(result: FileResult, settings: Settings, source: Source | None) -> FileResult:
+    kept = []
+    for finding in result.findings:
+        if not settings.enabled_for(finding.code, finding.path):
+            continue
+        if source is not None and finding.code != SyntaxErrorRule.code and _suppressed(source, finding):
+            continue
+        kept.append(finding)
+    result.findings = sorted(kept, key=Finding.sort_key)
+    return result
+
+
+def _suppressed(source: Source, finding: Finding) -> bool:
+    line = finding.line
+    if finding.cell is not None:
+        cell = next(c for c in source.cells if c.index == finding.cell)
+        line = cell.first_line + finding.line - 1
+    match = _NOQA.search(source.line_text(line))
+    if match is None:
+        return False
+    codes = match.group("codes")
+    return codes is None or finding.code in {c.upper() for c in re.split(r"[\s,]+", codes)}

@@ -1,0 +1,34 @@
+"""A finding: one problem at one place, as every output format reports it."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from enum import Enum
+from typing import Any
+
+
+class Severity(str, Enum):
+    ERROR = "error"
+    WARNING = "warning"
+
+
+@dataclass(frozen=True)
+class Finding:
+    path: str
+    line: int  # 1-based; within the cell for a notebook
+    column: int  # 1-based
+    code: str
+    name: str
+    message: str
+    severity: Severity
+    cell: int | None = None  # 0-based index among the notebook's cells
+
+    def sort_key(self) -> tuple[str, int, int, int, str]:
+        return (self.path, -1 if self.cell is None else self.cell, self.line, self.column, self.code)
+
+    def to_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["severity"] = self.severity.value
+        if self.cell is None:
+            del data["cell"]
+        return data

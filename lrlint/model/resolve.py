@@ -1,0 +1,367 @@
+"""What an expression refers to: the optimizers, schedulers and in-file class instances it can be.
+
+Resolution is demand-driven and flow-insensitive: a name stands for every value assigned to it
+in its scope (`if cfg.x: s = StepLR(...) else: s = OneCycleLR(...)` gives both). Function
+parameters take the objects of the arguments at the call being analysed (a `Context`); a
+parameter with no known argument is unknown, and unknown objects are never reported on.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from enum import Enum
+
+import libcst as cst
+from libcst.metadata import Assignment
+
+from lrlint.catalog import SchedulerSpec, is_optimizer_constructor, is_scheduler_base_class, scheduler_spec
+from lrlint.model.metadata import Metadata
+from lrlint.model.syntax import ClassInfo, FunctionInfo, SyntaxIndex, call_events
+from lrlint.signature import BoundArguments, bind_arguments
+
+MAX_CALL_DEPTH = 8
+# Calls that hand their arguments back unchanged, positionally (Accelerate, apex.amp, Fabric).
+_PASSTHROUGH_METHODS = frozenset({"prepare", "initialize", "setup", "prepare_optimizer", "prepare_scheduler"})
+
+
+class Role(Enum):
+    OPTIMIZER = "optimizer"
+    SCHEDULER = "scheduler"
+    INSTANCE = "instance"  # an instance of a class defined in the file
+
+
+@dataclass(frozen=True, eq=False)
+class TrackedObject:
+    role: Role
+    call: cst.Call  # where it is constructed
+    name: str  # StepLR, SGD, or the in-file class name
+    function: FunctionInfo  # where the construction is written
+    spec: SchedulerSpec | None = None  # torch schedulers and transformers factories
+    arguments: BoundArguments | None = None
+    optimizers: frozenset[TrackedObject] = frozenset()
+    children: tuple[TrackedObject, ...] = ()  # of SequentialLR / ChainedScheduler
+    class_info: ClassInfo | None = None  # instances and in-file scheduler subclasses
+
+    @property
+    def overrides_step(self) -> bool:
+        return self.class_info is not None and "step" in self.class_info.methods
+
+
+Objects = frozenset[TrackedObject]
+NOTHING: Objects = frozenset()
+
+
+@dataclass(frozen=True)
+class Context:
+    """A function being analysed, with what its parameters are bound to at this call."""
+
+    function: FunctionInfo
+    bindings: tuple[tuple[str, Objects], ...] = ()
+    depth: int = 0
+
+    def bound(self, name: str) -> Objects | None:
+        return next((objects for param, objects in self.bindings if param == name), None)
+
+
+@dataclass(frozen=True)
+class Callee:
+    function: FunctionInfo
+    context: Context
+
+
+@dataclass
+class Resolver:
+    index: SyntaxIndex
+    metadata: Metadata
+    _memo: dict[tuple[int, Context, tuple[int, ...]], Objects] = field(default_factory=dict)
+    _in_progress: set[tuple[int, Context, tuple[int, ...]]] = field(default_factory=set)
+    _constructed: dict[tuple[int, Objects], TrackedObject] = field(default_factory=dict)
+    _instantiations: dict[ClassInfo, list[tuple[cst.Call, FunctionInfo]]] | None = None
+
+    # -- public ------------------------------------------------------------------------------
+
+    def objects(self, expr: cst.BaseExpression, context: Context, path: tuple[int, ...] = ()) -> Objects:
+        key = (id(expr), context, path)
+        if key in self._memo:
+            return self._memo[key]
+        if key in self._in_progress or context.depth > MAX_CALL_DEPTH:
+            return NOTHING
+        self._in_progress.add(key)
+        try:
+            result = self._objects(expr, context, path)
+        finally:
+            self._in_progress.discard(key)
+        self._memo[key] = result
+        return result
+
+    def callee(self, call: cst.Call, context: Context) -> Callee | None:
+        """The function of this file that the call runs, with its parameters bound."""
+        target = self._function_called(call.func, context)
+        if target is None:
+            return None
+        function, bound_method = target
+        return Callee(function, self._bind_call(call, function, bound_method, context))
+
+    def qualified_names(self, node: cst.CSTNode) -> set[str]:
+        return self.metadata.qualified_names(node)
+
+    def constructed(self) -> list[TrackedObject]:
+        return list(self._constructed.values())
+
+    # -- resolution ----------------------------------------------------------------------------
+
+    def _objects(self, expr: cst.BaseExpression, context: Context, path: tuple[int, ...]) -> Objects:
+        if isinstance(expr, (cst.Tuple, cst.List)) and path:
+            elements = expr.elements
+            if path[0] < len(elements) and not isinstance(elements[path[0]], cst.StarredElement):
+                return self.objects(elements[path[0]].value, context, path[1:])
+            return NOTHING
+        if isinstance(expr, cst.Call):
+            return self._call_objects(expr, context, path)
+        if isinstance(expr, cst.Name):
+            return self._name_objects(expr, context, path)
+        if isinstance(expr, cst.Attribute):
+            return self._attribute_objects(expr, context, path)
+        if isinstance(expr, cst.IfExp):
+            return self.objects(expr.body, context, path) | self.objects(expr.orelse, context, path)
+        if isinstance(expr, cst.NamedExpr):
+            return self.objects(expr.value, context, path)
+        return NOTHING
+
+    def _call_objects(self, call: cst.Call, context: Context, path: tuple[int, ...]) -> Objects:
+        names = self.qualified_names(call.func)
+        spec = next((s for s in map(scheduler_spec, names) if s is not None), None)
+        if spec is not None:
+            return frozenset({self._scheduler(call, spec, context)}) if not path else NOTHING
+        if any(is_optimizer_constructor(name) for name in names):
+            return frozenset({self._optimizer(call, context)}) if not path else NOTHING
+        if isinstance(call.func, cst.Attribute) and call.func.attr.value in _PASSTHROUGH_METHODS:
+            return self._passthrough(call, context, path)
+        target = self._function_called(call.func, context)
+        if target is not None:
+            function, bound_method = target
+            callee = self._bind_call(call, function, bound_method, context)
+            return frozenset().union(*(self.objects(value, callee, path) for value in function.returns))
+        class_info = self._class_called(call.func, context)
+        if class_info is not None and not path:
+            return frozenset({self._instance(call, class_info, context)})
+        return NOTHING
+
+    def _passthrough(self, call: cst.Call, context: Context, path: tuple[int, ...]) -> Objects:
+        positional = [arg for arg in call.args if arg.keyword is None and not arg.star]
+        if not path and len(positional) == 1:
+            return self.objects(positional[0].value, context)
+        if path and path[0] < len(positional):
+            return self.objects(positional[path[0]].value, context, path[1:])
+        return NOTHING
+
+    def _name_objects(self, name: cst.Name, context: Context, path: tuple[int, ...]) -> Objects:
+        found: Objects = NOTHING
+        for assignment in self._assignments(name):
+            node = assignment.node
+            if isinstance(node, cst.Param):
+                found |= self._param_objects(node, context, path)
+            elif isinstance(node, cst.Name) and node in self.index.name_values:
+                value = self.index.name_values[node]
+                where = context if value.function is context.function else Context(value.function, depth=context.depth)
+                found |= self.objects(value.value, where, value.path + path)
+        return found
+
+    def _param_objects(self, param: cst.Param, context: Context, path: tuple[int, ...]) -> Objects:
+        owner = self.index.param_owner.get(param)
+        if owner is None:
+            return NOTHING
+        name = param.name.value
+        if owner is context.function:
+            bound = context.bound(name)
+            if bound is not None:
+                return bound if not path else NOTHING
+        if owner.name == "__init__" and owner.class_info is not None and not path:
+            return self._constructor_argument(owner, name, context.depth)
+        return NOTHING
+
+    def _constructor_argument(self, init: FunctionInfo, name: str, depth: int) -> Objects:
+        """What `__init__(..., name=...)` receives, over every instantiation in the file."""
+        assert init.class_info is not None
+        found: Objects = NOTHING
+        for call, caller in self._class_instantiations(init.class_info):
+            bound = self._bind_call(call, init, True, Context(caller, depth=depth))
+            found |= bound.bound(name) or NOTHING
+        return found
+
+    def _attribute_objects(self, attribute: cst.Attribute, context: Context, path: tuple[int, ...]) -> Objects:
+        owner = self._self_class(attribute.value, context)
+        if owner is None:
+            instances = [o for o in self.objects(attribute.value, context) if o.role is Role.INSTANCE]
+            classes = [o.class_info for o in instances if o.class_info is not None]
+        else:
+            classes = [owner]
+        found: Objects = NOTHING
+        for class_info in classes:
+            for related in self._related_classes(class_info):
+                for value in related.attributes.get(attribute.attr.value, []):
+                    found |= self.objects(value.value, Context(value.function, depth=context.depth), value.path + path)
+        return found
+
+    # -- constructions -------------------------------------------------------------------------
+
+    def _scheduler(self, call: cst.Call, spec: SchedulerSpec, context: Context) -> TrackedObject:
+        arguments = bind_arguments(call, spec)
+        children = self._child_schedulers(arguments, context)
+        optimizer_expr = arguments.expression("optimizer")
+        optimizers = self._of_role(optimizer_expr, context, Role.OPTIMIZER) if optimizer_expr else NOTHING
+        if not optimizers:
+            optimizers = frozenset().union(*(child.optimizers for child in children))
+        return self._construct(
+            call, optimizers, Role.SCHEDULER, spec.short_name, context, spec=spec, arguments=arguments, children=children
+        )
+
+    def _child_schedulers(self, arguments: BoundArguments, context: Context) -> tuple[TrackedObject, ...]:
+        listed = arguments.expression("schedulers")
+        if not isinstance(listed, (cst.List, cst.Tuple)):
+            return ()
+        children: list[TrackedObject] = []
+        for element in listed.elements:
+            children.extend(self._of_role(element.value, context, Role.SCHEDULER))
+        return tuple(children)
+
+    def _optimizer(self, call: cst.Call, context: Context) -> TrackedObject:
+        names = sorted(self.qualified_names(call.func))
+        return self._construct(call, NOTHING, Role.OPTIMIZER, names[0].rsplit(".", 1)[-1], context)
+
+    def _instance(self, call: cst.Call, class_info: ClassInfo, context: Context) -> TrackedObject:
+        if not self._is_scheduler_subclass(class_info):
+            return self._construct(call, NOTHING, Role.INSTANCE, class_info.name, context, class_info=class_info)
+        first = next((arg.value for arg in call.args if arg.keyword is None and not arg.star), None)
+        keyword = next((arg.value for arg in call.args if arg.keyword and arg.keyword.value == "optimizer"), None)
+        optimizer_expr = keyword or first
+        optimizers = self._of_role(optimizer_expr, context, Role.OPTIMIZER) if optimizer_expr else NOTHING
+        return self._construct(call, optimizers, Role.SCHEDULER, class_info.name, context, class_info=class_info)
+
+    def _construct(
+        self, call: cst.Call, optimizers: Objects, role: Role, name: str, context: Context, **details: object
+    ) -> TrackedObject:
+        key = (id(call), optimizers)
+        if key not in self._constructed:
+            self._constructed[key] = TrackedObject(
+                role, call, name, context.function, optimizers=optimizers, **details  # type: ignore[arg-type]
+            )
+        return self._constructed[key]
+
+    def _of_role(self, expr: cst.BaseExpression, context: Context, role: Role) -> Objects:
+        return frozenset(o for o in self.objects(expr, context) if o.role is role)
+
+    # -- functions, methods, classes ----------------------------------------------------------
+
+    def _assignments(self, name: cst.Name) -> Iterator[Assignment]:
+        scope = self.metadata.scope(name)
+        if scope is None:
+            return iter(())
+        return (a for a in scope[name.value] if isinstance(a, Assignment))
+
+    def _function_called(self, func: cst.BaseExpression, context: Context) -> tuple[FunctionInfo, bool] | None:
+        """The in-file function or method `func` names, and whether it is called as a bound method."""
+        if isinstance(func, cst.Name):
+            for assignment in self._assignments(func):
+                if isinstance(assignment.node, cst.FunctionDef) and assignment.node in self.index.functions:
+                    return self.index.functions[assignment.node], False
+            return None
+        if not isinstance(func, cst.Attribute):
+            return None
+        method = func.attr.value
+        owner = self._self_class(func.value, context) or self._super_class(func.value, context)
+        if owner is not None:
+            found = self._find_method(owner, method, include_own=not self._is_super(func.value))
+            return (found, True) if found is not None else None
+        for instance in self.objects(func.value, context):
+            if instance.role is Role.INSTANCE and instance.class_info is not None:
+                found = self._find_method(instance.class_info, method, include_own=True)
+                if found is not None:
+                    return found, True
+        return None
+
+    def _class_called(self, func: cst.BaseExpression, context: Context) -> ClassInfo | None:
+        if not isinstance(func, cst.Name):
+            return None
+        for assignment in self._assignments(func):
+            if isinstance(assignment.node, cst.ClassDef) and assignment.node in self.index.classes:
+                return self.index.classes[assignment.node]
+        return None
+
+    def _bind_call(self, call: cst.Call, function: FunctionInfo, bound_method: bool, context: Context) -> Context:
+        params = function.positional_params(bound_method)
+        by_name = {p.name.value for p in function.params}
+        bindings: dict[str, Objects] = {}
+        position = 0
+        for arg in call.args:
+            if arg.star:
+                break
+            if arg.keyword is not None:
+                if arg.keyword.value in by_name:
+                    bindings[arg.keyword.value] = self.objects(arg.value, context)
+                continue
+            if position < len(params) and params[position].star not in ("*", "**"):
+                bindings[params[position].name.value] = self.objects(arg.value, context)
+            position += 1
+        frozen = tuple(sorted((name, objects) for name, objects in bindings.items() if objects))
+        return Context(function, frozen, context.depth + 1)
+
+    def _self_class(self, node: cst.BaseExpression, context: Context) -> ClassInfo | None:
+        function = context.function
+        if isinstance(node, cst.Name) and function.self_name == node.value:
+            return function.class_info
+        return None
+
+    def _super_class(self, node: cst.BaseExpression, context: Context) -> ClassInfo | None:
+        return context.function.class_info if self._is_super(node) else None
+
+    @staticmethod
+    def _is_super(node: cst.BaseExpression) -> bool:
+        return isinstance(node, cst.Call) and isinstance(node.func, cst.Name) and node.func.value == "super"
+
+    def _find_method(self, class_info: ClassInfo, name: str, include_own: bool) -> FunctionInfo | None:
+        mro = self._base_classes(class_info, include_own)
+        for candidate in mro:
+            if name in candidate.methods:
+                return candidate.methods[name]
+        # A base class calling a hook that only a subclass of this file defines.
+        for candidate in self._subclasses(class_info):
+            if name in candidate.methods:
+                return candidate.methods[name]
+        return None
+
+    def _base_classes(self, class_info: ClassInfo, include_own: bool = True) -> list[ClassInfo]:
+        ordered: list[ClassInfo] = [class_info] if include_own else []
+        for base in class_info.node.bases:
+            base_info = self._class_called(base.value, Context(self.index.module))
+            if base_info is not None and base_info is not class_info and base_info not in ordered:
+                ordered.extend(b for b in self._base_classes(base_info) if b not in ordered)
+        return ordered
+
+    def _subclasses(self, class_info: ClassInfo) -> list[ClassInfo]:
+        return [c for c in self.index.classes.values() if c is not class_info and class_info in self._base_classes(c)]
+
+    def _related_classes(self, class_info: ClassInfo) -> list[ClassInfo]:
+        return self._base_classes(class_info) + self._subclasses(class_info)
+
+    def _is_scheduler_subclass(self, class_info: ClassInfo) -> bool:
+        for base in class_info.node.bases:
+            names = self.qualified_names(base.value)
+            if any(is_scheduler_base_class(n) or scheduler_spec(n) for n in names):
+                return True
+            base_info = self._class_called(base.value, Context(self.index.module))
+            if base_info is not None and base_info is not class_info and self._is_scheduler_subclass(base_info):
+                return True
+        return False
+
+    def _class_instantiations(self, class_info: ClassInfo) -> list[tuple[cst.Call, FunctionInfo]]:
+        if self._instantiations is None:
+            self._instantiations = {}
+            for function in self.index.all_functions():
+                for event in call_events(function.events):
+                    called = self._class_called(event.call.func, Context(function))
+                    if called is not None:
+                        self._instantiations.setdefault(called, []).append((event.call, function))
+        return self._instantiations.get(class_info, [])
+

@@ -1,0 +1,346 @@
+"""First pass over a module: functions, classes, loops, calls and assignments, in source order.
+
+This pass is purely structural. It records, for every function (and the module body), the
+calls and loops it contains with the `if` conditions that guard them, so that later passes can
+replay an iteration in program order. It never decides what an object is; `resolve.py` does.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Union
+
+import libcst as cst
+
+
+@dataclass(frozen=True, eq=False)
+class Guard:
+    """An `if` condition (or its negation, in the else branch) that an event runs under."""
+
+    test: cst.BaseExpression
+    negated: bool
+
+
+@dataclass(eq=False)
+class CallEvent:
+    call: cst.Call
+    guards: tuple[Guard, ...]
+    contexts: tuple[cst.WithItem, ...]
+
+
+@dataclass(eq=False)
+class LoopEvent:
+    node: cst.For | cst.While
+    body: list[Event]
+    guards: tuple[Guard, ...]
+    contexts: tuple[cst.WithItem, ...]
+
+    @property
+    def iterated(self) -> cst.BaseExpression:
+        """The iterable of a `for`, the condition of a `while`."""
+        return self.node.iter if isinstance(self.node, cst.For) else self.node.test
+
+    @property
+    def target(self) -> cst.BaseExpression | None:
+        return self.node.target if isinstance(self.node, cst.For) else None
+
+
+Event = Union[CallEvent, LoopEvent]
+
+
+@dataclass(eq=False)
+class FunctionInfo:
+    node: cst.FunctionDef | cst.Module
+    qualname: str
+    class_info: ClassInfo | None
+    params: tuple[cst.Param, ...] = ()
+    events: list[Event] = field(default_factory=list)
+    returns: list[cst.BaseExpression] = field(default_factory=list)
+    contains_loop: bool = False
+
+    @property
+    def name(self) -> str:
+        return self.qualname.rsplit(".", 1)[-1]
+
+    @property
+    def self_name(self) -> str | None:
+        """The name of the instance parameter of a method (`self`), None elsewhere."""
+        if self.class_info is None or not self.params or not isinstance(self.node, cst.FunctionDef):
+            return None
+        decorators = {_dotted(d.decorator) for d in self.node.decorators}
+        if "staticmethod" in decorators or "classmethod" in decorators:
+            return None
+        return self.params[0].name.value
+
+    def positional_params(self, bound_method: bool) -> list[cst.Param]:
+        return list(self.params[1:] if bound_method and self.self_name else self.params)
+
+
+@dataclass(frozen=True, eq=False)
+class AttributeValue:
+    """`self.<name> = value` (or one element of a tuple unpacked into it) inside a method."""
+
+    value: cst.BaseExpression
+    path: tuple[int, ...]
+    function: FunctionInfo
+
+
+@dataclass(eq=False)
+class ClassInfo:
+    node: cst.ClassDef
+    name: str
+    methods: dict[str, FunctionInfo] = field(default_factory=dict)
+    attributes: dict[str, list[AttributeValue]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, eq=False)
+class NameValue:
+    """What a Name target was assigned: `value`, or element `path` of it when unpacked."""
+
+    value: cst.BaseExpression
+    path: tuple[int, ...]
+    function: FunctionInfo
+
+
+@dataclass(eq=False)
+class SyntaxIndex:
+    module: FunctionInfo
+    functions: dict[cst.FunctionDef, FunctionInfo] = field(default_factory=dict)
+    classes: dict[cst.ClassDef, ClassInfo] = field(default_factory=dict)
+    name_values: dict[cst.Name, NameValue] = field(default_factory=dict)
+    param_owner: dict[cst.Param, FunctionInfo] = field(default_factory=dict)
+    # Expressions whose value leaves lrlint's sight: stored in containers, subscripts, attributes
+    # of other objects, or returned.
+    escapes: list[tuple[cst.BaseExpression, FunctionInfo]] = field(default_factory=list)
+    attribute_reads: list[tuple[cst.Attribute, FunctionInfo]] = field(default_factory=list)
+
+    def all_functions(self) -> list[FunctionInfo]:
+        return [self.module, *self.functions.values()]
+
+
+def _dotted(node: cst.BaseExpression) -> str:
+    if isinstance(node, cst.Name):
+        return node.value
+    if isinstance(node, cst.Attribute):
+        return f"{_dotted(node.value)}.{node.attr.value}"
+    if isinstance(node, cst.Call):
+        return _dotted(node.func)
+    return ""
+
+
+class _ExpressionScanner(cst.CSTVisitor):
+    """Collects calls in evaluation order (post-order) and values put into containers.
+
+    It does not enter lambdas, nested functions or classes: their code runs elsewhere.
+    """
+
+    def __init__(self) -> None:
+        self.calls: list[cst.Call] = []
+        self.contained: list[cst.BaseExpression] = []
+        self.attributes: list[cst.Attribute] = []
+
+    def visit_Lambda(self, node: cst.Lambda) -> bool:
+        return False
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
+        return False
+
+    def visit_ClassDef(self, node: cst.ClassDef) -> bool:
+        return False
+
+    def leave_Call(self, original_node: cst.Call) -> None:
+        self.calls.append(original_node)
+
+    def visit_Attribute(self, node: cst.Attribute) -> None:
+        self.attributes.append(node)
+
+    def visit_Element(self, node: cst.Element) -> None:
+        self.contained.append(node.value)
+
+    def visit_DictElement(self, node: cst.DictElement) -> None:
+        self.contained.append(node.value)
+
+
+class _Builder:
+    def __init__(self, module: cst.Module) -> None:
+        self.index = SyntaxIndex(FunctionInfo(module, "<module>", None))
+        # The class whose body is being walked, with the function that body runs in.
+        self._current_class: tuple[ClassInfo, FunctionInfo] | None = None
+
+    def build(self) -> SyntaxIndex:
+        module = self.index.module
+        module.events = self._block(module.node.body, module, (), ())
+        return self.index
+
+    # -- statements -------------------------------------------------------------------------
+
+    def _block(
+        self,
+        statements: Sequence[cst.BaseStatement] | Sequence[cst.BaseSmallStatement],
+        function: FunctionInfo,
+        guards: tuple[Guard, ...],
+        contexts: tuple[cst.WithItem, ...],
+    ) -> list[Event]:
+        events: list[Event] = []
+        for statement in statements:
+            events.extend(self._statement(statement, function, guards, contexts))
+        return events
+
+    def _suite(
+        self, suite: cst.BaseSuite, function: FunctionInfo, guards: tuple[Guard, ...], contexts: tuple[cst.WithItem, ...]
+    ) -> list[Event]:
+        return self._block(suite.body, function, guards, contexts)
+
+    def _statement(
+        self, node: cst.CSTNode, function: FunctionInfo, guards: tuple[Guard, ...], contexts: tuple[cst.WithItem, ...]
+    ) -> list[Event]:
+        if isinstance(node, cst.SimpleStatementLine):
+            return self._block(node.body, function, guards, contexts)
+        if isinstance(node, cst.FunctionDef):
+            self._function(node, function)
+            return self._expressions(list(node.decorators), function, guards, contexts)
+        if isinstance(node, cst.ClassDef):
+            return self._class(node, function, guards, contexts)
+        if isinstance(node, cst.If):
+            return self._if(node, function, guards, contexts)
+        if isinstance(node, (cst.For, cst.While)):
+            return self._loop(node, function, guards, contexts)
+        if isinstance(node, cst.With):
+            events = self._expressions([item.item for item in node.items], function, guards, contexts)
+            for item in node.items:
+                if item.asname is not None:
+                    self._bind(item.asname.name, item.item, (), function)
+            return events + self._suite(node.body, function, guards, contexts + tuple(node.items))
+        if isinstance(node, (cst.Try, cst.TryStar)):
+            events = self._suite(node.body, function, guards, contexts)
+            for handler in node.handlers:
+                events += self._suite(handler.body, function, guards, contexts)
+            for extra in (node.orelse, node.finalbody):
+                if extra is not None:
+                    events += self._suite(extra.body, function, guards, contexts)
+            return events
+        if isinstance(node, cst.Match):
+            events = self._expressions([node.subject], function, guards, contexts)
+            for case in node.cases:
+                events += self._suite(case.body, function, guards + (Guard(node.subject, False),), contexts)
+            return events
+        return self._small_statement(node, function, guards, contexts)
+
+    def _small_statement(
+        self, node: cst.CSTNode, function: FunctionInfo, guards: tuple[Guard, ...], contexts: tuple[cst.WithItem, ...]
+    ) -> list[Event]:
+        if isinstance(node, cst.Assign):
+            for target in node.targets:
+                self._bind(target.target, node.value, (), function)
+        elif isinstance(node, cst.AnnAssign) and node.value is not None:
+            self._bind(node.target, node.value, (), function)
+        elif isinstance(node, cst.Return) and node.value is not None:
+            function.returns.append(node.value)
+            self.index.escapes.append((node.value, function))
+        return self._expressions([node], function, guards, contexts)
+
+    def _if(
+        self, node: cst.If, function: FunctionInfo, guards: tuple[Guard, ...], contexts: tuple[cst.WithItem, ...]
+    ) -> list[Event]:
+        events = self._expressions([node.test], function, guards, contexts)
+        events += self._suite(node.body, function, guards + (Guard(node.test, False),), contexts)
+        if isinstance(node.orelse, cst.If):
+            events += self._if(node.orelse, function, guards + (Guard(node.test, True),), contexts)
+        elif isinstance(node.orelse, cst.Else):
+            events += self._suite(node.orelse.body, function, guards + (Guard(node.test, True),), contexts)
+        return events
+
+    def _loop(
+        self, node: cst.For | cst.While, function: FunctionInfo, guards: tuple[Guard, ...], contexts: tuple[cst.WithItem, ...]
+    ) -> list[Event]:
+        function.contains_loop = True
+        body: list[Event] = []
+        if isinstance(node, cst.For):
+            before = self._expressions([node.iter], function, guards, contexts)
+        else:
+            before = []
+            body = self._expressions([node.test], function, (), ())
+        body += self._suite(node.body, function, (), ())
+        events: list[Event] = [*before, LoopEvent(node, body, guards, contexts)]
+        if node.orelse is not None:
+            events += self._suite(node.orelse.body, function, guards, contexts)
+        return events
+
+    def _function(self, node: cst.FunctionDef, enclosing: FunctionInfo) -> None:
+        class_info = self._class_of_method(enclosing)
+        prefix = "" if enclosing.qualname == "<module>" else f"{enclosing.qualname}."
+        qualname = f"{class_info.name}.{node.name.value}" if class_info else f"{prefix}{node.name.value}"
+        params = tuple(
+            [*node.params.posonly_params, *node.params.params, *node.params.kwonly_params]
+        )
+        info = FunctionInfo(node, qualname, class_info, params)
+        self.index.functions[node] = info
+        for param in params:
+            self.index.param_owner[param] = info
+        if class_info is not None:
+            class_info.methods.setdefault(node.name.value, info)
+        info.events = self._suite(node.body, info, (), ())
+
+    def _class_of_method(self, enclosing: FunctionInfo) -> ClassInfo | None:
+        if self._current_class is not None and self._current_class[1] is enclosing:
+            return self._current_class[0]
+        return None
+
+    def _class(
+        self, node: cst.ClassDef, function: FunctionInfo, guards: tuple[Guard, ...], contexts: tuple[cst.WithItem, ...]
+    ) -> list[Event]:
+        info = ClassInfo(node, node.name.value)
+        self.index.classes[node] = info
+        previous = self._current_class
+        self._current_class = (info, function)
+        try:
+            events = self._suite(node.body, function, guards, contexts)
+        finally:
+            self._current_class = previous
+        return self._expressions([*node.bases, *node.decorators], function, guards, contexts) + events
+
+    # -- expressions and bindings --------------------------------------------------------------
+
+    def _expressions(
+        self, nodes: Sequence[cst.CSTNode], function: FunctionInfo, guards: tuple[Guard, ...], contexts: tuple[cst.WithItem, ...]
+    ) -> list[Event]:
+        scanner = _ExpressionScanner()
+        for node in nodes:
+            node.visit(scanner)
+        self.index.escapes.extend((value, function) for value in scanner.contained)
+        self.index.attribute_reads.extend((attribute, function) for attribute in scanner.attributes)
+        return [CallEvent(call, guards, contexts) for call in scanner.calls]
+
+    def _bind(self, target: cst.BaseExpression, value: cst.BaseExpression, path: tuple[int, ...], function: FunctionInfo) -> None:
+        if isinstance(target, cst.Name):
+            self.index.name_values[target] = NameValue(value, path, function)
+        elif isinstance(target, (cst.Tuple, cst.List)):
+            for position, element in enumerate(target.elements):
+                if isinstance(element, cst.StarredElement):
+                    return
+                self._bind(element.value, value, (*path, position), function)
+        elif isinstance(target, cst.Attribute) and self._is_self(target.value, function):
+            assert function.class_info is not None
+            function.class_info.attributes.setdefault(target.attr.value, []).append(
+                AttributeValue(value, path, function)
+            )
+        elif not path:
+            self.index.escapes.append((value, function))
+
+    @staticmethod
+    def _is_self(node: cst.BaseExpression, function: FunctionInfo) -> bool:
+        return isinstance(node, cst.Name) and function.self_name is not None and node.value == function.self_name
+
+
+def build_syntax_index(module: cst.Module) -> SyntaxIndex:
+    return _Builder(module).build()
+
+
+def call_events(events: list[Event]) -> Iterator[CallEvent]:
+    """Every call event, loops flattened, in source order."""
+    for event in events:
+        if isinstance(event, LoopEvent):
+            yield from call_events(event.body)
+        else:
+            yield event

@@ -1,0 +1,277 @@
+"""Replaying the code in program order: which steps run in which loops, through which calls.
+
+A `Trace` starts at an entry point (the module body, or a function nothing in the file calls)
+and inlines every call into a function of the file, binding its parameters to the caller's
+objects. The result is a flat list of the steps and opaque calls in the order one iteration
+executes them, each with the loops around it, and the loops classified as batch or epoch loops.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from enum import Enum
+
+import libcst as cst
+
+from lrlint.model.resolve import Context, Objects, Resolver, Role
+from lrlint.model.syntax import CallEvent, Event, FunctionInfo, Guard, LoopEvent
+
+
+class LoopKind(Enum):
+    BATCH = "batch"
+    EPOCH = "epoch"
+    OTHER = "other"
+
+
+class StepCadence(Enum):
+    PER_BATCH = "per batch"
+    PER_EPOCH = "per epoch"
+    UNKNOWN = "unknown"
+
+
+@dataclass(eq=False)
+class Frame:
+    """One invocation of a function inside a trace."""
+
+    function: FunctionInfo
+    call_site: cst.Call | None
+    parent: Frame | None
+
+    def chain(self) -> list[Frame]:
+        frames = []
+        frame: Frame | None = self
+        while frame is not None:
+            frames.append(frame)
+            frame = frame.parent
+        return frames[::-1]
+
+
+@dataclass(eq=False)
+class Loop:
+    event: LoopEvent
+    frame: Frame
+    parent: Loop | None
+    guards: tuple[Guard, ...]  # every `if` around the loop, from the entry point down
+    kind: LoopKind = LoopKind.OTHER
+    items: list[TraceItem] = field(default_factory=list)  # everything inside, nested loops included
+    children: list[Loop] = field(default_factory=list)
+
+    @property
+    def node(self) -> cst.For | cst.While:
+        return self.event.node
+
+    def target_names(self) -> set[str]:
+        return _identifiers(self.event.target) if self.event.target is not None else set()
+
+    def descendants(self) -> Iterator[Loop]:
+        for child in self.children:
+            yield child
+            yield from child.descendants()
+
+
+@dataclass(eq=False)
+class TraceItem:
+    """A call in the replay: a step of a tracked object, or a call lrlint cannot see into."""
+
+    call: cst.Call
+    frame: Frame
+    loops: tuple[Loop, ...]  # enclosing loops, outermost first
+    guards: tuple[Guard, ...]  # every `if` around it, from the entry point down
+    contexts: tuple[cst.WithItem, ...]
+    role: Role | None  # OPTIMIZER or SCHEDULER for a step; None for an opaque call
+    objects: Objects  # the stepped objects, or the tracked objects an opaque call receives
+    context: Context  # the function invocation the call runs in, to resolve its arguments
+    order: int = 0
+
+    @property
+    def is_step(self) -> bool:
+        return self.role is not None
+
+    def loops_in_frame(self) -> tuple[Loop, ...]:
+        return tuple(loop for loop in self.loops if loop.frame is self.frame)
+
+
+@dataclass(eq=False)
+class Trace:
+    entry: FunctionInfo
+    items: list[TraceItem] = field(default_factory=list)
+    loops: list[Loop] = field(default_factory=list)  # every loop, outermost first
+    inlined: set[FunctionInfo] = field(default_factory=set)
+
+    def steps(self, role: Role) -> Iterator[TraceItem]:
+        return (item for item in self.items if item.role is role)
+
+    def cadence(self, item: TraceItem) -> StepCadence:
+        kinds = {loop.kind for loop in item.loops}
+        if LoopKind.BATCH in kinds:
+            return StepCadence.PER_BATCH
+        if LoopKind.EPOCH in kinds:
+            return StepCadence.PER_EPOCH
+        if not item.loops_in_frame() and self._runs_batch_loop(item.frame):
+            # A function that runs a whole batch loop and steps outside it: once per epoch.
+            return StepCadence.PER_EPOCH
+        return StepCadence.UNKNOWN
+
+    def _runs_batch_loop(self, frame: Frame) -> bool:
+        return any(loop.kind is LoopKind.BATCH for loop in self.loops if loop.frame is frame)
+
+
+# Words in a loop's iterable or target that mean "one batch per iteration" or "one epoch".
+_BATCH_WORD = re.compile(r"loader|batch|dataset|data|dl$|^dl|iters?$|iterations|per_epoch|steps$|samples")
+_EPOCH_WORD = re.compile(r"epoch")
+_NOT_EPOCH = re.compile(r"per_epoch|epoch_(size|len|length|iters|steps)")
+
+
+def _identifiers(node: cst.CSTNode | None) -> set[str]:
+    if node is None:
+        return set()
+    found: set[str] = set()
+
+    class Collector(cst.CSTVisitor):
+        def visit_Name(self, name: cst.Name) -> None:
+            found.add(name.value.lower())
+
+        def visit_SimpleString(self, string: cst.SimpleString) -> None:
+            found.add(string.value.strip("'\"").lower())
+
+    node.visit(Collector())
+    return found
+
+
+def guard_names(guard: Guard) -> set[str]:
+    """Lower-case identifiers a guard's condition reads."""
+    return _identifiers(guard.test)
+
+
+def is_epoch_word(word: str) -> bool:
+    return bool(_EPOCH_WORD.search(word)) and not _NOT_EPOCH.search(word)
+
+
+def is_batch_word(word: str) -> bool:
+    return bool(_BATCH_WORD.search(word)) and not is_epoch_word(word)
+
+
+class _TraceBuilder:
+    def __init__(self, resolver: Resolver, entry: FunctionInfo) -> None:
+        self.resolver = resolver
+        self.trace = Trace(entry)
+
+    def build(self) -> Trace:
+        frame = Frame(self.trace.entry, None, None)
+        self._events(self.trace.entry.events, Context(self.trace.entry), frame, (), (), (), frozenset())
+        for order, item in enumerate(self.trace.items):
+            item.order = order
+        for loop in reversed(self.trace.loops):  # innermost first: kinds depend on nested loops
+            loop.kind = _classify(loop)
+        return self.trace
+
+    def _events(
+        self,
+        events: list[Event],
+        context: Context,
+        frame: Frame,
+        loops: tuple[Loop, ...],
+        guards: tuple[Guard, ...],
+        contexts: tuple[cst.WithItem, ...],
+        active: frozenset[FunctionInfo],
+    ) -> None:
+        for event in events:
+            if isinstance(event, LoopEvent):
+                parent = loops[-1] if loops else None
+                loop = Loop(event, frame, parent, guards + event.guards)
+                if parent is not None:
+                    parent.children.append(loop)
+                self.trace.loops.append(loop)
+                self._events(event.body, context, frame, (*loops, loop), loop.guards, contexts + event.contexts, active)
+            else:
+                self._call(event, context, frame, loops, guards + event.guards, contexts + event.contexts, active)
+
+    def _call(
+        self,
+        event: CallEvent,
+        context: Context,
+        frame: Frame,
+        loops: tuple[Loop, ...],
+        guards: tuple[Guard, ...],
+        contexts: tuple[cst.WithItem, ...],
+        active: frozenset[FunctionInfo],
+    ) -> None:
+        call = event.call
+        role, objects = self._step(call, context)
+        if role is None:
+            callee = self.resolver.callee(call, context)
+            if callee is not None and callee.function not in active and callee.context.depth <= 8:
+                self.trace.inlined.add(callee.function)
+                inner = Frame(callee.function, call, frame)
+                self._events(
+                    callee.function.events, callee.context, inner, loops, guards, contexts, active | {callee.function}
+                )
+                return
+            objects = self._received(call, context)
+        item = TraceItem(call, frame, loops, guards, contexts, role, objects, context)
+        self.trace.items.append(item)
+        for loop in loops:
+            loop.items.append(item)
+
+    def _step(self, call: cst.Call, context: Context) -> tuple[Role | None, Objects]:
+        func = call.func
+        if not (isinstance(func, cst.Attribute) and func.attr.value == "step"):
+            return None, frozenset()
+        receivers = self.resolver.objects(func.value, context)
+        schedulers = frozenset(o for o in receivers if o.role is Role.SCHEDULER)
+        if schedulers:
+            return Role.SCHEDULER, schedulers
+        optimizers = frozenset(o for o in receivers if o.role is Role.OPTIMIZER)
+        if optimizers:
+            return Role.OPTIMIZER, optimizers
+        # GradScaler.step(optimizer) and similar wrappers step the optimizer they are given.
+        for arg in call.args[:1]:
+            stepped = frozenset(o for o in self.resolver.objects(arg.value, context) if o.role is Role.OPTIMIZER)
+            if stepped:
+                return Role.OPTIMIZER, stepped
+        return None, frozenset()
+
+    def _received(self, call: cst.Call, context: Context) -> Objects:
+        """Tracked objects handed to a call lrlint cannot see into (a constructor hands nothing on)."""
+        if self.resolver.objects(call, context):
+            return frozenset()
+        received: set = set()
+        for arg in call.args:
+            received |= self.resolver.objects(arg.value, context)
+        return frozenset(o for o in received if o.role is not Role.INSTANCE)
+
+
+def _classify(loop: Loop) -> LoopKind:
+    targets = loop.target_names()
+    iterated = _identifiers(loop.event.iterated)
+    if any(is_epoch_word(word) for word in targets):
+        return LoopKind.EPOCH
+    if any(is_batch_word(word) for word in targets):
+        return LoopKind.BATCH
+    if any(is_epoch_word(word) for word in iterated):
+        return LoopKind.EPOCH
+    if any(is_batch_word(word) for word in iterated) or _calls_len(loop.event.iterated):
+        return LoopKind.BATCH
+    if any(child.kind is LoopKind.BATCH for child in loop.descendants()):
+        return LoopKind.EPOCH
+    if any(item.role is Role.OPTIMIZER for item in loop.items):
+        return LoopKind.BATCH
+    return LoopKind.OTHER
+
+
+def _calls_len(node: cst.BaseExpression) -> bool:
+    return any(
+        isinstance(n, cst.Call) and isinstance(n.func, cst.Name) and n.func.value == "len" for n in _walk(node)
+    )
+
+
+def _walk(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
+    yield node
+    for child in node.children:
+        yield from _walk(child)
+
+
+def build_trace(resolver: Resolver, entry: FunctionInfo) -> Trace:
+    return _TraceBuilder(resolver, entry).build()

@@ -1,0 +1,41 @@
+"""The rule interface: one class per rule, carrying its documentation and its examples.
+
+A rule's docstring is its documentation (`lrlint rule CODE` prints it). `VALID` and `INVALID`
+are code examples: every INVALID example marks each line the rule must report with a trailing
+`# expect: CODE` comment, and a VALID example must produce no finding of the rule. The test
+suite runs them all (tests/test_rule_examples.py).
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import ClassVar
+
+import libcst as cst
+
+from lrlint.findings import Severity
+from lrlint.model import TrainingModel
+
+
+@dataclass(frozen=True)
+class Report:
+    node: cst.CSTNode
+    message: str
+
+
+class Rule:
+    code: ClassVar[str]
+    name: ClassVar[str]
+    severity: ClassVar[Severity]
+    summary: ClassVar[str]  # one line, for `lrlint rule --all` and the README table
+    VALID: ClassVar[tuple[str, ...]] = ()
+    INVALID: ClassVar[tuple[str, ...]] = ()
+
+    def check(self, model: TrainingModel) -> Iterator[Report]:
+        raise NotImplementedError
+
+    @classmethod
+    def documentation(cls) -> str:
+        return inspect.cleandoc(cls.__doc__ or "")

@@ -1,0 +1,31 @@
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from lrlint.findings import Severity
+from lrlint.model import TrainingModel
+from lrlint.rules.base import Report, Rule
+
+
+class SyntaxErrorRule(Rule):
+    """
+    The file could not be read or parsed, so nothing in it was checked.
+
+    Reported for invalid Python syntax (at the error position), a file that is not valid UTF-8
+    (or its declared encoding), a binary file, a file over the size limit, and a notebook that
+    is not valid JSON (or one of its code cells, reported in that cell). The run goes on with
+    the other files.
+
+    Fix: make the file parse with the Python version you run, or exclude it
+    (`--exclude`, `[tool.lrlint] exclude`).
+    """
+
+    code = "LR000"
+    name = "syntax-error"
+    severity = Severity.ERROR
+    summary = "the file could not be read or parsed; nothing in it was checked"
+    VALID = ("x = 1\n",)
+    INVALID = ("def broken(:  # expect: LR000\n    pass\n",)
+
+    def check(self, model: TrainingModel) -> Iterator[Report]:
+        return iter(())  # reported by the engine, which is the one that parses

@@ -1,0 +1,156 @@
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from lrlint.findings import Severity
+from lrlint.model import Loop, LoopKind, Role, TraceItem, TrainingModel
+from lrlint.model.resolve import Objects
+from lrlint.model.trace import guard_names
+from lrlint.rules.base import Report, Rule
+
+
+class StepBeforeOptimizer(Rule):
+    """
+    `scheduler.step()` runs before `optimizer.step()` of its optimizer, or in a loop that never
+    steps that optimizer.
+
+    Since PyTorch 1.1 the scheduler must be stepped after the optimizer. Stepped first, the
+    schedule is one step ahead from the start: the first learning rate of the schedule is
+    never used (with StepLR(step_size=1) the first epoch already trains at `lr * gamma`), and
+    torch warns "Detected call of `lr_scheduler.step()` before `optimizer.step()`". A loop that
+    steps a scheduler and never its optimizer changes a learning rate nothing uses.
+
+    The order is read as one iteration runs: a `scheduler.step()` at the top of the epoch loop,
+    before the batch loop (or the `train_one_epoch(...)` call) that steps the optimizer, is
+    reported. Steps guarded by the loop counter (`if epoch > 0:`) and loops that only fast-forward
+    a scheduler on resume are not.
+
+    Fix: call `scheduler.step()` after `optimizer.step()`: at the end of the epoch loop for
+    per-epoch schedulers, right after `optimizer.step()` for per-batch ones.
+    """
+
+    code = "LR101"
+    name = "step-before-optimizer"
+    severity = Severity.ERROR
+    summary = "scheduler.step() runs before optimizer.step(), or its optimizer is never stepped"
+    VALID = (
+        """
+import torch
+from torch.optim.lr_scheduler import StepLR
+
+optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+scheduler = StepLR(optimizer, step_size=10, gamma=0.1)
+for epoch in range(30):
+    for inputs, targets in loader:
+        optimizer.zero_grad()
+        loss_fn(model(inputs), targets).backward()
+        optimizer.step()
+    scheduler.step()
+""",
+        """
+import torch
+
+optimizer = torch.optim.SGD(params, lr=0.1)
+scheduler = torch.optim.lr_scheduler.MultiStepLR(optimizer, milestones=[30, 60])
+for _ in range(start_epoch):  # resuming: replay the schedule
+    scheduler.step()
+for epoch in range(start_epoch, 90):
+    for batch in loader:
+        optimizer.step()
+    scheduler.step()
+""",
+        """
+import torch
+
+optimizer = torch.optim.SGD(params, lr=0.1)
+scheduler = torch.optim.lr_scheduler.StepLR(optimizer, 30)
+for epoch in range(90):
+    train_one_epoch(model, loader, optimizer)  # imported: lrlint cannot see whether it steps
+    scheduler.step()
+""",
+    )
+    INVALID = (
+        """
+import torch
+from torch.optim.lr_scheduler import StepLR
+
+optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+scheduler = StepLR(optimizer, step_size=10, gamma=0.1)
+for epoch in range(30):
+    scheduler.step()  # expect: LR101
+    for inputs, targets in loader:
+        optimizer.zero_grad()
+        loss_fn(model(inputs), targets).backward()
+        optimizer.step()
+""",
+        """
+from torch import optim
+
+opt = optim.Adam([weight], lr=0.01)
+scheduler = optim.lr_scheduler.ExponentialLR(opt, gamma=0.9)
+for epoch in range(5):
+    scheduler.step()  # expect: LR101
+""",
+    )
+
+    def check(self, model: TrainingModel) -> Iterator[Report]:
+        stepped = model.stepped_objects(Role.OPTIMIZER)
+        for trace, item in model.scheduler_steps():
+            optimizers = _optimizers_of(item)
+            if not optimizers or _guarded_by_counter(item):
+                continue
+            before = [other for other in trace.items[: item.order] if _may_step(other, optimizers)]
+            if before:
+                continue
+            after = [other for other in trace.items[item.order + 1 :] if _steps(other, optimizers)]
+            names = " / ".join(sorted({model.describe(o) for o in optimizers}))
+            if after:
+                if not _fast_forward(item):
+                    line = model.position(after[0].call)[0]
+                    yield Report(
+                        item.call,
+                        f"`{model.receiver(item.call)}.step()` runs before `{model.receiver(after[0].call)}"
+                        f".step()` (line {line}) in the first iteration: the scheduler skips the first value "
+                        f"of its schedule and torch warns; call it after the optimizer step of {names}",
+                    )
+            elif item.loops and not (optimizers & stepped) and not (optimizers & model.escaped):
+                yield Report(
+                    item.call,
+                    f"`{model.receiver(item.call)}.step()` is called in a loop that never steps its optimizer "
+                    f"{names}: the learning rate changes but no update uses it; call optimizer.step() first",
+                )
+
+
+def _optimizers_of(item: TraceItem) -> Objects:
+    """The optimizers of the stepped scheduler, if every candidate is a torch scheduler with a known one."""
+    if any(s.overrides_step or not s.optimizers for s in item.objects):
+        return frozenset()
+    return frozenset().union(*(s.optimizers for s in item.objects))
+
+
+def _steps(item: TraceItem, optimizers: Objects) -> bool:
+    return item.role is Role.OPTIMIZER and bool(item.objects & optimizers)
+
+
+def _may_step(item: TraceItem, optimizers: Objects) -> bool:
+    """An optimizer step, or a call lrlint cannot see into that receives the optimizer."""
+    return (item.role is Role.OPTIMIZER or not item.is_step) and bool(item.objects & optimizers)
+
+
+def _guarded_by_counter(item: TraceItem) -> bool:
+    """`if epoch > 0: scheduler.step()`: the first iteration deliberately does not step."""
+    counters = set().union(*(loop.target_names() for loop in item.loops))
+    for guard in item.guards:
+        names = guard_names(guard)
+        if names & counters or any(("step" in n or "iter" in n or "epoch" in n) for n in names):
+            return True
+    return False
+
+
+def _fast_forward(item: TraceItem) -> bool:
+    """`for _ in range(start_epoch): scheduler.step()`: replaying the schedule on resume."""
+    loop: Loop | None = item.loops[-1] if item.loops else None
+    if loop is None or loop.kind is LoopKind.BATCH:
+        return False
+    has_batch_loop = any(child.kind is LoopKind.BATCH for child in loop.descendants())
+    return not has_batch_loop and all(other.role is Role.SCHEDULER or not other.objects for other in loop.items)

@@ -1,0 +1,109 @@
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from lrlint.findings import Severity
+from lrlint.model import LoopKind, Role, StepCadence, Trace, TraceItem, TrainingModel, Unit
+from lrlint.rules.base import Report, Rule
+
+
+class EpochSchedulerPerBatch(Rule):
+    """
+    A scheduler whose sizes count epochs is stepped in the batch loop.
+
+    `StepLR(step_size=30)`, `MultiStepLR(milestones=[30, 60])`, `CosineAnnealingLR(T_max=epochs)`,
+    `ExponentialLR(gamma=0.9)` and the `total_iters` of LinearLR/ConstantLR/PolynomialLR count
+    calls to `step()`. Stepped every batch, a schedule meant for 30 epochs is over after 30
+    batches: the learning rate collapses (or cycles) within the first epoch.
+
+    Not reported when the sizes are derived from the number of batches (`len(loader)`,
+    `steps_per_epoch`, `total_steps`, `max_iter`, `num_training_steps`, ...), when literal sizes
+    are too large to count epochs (milestones in the thousands), or when they come from values
+    lrlint cannot see (a config object, an option not named for epochs): unknown means silent.
+    A step guarded by its own condition inside the batch loop (`if i == len(loader) - 1:`) is
+    not per batch and is not reported either.
+
+    Fix: move `scheduler.step()` after the batch loop, or size the scheduler in optimizer steps
+    (`T_max=epochs * len(loader)`).
+    """
+
+    code = "LR102"
+    name = "epoch-scheduler-per-batch"
+    severity = Severity.ERROR
+    summary = "a scheduler sized in epochs is stepped every batch"
+    VALID = (
+        """
+import torch
+from torch.optim.lr_scheduler import CosineAnnealingLR
+
+optimizer = torch.optim.AdamW(model.parameters(), lr=1e-3)
+scheduler = CosineAnnealingLR(optimizer, T_max=args.epochs * len(train_loader))
+for epoch in range(args.epochs):
+    for batch in train_loader:
+        loss = model(batch)
+        loss.backward()
+        optimizer.step()
+        scheduler.step()
+""",
+        """
+import torch
+from torch.optim.lr_scheduler import StepLR
+
+optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+scheduler = StepLR(optimizer, step_size=cfg.lr_step)  # unknown unit: silent
+for epoch in range(90):
+    for x, y in loader:
+        optimizer.step()
+        scheduler.step()
+""",
+    )
+    INVALID = (
+        """
+import torch
+from torch.optim.lr_scheduler import StepLR
+
+def train(model, loader, optimizer, scheduler):
+    for inputs, targets in loader:
+        optimizer.zero_grad()
+        loss_fn(model(inputs), targets).backward()
+        optimizer.step()
+        scheduler.step()  # expect: LR102
+
+optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+scheduler = StepLR(optimizer, step_size=30)
+for epoch in range(90):
+    train(model, loader, optimizer, scheduler)
+""",
+    )
+
+    def check(self, model: TrainingModel) -> Iterator[Report]:
+        for trace, item in model.scheduler_steps():
+            if item.call.args or trace.cadence(item) is not StepCadence.PER_BATCH:
+                continue
+            if _guarded_apart_from_optimizer(trace, item):
+                continue
+            sizings = [model.sizing(scheduler) for scheduler in item.objects]
+            if not sizings or any(s.unit is not Unit.EPOCHS for s in sizings):
+                continue
+            described = "; ".join(
+                f"{model.describe(s)} with {sizing.evidence}" for s, sizing in zip(item.objects, sizings)
+            )
+            yield Report(
+                item.call,
+                f"`{model.receiver(item.call)}.step()` runs every batch, but {described} counts epochs: the "
+                "schedule runs out within the first epoch; step it once per epoch, after the batch loop, "
+                "or size it in batches (e.g. epochs * len(loader))",
+            )
+
+
+def _guarded_apart_from_optimizer(trace: Trace, item: TraceItem) -> bool:
+    """The step has its own condition inside the batch loop, one that no optimizer step shares."""
+    innermost_batch = [loop for loop in item.loops if loop.kind is LoopKind.BATCH][-1]
+    own_guards = item.guards[len(innermost_batch.guards) :]
+    if not own_guards:
+        return False
+    optimizers = frozenset().union(*(s.optimizers for s in item.objects))
+    for other in trace.steps(Role.OPTIMIZER):
+        if other.objects & optimizers and all(g in other.guards for g in own_guards):
+            return False
+    return True

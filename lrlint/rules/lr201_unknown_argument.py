@@ -1,0 +1,132 @@
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterator
+
+import libcst as cst
+
+from lrlint.catalog import SchedulerSpec, removed_argument, scheduler_spec, torch_version_of_signatures
+from lrlint.findings import Severity
+from lrlint.model import TrainingModel
+from lrlint.rules.base import Report, Rule
+from lrlint.signature import BoundArguments, bind_arguments
+
+# Names people reach for, and the parameters they mean, tried in order.
+_SYNONYMS: dict[str, tuple[str, ...]] = {
+    "decay": ("gamma", "factor"),
+    "lr_decay": ("gamma", "factor"),
+    "decay_rate": ("gamma", "factor"),
+    "lr_decay_rate": ("gamma", "factor"),
+    "rate": ("gamma", "factor"),
+    "step": ("step_size", "step_size_up", "total_steps"),
+    "steps": ("milestones", "total_steps", "num_training_steps"),
+    "lr_steps": ("milestones",),
+    "decay_steps": ("milestones", "step_size"),
+    "epochs_list": ("milestones",),
+    "min_lr": ("eta_min", "min_lr"),
+    "lr_min": ("eta_min", "min_lr"),
+    "max_epochs": ("T_max", "total_iters", "epochs"),
+    "num_epochs": ("T_max", "total_iters", "epochs"),
+    "warmup_steps": ("num_warmup_steps",),
+    "warmup": ("num_warmup_steps",),
+    "training_steps": ("num_training_steps",),
+    "total_steps": ("num_training_steps", "total_steps"),
+    "lr": ("max_lr", "base_lr"),
+    "optim": ("optimizer",),
+    "opt": ("optimizer",),
+}
+
+
+class UnknownArgument(Rule):
+    """
+    A scheduler constructor argument that its signature does not have, a missing required
+    argument, an argument given twice, or too many positional arguments.
+
+    Each of these is a `TypeError` when the line runs, often after minutes of data loading.
+    The signatures come from the real torch classes and transformers factories (shipped as data,
+    so linting needs no torch), and lrlint suggests the parameter you probably meant:
+    `StepLR(opt, step=10, decay=0.1)` gets "did you mean `step_size`" and "did you mean `gamma`".
+
+    Fix: use the parameter names of the signature shown in the message.
+    """
+
+    code = "LR201"
+    name = "unknown-argument"
+    severity = Severity.ERROR
+    summary = "a scheduler constructor argument the real signature does not accept (TypeError at run time)"
+    VALID = (
+        """
+from torch.optim.lr_scheduler import StepLR, CosineAnnealingLR
+s1 = StepLR(optimizer, step_size=10, gamma=0.1)
+s2 = CosineAnnealingLR(optimizer, T_max=100, eta_min=1e-6)
+s3 = StepLR(optimizer, **scheduler_kwargs)
+""",
+    )
+    INVALID = (
+        """
+from torch.optim.lr_scheduler import StepLR
+scheduler = StepLR(opt, step=10,  # expect: LR201
+                   decay=0.1)  # expect: LR201
+""",
+        """
+import torch
+scheduler = torch.optim.lr_scheduler.MultiStepLR(opt)  # expect: LR201
+""",
+        """
+from torch.optim import lr_scheduler as sched
+scheduler = sched.ExponentialLR(opt, 0.9, -1, 5)  # expect: LR201
+""",
+    )
+
+    def check(self, model: TrainingModel) -> Iterator[Report]:
+        for call, _ in model.calls():
+            spec = next((s for s in map(scheduler_spec, model.qualified_names(call.func)) if s), None)
+            if spec is not None:
+                yield from _check_call(call, spec, bind_arguments(call, spec))
+
+
+def _check_call(call: cst.Call, spec: SchedulerSpec, bound: BoundArguments) -> Iterator[Report]:
+    unknown = [arg for arg in bound.unknown_keywords if arg.keyword and not removed_argument(spec, arg.keyword.value)]
+    taken = set(bound.values)
+    for arg in unknown:
+        assert arg.keyword is not None
+        name = arg.keyword.value
+        suggestion = suggest(name, spec, taken)
+        hint = f"did you mean `{suggestion}`?" if suggestion else f"it accepts {_accepted(spec)}"
+        if suggestion:
+            taken.add(suggestion)
+        yield Report(arg, f"{spec.short_name}() has no argument `{name}`: {hint} (TypeError at run time)")
+    for arg in bound.duplicates:
+        assert arg.keyword is not None
+        yield Report(
+            arg, f"{spec.short_name}() gets `{arg.keyword.value}` twice, by position and by name (TypeError)"
+        )
+    if bound.extra_positional:
+        positional = [p.name for p in spec.parameters if p.positional]
+        yield Report(
+            bound.extra_positional[0],
+            f"{spec.short_name}() takes at most {len(positional)} positional arguments "
+            f"({', '.join(positional)}), got {len(positional) + len(bound.extra_positional)} (TypeError)",
+        )
+    if bound.missing and not unknown and not bound.duplicates:
+        names = ", ".join(f"`{name}`" for name in bound.missing)
+        yield Report(call, f"{spec.short_name}() is missing required argument {names} (TypeError at run time)")
+
+
+def suggest(name: str, spec: SchedulerSpec, taken: set[str]) -> str | None:
+    """The parameter of `spec` that `name` most likely means, not already given."""
+    candidates = [p.name for p in spec.parameters if p.keyword and p.name not in taken]
+    for synonym in _SYNONYMS.get(name.lower(), ()):
+        if synonym in candidates:
+            return synonym
+    by_lower = {c.lower(): c for c in candidates}
+    close = difflib.get_close_matches(name.lower(), list(by_lower), n=1, cutoff=0.6)
+    if close:
+        return by_lower[close[0]]
+    containing = [c for c in candidates if name.lower() in c.lower() or c.lower() in name.lower()]
+    return containing[0] if len(containing) == 1 else None
+
+
+def _accepted(spec: SchedulerSpec) -> str:
+    names = [p.name for p in spec.parameters if p.keyword]
+    return f"{', '.join(names)} (torch {torch_version_of_signatures()})"

@@ -1,0 +1,51 @@
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from lrlint.catalog import removed_argument, scheduler_spec
+from lrlint.findings import Severity
+from lrlint.model import TrainingModel
+from lrlint.rules.base import Report, Rule
+
+
+class RemovedArgument(Rule):
+    """
+    An argument that newer torch deprecated or removed, such as `verbose=`.
+
+    `verbose` was deprecated for every LR scheduler in torch 2.2 (it stopped printing) and
+    removed in torch 2.7: passing it is a `TypeError` there, so code that ran for years breaks
+    on upgrade.
+
+    Fix: drop the argument; to see the learning rate, print `scheduler.get_last_lr()`.
+    """
+
+    code = "LR202"
+    name = "removed-argument"
+    severity = Severity.ERROR
+    summary = "an argument newer torch removed or deprecated, such as verbose="
+    VALID = (
+        """
+from torch.optim.lr_scheduler import ReduceLROnPlateau
+plateau = ReduceLROnPlateau(optimizer, mode="min", patience=5)
+""",
+    )
+    INVALID = (
+        """
+from torch.optim.lr_scheduler import ReduceLROnPlateau
+plateau = ReduceLROnPlateau(optimizer, mode="min", patience=5, verbose=True)  # expect: LR202
+""",
+    )
+
+    def check(self, model: TrainingModel) -> Iterator[Report]:
+        for call, _ in model.calls():
+            spec = next((s for s in map(scheduler_spec, model.qualified_names(call.func)) if s), None)
+            if spec is None:
+                continue
+            for arg in call.args:
+                entry = removed_argument(spec, arg.keyword.value) if arg.keyword else None
+                if entry is not None:
+                    yield Report(
+                        arg,
+                        f"`{entry.name}=` of {spec.short_name}() was deprecated in torch {entry.deprecated} and "
+                        f"removed in torch {entry.removed} (TypeError there): {entry.advice}",
+                    )

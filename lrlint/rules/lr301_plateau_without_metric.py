@@ -1,0 +1,96 @@
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import libcst as cst
+
+from lrlint.findings import Severity
+from lrlint.model import TraceItem, TrainingModel
+from lrlint.model.trace import is_epoch_word
+from lrlint.rules.base import Report, Rule
+
+
+class PlateauWithoutMetric(Rule):
+    """
+    `ReduceLROnPlateau.step()` called without the monitored metric, or with the epoch counter.
+
+    `ReduceLROnPlateau.step(metrics)` requires the value it monitors: without it the call is a
+    `TypeError`. Given the epoch (`plateau.step(epoch)`), torch silently reads the epoch number
+    as the metric; in mode "min" a growing number never improves, so the learning rate is cut
+    every `patience` epochs regardless of training.
+
+    Fix: pass the validation metric: `scheduler.step(val_loss)`.
+    """
+
+    code = "LR301"
+    name = "plateau-without-metric"
+    severity = Severity.ERROR
+    summary = "ReduceLROnPlateau.step() without the monitored metric, or with the epoch as metric"
+    VALID = (
+        """
+import torch
+optimizer = torch.optim.SGD(params, lr=0.1)
+plateau = torch.optim.lr_scheduler.ReduceLROnPlateau(optimizer, patience=3)
+for epoch in range(50):
+    for batch in loader:
+        optimizer.step()
+    val_loss = evaluate(model)
+    plateau.step(val_loss)
+""",
+    )
+    INVALID = (
+        """
+import torch
+optimizer = torch.optim.SGD(params, lr=0.1)
+plateau = torch.optim.lr_scheduler.ReduceLROnPlateau(optimizer, patience=3)
+for epoch in range(50):
+    for batch in loader:
+        optimizer.step()
+    plateau.step()  # expect: LR301
+""",
+        """
+import torch
+optimizer = torch.optim.SGD(params, lr=0.1)
+plateau = torch.optim.lr_scheduler.ReduceLROnPlateau(optimizer, patience=3)
+for epoch in range(50):
+    for batch in loader:
+        optimizer.step()
+    plateau.step(epoch)  # expect: LR301
+""",
+    )
+
+    def check(self, model: TrainingModel) -> Iterator[Report]:
+        for _, item in model.scheduler_steps():
+            if not all(s.spec is not None and s.spec.is_plateau for s in item.objects):
+                continue
+            receiver = model.receiver(item.call)
+            metric = _metric_argument(item.call)
+            if metric is None:
+                yield Report(
+                    item.call,
+                    f"`{receiver}.step()` of ReduceLROnPlateau needs the monitored metric (TypeError without "
+                    f"it): call `{receiver}.step(val_loss)`",
+                )
+            elif _is_epoch_counter(metric, item):
+                yield Report(
+                    item.call,
+                    f"`{receiver}.step({model.code(metric)})` passes the epoch counter as the metric: "
+                    f"ReduceLROnPlateau sees a value that never improves and cuts the LR every `patience` "
+                    f"epochs; pass the validation metric instead",
+                )
+
+
+def _metric_argument(call: cst.Call) -> cst.BaseExpression | None:
+    for arg in call.args:
+        if arg.star:
+            return arg.value  # *args: something is passed
+        if arg.keyword is None or arg.keyword.value == "metrics":
+            return arg.value
+    return None
+
+
+def _is_epoch_counter(metric: cst.BaseExpression, item: TraceItem) -> bool:
+    if not isinstance(metric, cst.Name):
+        return False
+    counters = set().union(*(loop.target_names() for loop in item.loops))
+    return metric.value.lower() in counters or is_epoch_word(metric.value.lower())

@@ -1,0 +1,160 @@
+"""Reading what lrlint lints: Python files and the code cells of notebooks.
+
+Every way a file can be unreadable ends in a `SourceError` with a one-line reason, which the
+engine reports as LR000; nothing here raises past `read_source`.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+import tokenize
+from dataclasses import dataclass
+from pathlib import Path
+
+MAX_FILE_BYTES = 4 * 1024 * 1024
+
+# Cell magics whose body is still Python; every other cell magic (%%bash, %%html, ...) is skipped.
+_PYTHON_CELL_MAGICS = ("%%time", "%%timeit", "%%capture", "%%prun")
+_IPYTHON_LINE = re.compile(r"^(\s*)(%|!|\?)")
+_HELP_SUFFIX = re.compile(r"^\s*[\w.]+\?\??\s*$")
+
+
+class SourceError(Exception):
+    """The file cannot be linted; the message is the one-line reason shown to the user."""
+
+    def __init__(self, message: str, line: int = 1, column: int = 1, cell: int | None = None) -> None:
+        super().__init__(message)
+        self.line = line
+        self.column = column
+        self.cell = cell
+
+
+@dataclass(frozen=True)
+class Cell:
+    index: int  # position among all cells of the notebook, as Jupyter numbers them from 0
+    first_line: int  # 1-based line of the cell's first line in the combined code
+
+
+@dataclass(frozen=True)
+class Source:
+    """Python code to analyse, and where each of its lines came from."""
+
+    path: str
+    code: str
+    cells: tuple[Cell, ...] = ()  # empty for a .py file
+
+    @property
+    def is_notebook(self) -> bool:
+        return bool(self.cells)
+
+    def locate(self, line: int) -> tuple[int | None, int]:
+        """Map a line of `code` to (cell index or None, line within the cell or file)."""
+        if not self.cells:
+            return None, line
+        cell = next(c for c in reversed(self.cells) if c.first_line <= line)
+        return cell.index, line - cell.first_line + 1
+
+    def line_text(self, line: int) -> str:
+        lines = self.code.splitlines()
+        return lines[line - 1] if 0 < line <= len(lines) else ""
+
+
+def read_source(path: Path, max_bytes: int = MAX_FILE_BYTES) -> Source:
+    data = _read_bytes(path, max_bytes)
+    if path.suffix == ".ipynb":
+        return Source(str(path), *_notebook_code(data))
+    return Source(str(path), decode_python(data))
+
+
+def _read_bytes(path: Path, max_bytes: int) -> bytes:
+    try:
+        size = path.stat().st_size
+        if size > max_bytes:
+            raise SourceError(f"file is too large to lint ({size / 1e6:.1f} MB > {max_bytes / 1e6:.1f} MB)")
+        return path.read_bytes()
+    except SourceError:
+        raise
+    except FileNotFoundError:
+        raise SourceError("file disappeared before it could be read") from None
+    except PermissionError:
+        raise SourceError("permission denied: cannot read the file") from None
+    except OSError as error:
+        raise SourceError(f"cannot read the file: {error.strerror or error}") from None
+
+
+def decode_python(data: bytes) -> str:
+    if b"\x00" in data:
+        raise SourceError("file contains NUL bytes: not a Python source file")
+    try:
+        encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
+    except SyntaxError as error:
+        raise SourceError(f"invalid encoding declaration: {error.msg}") from None
+    try:
+        text = data.decode(encoding)
+    except (UnicodeDecodeError, LookupError) as error:
+        line = data[: getattr(error, "start", 0)].count(b"\n") + 1
+        raise SourceError(f"file is not valid {encoding}: {error}", line=line) from None
+    return text.removeprefix("\ufeff")
+
+
+def _notebook_code(data: bytes) -> tuple[str, tuple[Cell, ...]]:
+    try:
+        notebook = json.loads(data.decode("utf-8-sig"))
+    except UnicodeDecodeError:
+        raise SourceError("notebook is not valid UTF-8") from None
+    except json.JSONDecodeError as error:
+        raise SourceError(f"notebook is not valid JSON: {error.msg}", error.lineno, error.colno) from None
+    cells = notebook.get("cells") if isinstance(notebook, dict) else None
+    if not isinstance(cells, list):
+        raise SourceError("notebook has no list of cells")
+    if not _is_python_notebook(notebook):
+        return "", ()
+    parts: list[str] = []
+    placed: list[Cell] = []
+    next_line = 1
+    for index, cell in enumerate(cells):
+        code = _cell_python(cell)
+        if not code:
+            continue
+        placed.append(Cell(index, next_line))
+        parts.append(code)
+        next_line += code.count("\n")
+    if not placed:
+        return "", ()
+    return "".join(parts), tuple(placed)
+
+
+def _is_python_notebook(notebook: dict) -> bool:
+    metadata = notebook.get("metadata") or {}
+    language = (metadata.get("language_info") or {}).get("name") or (metadata.get("kernelspec") or {}).get(
+        "language"
+    )
+    return language is None or str(language).lower() in ("python", "python3")
+
+
+def _cell_python(cell: object) -> str | None:
+    """The cell's code with IPython syntax neutralised, one line per original line; None to skip."""
+    if not isinstance(cell, dict) or cell.get("cell_type") != "code":
+        return None
+    source = cell.get("source", "")
+    if isinstance(source, list):
+        source = "".join(str(part) for part in source)
+    if not isinstance(source, str):
+        return None
+    lines = source.splitlines()
+    if lines and lines[0].startswith("%%"):
+        if not lines[0].startswith(_PYTHON_CELL_MAGICS):
+            return None
+        lines[0] = ""
+    return "".join(_neutralise_ipython(line) + "\n" for line in lines)
+
+
+def _neutralise_ipython(line: str) -> str:
+    """Replace a magic, shell escape or help line with `pass` at the same indentation."""
+    match = _IPYTHON_LINE.match(line)
+    if match or _HELP_SUFFIX.match(line):
+        indent = match.group(1) if match else line[: len(line) - len(line.lstrip())]
+        return f"{indent}pass"
+    return line
