@@ -94,16 +94,20 @@ _ITERATION_SIZED = {
     "OneCycleLR": (SizeParameter("total_steps", 0), SizeParameter("steps_per_epoch", 0)),
     "CyclicLR": (SizeParameter("step_size_up", 0), SizeParameter("step_size_down", 0)),
 }
-_TRANSFORMERS_SIZES = (SizeParameter("num_training_steps", 0), SizeParameter("num_warmup_steps", 0))
+_TRANSFORMERS_SIZES = ("num_training_steps", "num_warmup_steps", "num_decay_steps", "num_stable_steps")
 
 
-def _native_cadence(short_name: str, kind: str, returns: str) -> tuple[Cadence, tuple[SizeParameter, ...]]:
+def _native_cadence(
+    short_name: str, kind: str, returns: str, parameters: tuple[Parameter, ...]
+) -> tuple[Cadence, tuple[SizeParameter, ...]]:
     if short_name in _EPOCH_SIZED:
         return Cadence.PER_EPOCH, _EPOCH_SIZED[short_name]
     if short_name in _ITERATION_SIZED:
         return Cadence.PER_ITERATION, _ITERATION_SIZED[short_name]
-    if kind == "factory" and returns == "LambdaLR":
-        return Cadence.PER_ITERATION, _TRANSFORMERS_SIZES
+    sizes = tuple(SizeParameter(p.name, 0) for p in parameters if p.name in _TRANSFORMERS_SIZES)
+    if kind == "factory" and returns == "LambdaLR" and sizes:
+        # Warmup and decay lengths counted in optimizer steps (a constant schedule has none).
+        return Cadence.PER_ITERATION, sizes
     return Cadence.EITHER, ()
 
 
@@ -119,7 +123,7 @@ def scheduler_specs() -> dict[str, SchedulerSpec]:
         parameters = tuple(
             Parameter(p["name"], p["kind"], "default" in p, p.get("default")) for p in entry["params"]
         )
-        cadence, sizes = _native_cadence(short_name, entry["kind"], entry["returns"])
+        cadence, sizes = _native_cadence(short_name, entry["kind"], entry["returns"], parameters)
         specs[short_name] = SchedulerSpec(
             qualified_name, short_name, entry["kind"], entry["returns"], parameters, cadence, sizes
         )

@@ -111,7 +111,7 @@ def _join_cells(path: str, cells: list[tuple[Cell, str]]) -> Source:
 
 def _run_rules(module: cst.Module, source: Source, rules: Sequence[type[Rule]], result: FileResult, debug: bool) -> None:
     try:
-        model = build_model(module)
+        model = build_model(module, source.line_label)
     except RecursionError:
         result.findings.append(_syntax_finding(source.path, "code is nested too deeply to analyse", 1, 1, None))
         return

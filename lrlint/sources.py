@@ -56,6 +56,11 @@ class Source:
         cell = next(c for c in reversed(self.cells) if c.first_line <= line)
         return cell.index, line - cell.first_line + 1
 
+    def line_label(self, line: int) -> str:
+        """How a message names a line: `line 12`, or `cell 3, line 2` in a notebook."""
+        cell, cell_line = self.locate(line)
+        return f"line {cell_line}" if cell is None else f"cell {cell}, line {cell_line}"
+
     def line_text(self, line: int) -> str:
         lines = self.code.splitlines()
         return lines[line - 1] if 0 < line <= len(lines) else ""
@@ -90,7 +95,9 @@ def decode_python(data: bytes) -> str:
     try:
         encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
     except SyntaxError as error:
-        raise SourceError(f"invalid encoding declaration: {error.msg}") from None
+        if "unknown encoding" in str(error):
+            raise SourceError(f"invalid encoding declaration: {error}") from None
+        encoding = "utf-8"  # undecodable bytes in the first lines: reported precisely below
     try:
         text = data.decode(encoding)
     except (UnicodeDecodeError, LookupError) as error:

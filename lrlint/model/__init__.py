@@ -7,7 +7,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -36,6 +36,10 @@ __all__ = [
 ]
 
 
+def _plain_line_label(line: int) -> str:
+    return f"line {line}"
+
+
 @dataclass
 class TrainingModel:
     module: cst.Module
@@ -43,6 +47,8 @@ class TrainingModel:
     metadata: Metadata
     resolver: Resolver
     traces: list[Trace] = field(default_factory=list)
+    # How messages name a line of the module: "line 12", or "cell 3, line 2" in a notebook.
+    line_label: Callable[[int], str] = _plain_line_label
 
     def position(self, node: cst.CSTNode) -> tuple[int, int]:
         return self.metadata.position(node)
@@ -57,9 +63,13 @@ class TrainingModel:
     def sizing(self, scheduler: TrackedObject) -> Sizing:
         return scheduler_sizing(scheduler, self.values, self.code)
 
+    def where(self, node: cst.CSTNode) -> str:
+        """`line 12` (or `cell 3, line 2`): how messages point at another place of the file."""
+        return self.line_label(self.position(node)[0])
+
     def describe(self, obj: TrackedObject) -> str:
         """`StepLR (line 12)`: how messages name a constructed object."""
-        return f"{obj.name} (line {self.position(obj.call)[0]})"
+        return f"{obj.name} ({self.where(obj.call)})"
 
     def receiver(self, call: cst.Call) -> str:
         """The object a method call is made on, as written: `self.scheduler` in `self.scheduler.step()`."""
@@ -101,12 +111,12 @@ class TrainingModel:
         return frozenset(found)
 
 
-def build_model(module: cst.Module) -> TrainingModel:
+def build_model(module: cst.Module, line_label: Callable[[int], str] = _plain_line_label) -> TrainingModel:
     wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
     metadata = Metadata(wrapper)
     index = build_syntax_index(module)
     resolver = Resolver(index, metadata)
-    model = TrainingModel(module, index, metadata, resolver)
+    model = TrainingModel(module, index, metadata, resolver, line_label=line_label)
     for entry in _entry_points(index, resolver):
         model.traces.append(build_trace(resolver, entry))
     return model

@@ -55,6 +55,7 @@ class Loop:
     parent: Loop | None
     guards: tuple[Guard, ...]  # every `if` around the loop, from the entry point down
     kind: LoopKind = LoopKind.OTHER
+    iterates_data: bool = False  # a batch loop over a data source, not merely one that steps
     items: list[TraceItem] = field(default_factory=list)  # everything inside, nested loops included
     children: list[Loop] = field(default_factory=list)
 
@@ -164,7 +165,7 @@ class _TraceBuilder:
         for order, item in enumerate(self.trace.items):
             item.order = order
         for loop in reversed(self.trace.loops):  # innermost first: kinds depend on nested loops
-            loop.kind = _classify(loop)
+            loop.kind, loop.iterates_data = _classify(loop)
         return self.trace
 
     def _events(
@@ -243,22 +244,23 @@ class _TraceBuilder:
         return frozenset(o for o in received if o.role is not Role.INSTANCE)
 
 
-def _classify(loop: Loop) -> LoopKind:
+def _classify(loop: Loop) -> tuple[LoopKind, bool]:
+    """The loop's kind, and whether it iterates a data source (by its names, not its body)."""
     targets = loop.target_names()
     iterated = _identifiers(loop.event.iterated)
     if any(is_epoch_word(word) for word in targets):
-        return LoopKind.EPOCH
+        return LoopKind.EPOCH, False
     if any(is_batch_word(word) for word in targets):
-        return LoopKind.BATCH
+        return LoopKind.BATCH, True
     if any(is_epoch_word(word) for word in iterated):
-        return LoopKind.EPOCH
+        return LoopKind.EPOCH, False
     if any(is_batch_word(word) for word in iterated) or _calls_len(loop.event.iterated):
-        return LoopKind.BATCH
+        return LoopKind.BATCH, True
     if any(child.kind is LoopKind.BATCH for child in loop.descendants()):
-        return LoopKind.EPOCH
+        return LoopKind.EPOCH, False
     if any(item.role is Role.OPTIMIZER for item in loop.items):
-        return LoopKind.BATCH
-    return LoopKind.OTHER
+        return LoopKind.BATCH, False
+    return LoopKind.OTHER, False
 
 
 def _calls_len(node: cst.BaseExpression) -> bool:

@@ -106,11 +106,10 @@ for epoch in range(5):
             names = " / ".join(sorted({model.describe(o) for o in optimizers}))
             if after:
                 if not _fast_forward(item):
-                    line = model.position(after[0].call)[0]
                     yield Report(
                         item.call,
                         f"`{model.receiver(item.call)}.step()` runs before `{model.receiver(after[0].call)}"
-                        f".step()` (line {line}) in the first iteration: the scheduler skips the first value "
+                        f".step()` ({model.where(after[0].call)}) in the first iteration: the scheduler skips the first value "
                         f"of its schedule and torch warns; call it after the optimizer step of {names}",
                     )
             elif item.loops and not (optimizers & stepped) and not (optimizers & model.escaped):

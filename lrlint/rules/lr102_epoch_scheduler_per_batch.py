@@ -20,6 +20,8 @@ class EpochSchedulerPerBatch(Rule):
     `steps_per_epoch`, `total_steps`, `max_iter`, `num_training_steps`, ...), when literal sizes
     are too large to count epochs (milestones in the thousands), or when they come from values
     lrlint cannot see (a config object, an option not named for epochs): unknown means silent.
+    Loops with no epochs at all (an RL episode loop, `while it < max_iter`) count iterations,
+    and are not reported either.
     A step guarded by its own condition inside the batch loop (`if i == len(loader) - 1:`) is
     not per batch and is not reported either.
 
@@ -80,7 +82,7 @@ for epoch in range(90):
         for trace, item in model.scheduler_steps():
             if item.call.args or trace.cadence(item) is not StepCadence.PER_BATCH:
                 continue
-            if _guarded_apart_from_optimizer(trace, item):
+            if not _epochs_exist(item) or _guarded_apart_from_optimizer(trace, item):
                 continue
             sizings = [model.sizing(scheduler) for scheduler in item.objects]
             if not sizings or any(s.unit is not Unit.EPOCHS for s in sizings):
@@ -94,6 +96,15 @@ for epoch in range(90):
                 "schedule runs out within the first epoch; step it once per epoch, after the batch loop, "
                 "or size it in batches (e.g. epochs * len(loader))",
             )
+
+
+def _epochs_exist(item: TraceItem) -> bool:
+    """An epoch loop encloses the step, or its batch loop is one pass over a data source.
+
+    A loop that steps the optimizer with no epoch around it (an RL episode loop, a
+    `while it < max_iter` loop) counts iterations only: every size is in iterations there.
+    """
+    return any(loop.kind is LoopKind.EPOCH or loop.iterates_data for loop in item.loops)
 
 
 def _guarded_apart_from_optimizer(trace: Trace, item: TraceItem) -> bool:

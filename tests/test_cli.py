@@ -1,0 +1,235 @@
+"""The command line through click's runner: formats, exit codes, configuration, bad input."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from lrlint.cli import main
+
+BUGGY = """\
+import torch
+optimizer = torch.optim.SGD(params, lr=0.1)
+scheduler = torch.optim.lr_scheduler.StepLR(optimizer, step_size=10)
+for epoch in range(30):
+    scheduler.step()
+    for x, y in loader:
+        optimizer.step()
+"""
+CLEAN = """\
+import torch
+optimizer = torch.optim.SGD(params, lr=0.1)
+scheduler = torch.optim.lr_scheduler.StepLR(optimizer, step_size=10)
+for epoch in range(30):
+    for x, y in loader:
+        optimizer.step()
+    scheduler.step()
+"""
+BAD_ARGS = "from torch.optim.lr_scheduler import StepLR\ns = StepLR(opt, step=10, decay=0.1)\n"
+
+
+def run(*args: str, cwd: Path | None = None):
+    runner = CliRunner()
+    if cwd is None:
+        return runner.invoke(main, list(args))
+    previous = Path.cwd()
+    os.chdir(cwd)
+    try:
+        return runner.invoke(main, list(args))
+    finally:
+        os.chdir(previous)
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    (tmp_path / "buggy.py").write_text(BUGGY)
+    (tmp_path / "clean.py").write_text(CLEAN)
+    return tmp_path
+
+
+def test_text_output_one_finding_a_line_and_summary_on_stderr(project: Path) -> None:
+    result = run("check", str(project / "buggy.py"), str(project / "clean.py"))
+    assert result.exit_code == 1
+    lines = result.stdout.splitlines()
+    assert len(lines) == 1
+    assert lines[0].startswith(f"{project / 'buggy.py'}:5:5: LR101 `scheduler.step()` runs before")
+    assert "Found 1 finding in 1 file (2 files checked)." in result.stderr
+
+
+def test_clean_files_exit_zero(project: Path) -> None:
+    result = run("check", str(project / "clean.py"))
+    assert result.exit_code == 0
+    assert result.stdout == ""
+    assert "All checks passed (1 file checked)." in result.stderr
+
+
+def test_json_output_has_the_public_fields(project: Path) -> None:
+    result = run("check", "--format", "json", str(project))
+    assert result.exit_code == 1
+    findings = json.loads(result.stdout)
+    assert [f["code"] for f in findings] == ["LR101"]
+    finding = findings[0]
+    assert {"path", "line", "column", "code", "name", "message", "severity"} <= set(finding)
+    assert (finding["line"], finding["column"], finding["name"], finding["severity"]) == (5, 5, "step-before-optimizer", "error")
+    assert "cell" not in finding
+
+
+def test_json_output_for_a_notebook_names_the_cell(tmp_path: Path) -> None:
+    notebook = {
+        "cells": [
+            {"cell_type": "markdown", "source": ["# title"], "metadata": {}},
+            {"cell_type": "code", "source": ["%matplotlib inline\n", BAD_ARGS], "metadata": {}, "outputs": []},
+        ],
+        "metadata": {},
+        "nbformat": 4,
+        "nbformat_minor": 5,
+    }
+    (tmp_path / "nb.ipynb").write_text(json.dumps(notebook))
+    result = run("check", "--format", "json", str(tmp_path / "nb.ipynb"))
+    findings = json.loads(result.stdout)
+    assert [(f["cell"], f["line"], f["code"]) for f in findings] == [(1, 3, "LR201"), (1, 3, "LR201")]
+
+
+def test_json_output_is_an_empty_array_when_clean(project: Path) -> None:
+    result = run("check", "--format", "json", str(project / "clean.py"))
+    assert json.loads(result.stdout) == [] and result.exit_code == 0
+
+
+def test_select_and_ignore_by_code_and_prefix(project: Path) -> None:
+    (project / "args.py").write_text(BAD_ARGS)
+    assert run("check", "--select", "LR2", str(project)).stdout.count("LR201") == 2
+    assert "LR101" not in run("check", "--select", "LR2", str(project)).stdout
+    result = run("check", "--ignore", "LR101,LR201", str(project))
+    assert result.exit_code == 0 and result.stdout == ""
+
+
+def test_unknown_code_in_select_is_a_usage_error(project: Path) -> None:
+    result = run("check", "--select", "LR999", str(project))
+    assert result.exit_code == 2
+    assert "unknown rule code(s): LR999" in result.stderr
+
+
+def test_noqa_suppresses_the_named_code_only(tmp_path: Path) -> None:
+    (tmp_path / "a.py").write_text(BUGGY.replace("    scheduler.step()\n", "    scheduler.step()  # noqa: LR101\n", 1))
+    (tmp_path / "b.py").write_text(BUGGY.replace("    scheduler.step()\n", "    scheduler.step()  # noqa: LR102\n", 1))
+    (tmp_path / "c.py").write_text(BUGGY.replace("    scheduler.step()\n", "    scheduler.step()  # noqa\n", 1))
+    result = run("check", str(tmp_path))
+    assert [line.split(":")[0] for line in result.stdout.splitlines()] == [str(tmp_path / "b.py")]
+
+
+def test_pyproject_configuration_is_read_and_cli_flags_override_it(project: Path) -> None:
+    (project / "args.py").write_text(BAD_ARGS)
+    (project / "legacy").mkdir()
+    (project / "legacy" / "old.py").write_text(BUGGY)
+    (project / "pyproject.toml").write_text(
+        '[tool.lrlint]\nignore = ["LR201"]\nexclude = ["legacy"]\nper-file-ignores = { "buggy.py" = ["LR101"] }\n'
+    )
+    result = run("check", ".", cwd=project)
+    assert result.exit_code == 0, result.stdout
+    assert "3 files checked" in result.stderr
+    result = run("check", ".", "--isolated", cwd=project)
+    assert result.stdout.count("LR201") == 2 and result.stdout.count("LR101") == 2
+
+
+def test_invalid_configuration_is_a_usage_error(project: Path) -> None:
+    (project / "pyproject.toml").write_text("[tool.lrlint]\nselct = ['LR1']\n")
+    result = run("check", ".", cwd=project)
+    assert result.exit_code == 2
+    assert "unknown [tool.lrlint] option(s): selct" in result.stderr
+
+
+def test_default_excludes_skip_virtualenvs_and_exclude_adds_patterns(project: Path) -> None:
+    (project / ".venv" / "lib").mkdir(parents=True)
+    (project / ".venv" / "lib" / "x.py").write_text(BUGGY)
+    (project / "generated").mkdir()
+    (project / "generated" / "y.py").write_text(BUGGY)
+    result = run("check", str(project), "--exclude", "generated")
+    assert result.stdout.count("LR101") == 1 and "2 files checked" in result.stderr
+
+
+# -- bad input -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "message"),
+    [
+        ("latin1.py", "# caf\xe9\nx = 1\n".encode("latin-1"), "LR000 file is not valid utf-8"),
+        ("binary.py", b"\x7fELF\x00\x01\x02", "LR000 file contains NUL bytes"),
+        ("syntax.py", b"def train(model loader):\n    pass\n", "LR000 invalid syntax"),
+        ("broken.ipynb", b'{"cells": [', "LR000 notebook is not valid JSON"),
+        ("nocells.ipynb", b'{"metadata": {}}', "LR000 notebook has no list of cells"),
+        ("declared.py", b"# -*- coding: klingon -*-\nx = 1\n", "LR000 invalid encoding declaration"),
+    ],
+)
+def test_unreadable_files_are_one_lr000_line_and_the_run_goes_on(
+    project: Path, name: str, content: bytes, message: str
+) -> None:
+    (project / name).write_bytes(content)
+    result = run("check", str(project))
+    assert result.exit_code == 1
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    bad = [line for line in result.stdout.splitlines() if line.startswith(str(project / name))]
+    assert len(bad) == 1 and message in bad[0], result.stdout
+    assert "LR101" in result.stdout  # buggy.py was still linted
+
+
+@pytest.mark.parametrize("content", [b"", b"# only a comment\n", b"\xef\xbb\xbfimport torch\r\nx = 1\r\n"])
+def test_empty_comment_only_bom_and_crlf_files_are_fine(tmp_path: Path, content: bytes) -> None:
+    (tmp_path / "f.py").write_bytes(content)
+    result = run("check", str(tmp_path / "f.py"))
+    assert result.exit_code == 0 and result.stdout == ""
+
+
+def test_a_missing_path_is_reported_and_the_others_are_linted(project: Path) -> None:
+    result = run("check", str(project / "nope.py"), str(project / "buggy.py"))
+    assert result.exit_code == 2
+    assert f"lrlint: error: {project / 'nope.py'}: no such file or directory" in result.stderr
+    assert "LR101" in result.stdout
+
+
+def test_a_folder_without_python_files_warns(tmp_path: Path) -> None:
+    (tmp_path / "README.md").write_text("# nothing to lint")
+    result = run("check", str(tmp_path))
+    assert result.exit_code == 0
+    assert "no Python files or notebooks found" in result.stderr
+
+
+def test_an_oversized_file_is_reported_not_parsed(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text("[tool.lrlint]\nmax-file-size = 100\n")
+    (tmp_path / "big.py").write_text("x = 1\n" * 100)
+    result = run("check", ".", cwd=tmp_path)
+    assert "big.py:1:1: LR000 file is too large to lint" in result.stdout
+
+
+# -- rule documentation and entry points ------------------------------------------------------
+
+
+def test_rule_prints_documentation_with_examples() -> None:
+    result = run("rule", "lr201")
+    assert result.exit_code == 0
+    assert result.stdout.startswith("LR201 unknown-argument (error)")
+    assert "did you mean" in result.stdout and "Flagged:" in result.stdout and "Not flagged:" in result.stdout
+
+
+def test_rule_all_lists_every_code() -> None:
+    result = run("rule", "--all")
+    codes = [line.split()[0] for line in result.stdout.splitlines()]
+    assert codes == ["LR000", "LR101", "LR102", "LR103", "LR201", "LR202", "LR301", "LR302", "LR303"]
+
+
+def test_unknown_rule_is_a_usage_error() -> None:
+    result = run("rule", "LR999")
+    assert result.exit_code == 2 and "unknown rule code: LR999" in result.stderr
+
+
+def test_python_dash_m_runs_the_cli(project: Path) -> None:
+    completed = subprocess.run(
+        [sys.executable, "-m", "lrlint", "check", str(project / "buggy.py")], capture_output=True, text=True
+    )
+    assert completed.returncode == 1 and "LR101" in completed.stdout
