@@ -17,6 +17,7 @@ from lrlint.model import build_model
 from lrlint.rules import ALL_RULES
 from lrlint.rules.base import Report, Rule
 from lrlint.rules.lr000_syntax_error import SyntaxErrorRule
+from lrlint.prefilter import may_contain_findings
 from lrlint.sources import Cell, Source, SourceError, read_source
 
 _LIBCST_POSITION = re.compile(r"^parser error: error at \d+:\d+: ")
@@ -42,6 +43,8 @@ def lint_path(path: Path, settings: Settings, debug: bool = False) -> FileResult
 
 def lint_source(source: Source, settings: Settings, debug: bool = False) -> FileResult:
     result = FileResult(source.path)
+    if not may_contain_findings(source.code):
+        return result
     module, source = _parse(source, result)
     rules = [rule for rule in ALL_RULES if settings.enabled(rule.code)]
     if module is not None and any(rule.code != SyntaxErrorRule.code for rule in rules):

@@ -161,7 +161,7 @@ def test_default_excludes_skip_virtualenvs_and_exclude_adds_patterns(project: Pa
     [
         ("latin1.py", "# caf\xe9\nx = 1\n".encode("latin-1"), "LR000 file is not valid utf-8"),
         ("binary.py", b"\x7fELF\x00\x01\x02", "LR000 file contains NUL bytes"),
-        ("syntax.py", b"def train(model loader):\n    pass\n", "LR000 invalid syntax"),
+        ("syntax.py", b"from torch.optim import lr_scheduler\ndef train(model loader):\n", "LR000 invalid syntax"),
         ("broken.ipynb", b'{"cells": [', "LR000 notebook is not valid JSON"),
         ("nocells.ipynb", b'{"metadata": {}}', "LR000 notebook has no list of cells"),
         ("declared.py", b"# -*- coding: klingon -*-\nx = 1\n", "LR000 invalid encoding declaration"),

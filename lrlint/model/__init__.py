@@ -117,6 +117,8 @@ def build_model(module: cst.Module, line_label: Callable[[int], str] = _plain_li
     index = build_syntax_index(module)
     resolver = Resolver(index, metadata)
     model = TrainingModel(module, index, metadata, resolver, line_label=line_label)
+    if not any(resolver.constructs_scheduler(call, function) for call, function in model.calls()):
+        return model  # nothing to trace: every rule that replays the code needs a scheduler
     for entry in _entry_points(index, resolver):
         model.traces.append(build_trace(resolver, entry))
     return model

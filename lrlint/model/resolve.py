@@ -21,6 +21,9 @@ from lrlint.model.syntax import ClassInfo, FunctionInfo, SyntaxIndex, call_event
 from lrlint.signature import BoundArguments, bind_arguments
 
 MAX_CALL_DEPTH = 8
+# Resolution follows chains of assignments (`h = f(h)` a hundred times in generated code);
+# past this many nested look-ups the object is treated as unknown, which rules never report on.
+MAX_RESOLUTION_DEPTH = 150
 # Calls that hand their arguments back unchanged, positionally (Accelerate, apex.amp, Fabric).
 _PASSTHROUGH_METHODS = frozenset({"prepare", "initialize", "setup", "prepare_optimizer", "prepare_scheduler"})
 
@@ -87,6 +90,8 @@ class Resolver:
             return self._memo[key]
         if key in self._in_progress or context.depth > MAX_CALL_DEPTH:
             return NOTHING
+        if len(self._in_progress) > MAX_RESOLUTION_DEPTH:
+            return NOTHING  # not memoised: a shallower look-up may still resolve it
         self._in_progress.add(key)
         try:
             result = self._objects(expr, context, path)
@@ -105,6 +110,13 @@ class Resolver:
 
     def qualified_names(self, node: cst.CSTNode) -> set[str]:
         return self.metadata.qualified_names(node)
+
+    def constructs_scheduler(self, call: cst.Call, function: FunctionInfo) -> bool:
+        """The call builds a torch scheduler (or transformers schedule, or an in-file subclass)."""
+        if any(scheduler_spec(name) for name in self.qualified_names(call.func)):
+            return True
+        class_info = self._class_called(call.func, Context(function))
+        return class_info is not None and self._is_scheduler_subclass(class_info)
 
     def constructed(self) -> list[TrackedObject]:
         return list(self._constructed.values())
