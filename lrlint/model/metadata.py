@@ -26,15 +26,31 @@ class Metadata:
         self._scopes = resolved[ScopeProvider]
         self._qualified_names = resolved[QualifiedNameProvider]
         self._positions = resolved[PositionProvider]
+        self._star_modules = _star_imported_modules(wrapper.module)
 
     def scope(self, node: cst.CSTNode) -> Scope | None:
         return self._scopes.get(node)
 
     def qualified_names(self, node: cst.CSTNode) -> set[str]:
         names = self._qualified_names.get(node)
-        return {name.name for name in _unwrap(names)} if names is not None else set()
+        found = {name.name for name in _unwrap(names)} if names is not None else set()
+        if not found and isinstance(node, cst.Name) and self._star_modules:
+            # `from torch.optim.lr_scheduler import *`: an unbound name may come from there.
+            found = {f"{module}.{node.value}" for module in self._star_modules}
+        return found
 
     def position(self, node: cst.CSTNode) -> tuple[int, int]:
         """1-based line and column where the node starts."""
         code_range: CodeRange = self._positions[node]
         return code_range.start.line, code_range.start.column + 1
+
+
+def _star_imported_modules(module: cst.Module) -> list[str]:
+    modules = []
+    for statement in module.body:
+        if isinstance(statement, cst.SimpleStatementLine):
+            for small in statement.body:
+                if isinstance(small, cst.ImportFrom) and isinstance(small.names, cst.ImportStar) and small.module:
+                    if not small.relative:
+                        modules.append(cst.Module([]).code_for_node(small.module))
+    return modules

@@ -47,36 +47,63 @@ UNKNOWN = Sizing(Unit.UNKNOWN, "")
 CodeOf = Callable[[cst.CSTNode], str]
 
 
-def _words(node: cst.CSTNode) -> tuple[set[str], bool]:
-    """Lower-case identifiers (names, attributes, string keys) in the expression, and whether it calls len()."""
-    words: set[str] = set()
+def _leaves(expr: cst.CSTNode) -> tuple[list[tuple[str, cst.CSTNode]], bool]:
+    """The value-carrying identifiers of a size expression, and whether it calls len().
+
+    In `int(0.5 * args.epochs)` the leaves are `epochs` only: `args` holds values, `int` computes.
+    A string subscript key counts as a leaf (`cfg["epochs"]`).
+    """
+    leaves: list[tuple[str, cst.CSTNode]] = []
     calls_len = False
 
-    class Collector(cst.CSTVisitor):
-        def visit_Name(self, name: cst.Name) -> None:
-            words.add(name.value.lower())
-
-        def visit_SimpleString(self, string: cst.SimpleString) -> None:
-            words.add(string.value.strip("'\"").lower())
-
-        def visit_Call(self, call: cst.Call) -> None:
-            nonlocal calls_len
-            if isinstance(call.func, cst.Name) and call.func.value == "len":
+    def visit(node: cst.CSTNode) -> None:
+        nonlocal calls_len
+        if isinstance(node, cst.Name):
+            leaves.append((node.value.lower(), node))
+        elif isinstance(node, cst.Attribute):
+            leaves.append((node.attr.value.lower(), node))
+        elif isinstance(node, cst.Subscript):
+            keys = [e.slice.value for e in node.slice if isinstance(e.slice, cst.Index)]
+            strings = [k for k in keys if isinstance(k, cst.SimpleString)]
+            if strings:
+                leaves.extend((str(k.evaluated_value).lower(), node) for k in strings)
+            else:
+                visit(node.value)
+        elif isinstance(node, cst.Call):
+            if isinstance(node.func, cst.Name) and node.func.value == "len":
                 calls_len = True
+            for arg in node.args:
+                visit(arg.value)
+        else:
+            for child in node.children:
+                visit(child)
 
-    node.visit(Collector())
-    return words, calls_len
+    visit(expr)
+    return leaves, calls_len
+
+
+def _iteration_evidence(expr: cst.CSTNode) -> bool:
+    leaves, calls_len = _leaves(expr)
+    return calls_len or any(_ITERATION_WORD.search(word) for word, _ in leaves)
 
 
 def expression_unit(expr: cst.BaseExpression, values: ValueEvaluator, epoch_literal_limit: int) -> Unit:
-    words, calls_len = _words(expr)
-    if calls_len or any(_ITERATION_WORD.search(word) for word in words):
+    """Epochs when every value in it is an epoch count (or a constant), optimizer steps when any
+    is derived from the number of batches; a literal by its size; anything else unknown."""
+    if _iteration_evidence(expr):
         return Unit.ITERATIONS
-    if any(_EPOCH_WORD.search(word) for word in words):
-        return Unit.EPOCHS
     value = values.value(expr)
-    if not is_known(value):
-        return Unit.UNKNOWN
+    if is_known(value):
+        return _literal_unit(value, epoch_literal_limit)
+    leaves, _ = _leaves(expr)
+    epoch_leaves = [node for word, node in leaves if _EPOCH_WORD.search(word)]
+    others = [node for word, node in leaves if not _EPOCH_WORD.search(word)]
+    if epoch_leaves and all(is_known(values.value(node)) for node in others):  # type: ignore[arg-type]
+        return Unit.EPOCHS
+    return Unit.UNKNOWN
+
+
+def _literal_unit(value: object, epoch_literal_limit: int) -> Unit:
     numbers = value if isinstance(value, list) else [value]
     if not numbers or not all(isinstance(n, (int, float)) and not isinstance(n, bool) for n in numbers):
         return Unit.UNKNOWN
@@ -127,17 +154,9 @@ def _epoch_native_sizing(
     evidence = ", ".join(f"{p.name}={code_of(expr)}" for p, expr in sizes)
     if units == {Unit.EPOCHS}:
         return Sizing(Unit.EPOCHS, evidence)
-    if Unit.ITERATIONS in units and _has_strong_iteration_evidence(sizes):
+    if Unit.ITERATIONS in units:
         return Sizing(Unit.ITERATIONS, evidence)
     return UNKNOWN
-
-
-def _has_strong_iteration_evidence(sizes: list[tuple[SizeParameter, cst.BaseExpression]]) -> bool:
-    for _, expr in sizes:
-        words, calls_len = _words(expr)
-        if calls_len or any(_ITERATION_WORD.search(word) for word in words):
-            return True
-    return False
 
 
 def _iteration_native_sizing(

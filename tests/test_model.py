@@ -1,0 +1,188 @@
+"""The model rules read: what objects are, how loops are classified, how schedulers are sized."""
+
+from __future__ import annotations
+
+import textwrap
+
+import libcst as cst
+import pytest
+
+from lrlint.model import LoopKind, Role, StepCadence, TrainingModel, Unit, build_model
+
+
+def model_of(code: str) -> TrainingModel:
+    return build_model(cst.parse_module(textwrap.dedent(code)))
+
+
+def steps(model: TrainingModel, role: Role) -> list[tuple[str, list[str], StepCadence]]:
+    """(receiver, stepped object names, cadence) of every step, in trace order, deduplicated."""
+    seen, found = set(), []
+    for trace in model.traces:
+        for item in trace.steps(role):
+            key = (model.receiver(item.call), tuple(sorted(o.name for o in item.objects)), trace.cadence(item))
+            if key not in seen:
+                seen.add(key)
+                found.append((key[0], list(key[1]), key[2]))
+    return found
+
+
+@pytest.mark.parametrize(
+    "imports, constructor",
+    [
+        ("import torch", "torch.optim.lr_scheduler.StepLR"),
+        ("import torch.optim.lr_scheduler as sched", "sched.StepLR"),
+        ("from torch.optim import lr_scheduler", "lr_scheduler.StepLR"),
+        ("from torch.optim.lr_scheduler import StepLR as S", "S"),
+        ("from torch import optim", "optim.lr_scheduler.StepLR"),
+    ],
+)
+def test_schedulers_resolve_through_every_import_form(imports: str, constructor: str) -> None:
+    model = model_of(f"{imports}\nimport torch\nopt = torch.optim.SGD(p, lr=0.1)\ns = {constructor}(opt, 5)\ns.step()\n")
+    assert steps(model, Role.SCHEDULER) == [("s", ["StepLR"], StepCadence.UNKNOWN)]
+
+
+def test_unknown_origin_and_lookalike_names_are_not_schedulers() -> None:
+    model = model_of(
+        """
+        import torch
+        from mylib import StepLR, build_scheduler
+        s1 = StepLR(opt, 5)
+        s2 = build_scheduler(cfg)
+        env = gym.make("CartPole-v1")
+        for x in loader:
+            s1.step(); s2.step(); env.step(0)
+        """
+    )
+    assert steps(model, Role.SCHEDULER) == [] and steps(model, Role.OPTIMIZER) == []
+
+
+def test_self_attributes_helpers_and_passthrough_calls_resolve() -> None:
+    model = model_of(
+        """
+        import torch
+        from accelerate import Accelerator
+
+        def make(model):
+            opt = torch.optim.AdamW(model.parameters())
+            return opt, torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=1e-3, total_steps=1000)
+
+        class Trainer:
+            def __init__(self, model, scheduler):
+                self.optimizer, self.lr_scheduler = make(model)
+                self.extra = scheduler
+
+            def fit(self, loader):
+                for epoch in range(3):
+                    self.run_epoch(loader)
+
+            def run_epoch(self, loader):
+                for batch in loader:
+                    self.optimizer.step()
+                    self.lr_scheduler.step()
+                self.extra.step()
+
+        accelerator = Accelerator()
+        optimizer = torch.optim.SGD(params, lr=0.1)
+        model, optimizer = accelerator.prepare(model, optimizer)
+        trainer = Trainer(model, torch.optim.lr_scheduler.StepLR(optimizer, 10))
+        trainer.fit(loader)
+        """
+    )
+    assert steps(model, Role.SCHEDULER) == [
+        ("self.lr_scheduler", ["OneCycleLR"], StepCadence.PER_BATCH),
+        ("self.extra", ["StepLR"], StepCadence.PER_EPOCH),
+    ]
+    assert steps(model, Role.OPTIMIZER) == [("self.optimizer", ["AdamW"], StepCadence.PER_BATCH)]
+
+
+def test_scheduler_optimizer_link_and_grad_scaler_step() -> None:
+    model = model_of(
+        """
+        import torch
+        g = torch.optim.Adam(gen.parameters())
+        d = torch.optim.Adam(disc.parameters())
+        sg = torch.optim.lr_scheduler.ExponentialLR(g, 0.9)
+        scaler = torch.cuda.amp.GradScaler()
+        for x in loader:
+            scaler.step(d)
+        """
+    )
+    scheduler = next(o for o in model.resolver.constructed() if o.role is Role.SCHEDULER)
+    assert [model.code(o.call.args[0].value) for o in scheduler.optimizers] == ["gen.parameters()"]
+    assert steps(model, Role.OPTIMIZER) == [("scaler", ["Adam"], StepCadence.PER_BATCH)]
+
+
+@pytest.mark.parametrize(
+    "loop, kind",
+    [
+        ("for epoch in range(10):", LoopKind.EPOCH),
+        ("for ep in range(args.num_epochs):", LoopKind.EPOCH),
+        ("for i, (x, y) in enumerate(train_loader):", LoopKind.BATCH),
+        ("for batch in tqdm(dataloader):", LoopKind.BATCH),
+        ("for i in range(len(loader)):", LoopKind.BATCH),
+        ("for i in range(steps_per_epoch):", LoopKind.BATCH),
+        ("while it < max_iter:", LoopKind.BATCH),
+        ("for group in optimizer.param_groups:", LoopKind.OTHER),
+    ],
+)
+def test_loop_classification_by_names(loop: str, kind: LoopKind) -> None:
+    model = model_of(f"import torch\ns = torch.optim.lr_scheduler.StepLR(o, 1)\n{loop}\n    s.step()\n")
+    assert [loop.kind for loop in model.traces[0].loops] == [kind]
+
+
+def test_loops_are_classified_by_what_they_contain() -> None:
+    model = model_of(
+        """
+        import torch
+        opt = torch.optim.SGD(p, lr=0.1)
+        s = torch.optim.lr_scheduler.StepLR(opt, 5)
+        def one_pass(items):
+            for item in items:
+                opt.step()
+        for e in range(10):
+            one_pass(items)
+            s.step()
+        """
+    )
+    kinds = {model.code(l.node).split(":")[0]: l.kind for l in model.traces[0].loops}
+    assert kinds == {"for e in range(10)": LoopKind.EPOCH, "for item in items": LoopKind.BATCH}
+    assert steps(model, Role.SCHEDULER) == [("s", ["StepLR"], StepCadence.PER_EPOCH)]
+
+
+@pytest.mark.parametrize(
+    "constructor, unit",
+    [
+        ("StepLR(opt, step_size=30)", Unit.EPOCHS),
+        ("StepLR(opt, 30)", Unit.EPOCHS),
+        ("StepLR(opt, step_size=2000)", Unit.UNKNOWN),
+        ("StepLR(opt, step_size=args.lr_step)", Unit.UNKNOWN),
+        ("StepLR(opt, step_size=STEP)", Unit.EPOCHS),  # module constant 30
+        ("MultiStepLR(opt, milestones=[30, 60, 90])", Unit.EPOCHS),
+        ("MultiStepLR(opt, milestones=[60000, 80000])", Unit.UNKNOWN),
+        ("MultiStepLR(opt, [int(0.5 * args.epochs), int(0.75 * args.epochs)])", Unit.EPOCHS),
+        ("MultiStepLR(opt, milestones=args.lr_steps)", Unit.UNKNOWN),
+        ("CosineAnnealingLR(opt, T_max=args.epochs)", Unit.EPOCHS),
+        ("CosineAnnealingLR(opt, T_max=cfg['epochs'] - WARMUP)", Unit.EPOCHS),
+        ("CosineAnnealingLR(opt, T_max=args.epochs * len(loader))", Unit.ITERATIONS),
+        ("CosineAnnealingLR(opt, T_max=epochs * steps)", Unit.UNKNOWN),
+        ("CosineAnnealingLR(opt, T_max=num_training_steps)", Unit.ITERATIONS),
+        ("ExponentialLR(opt, gamma=0.9)", Unit.EPOCHS),
+        ("ExponentialLR(opt, gamma=0.99995)", Unit.UNKNOWN),
+        ("LinearLR(opt, start_factor=0.1, total_iters=5)", Unit.EPOCHS),
+        ("LinearLR(opt, start_factor=0.1, total_iters=500)", Unit.UNKNOWN),
+        ("LinearLR(opt, start_factor=0.1)", Unit.EPOCHS),  # the default total_iters=5
+        ("OneCycleLR(opt, 0.1, epochs=10, steps_per_epoch=len(loader))", Unit.ITERATIONS),
+        ("OneCycleLR(opt, 0.1, total_steps=args.epochs)", Unit.EPOCHS),
+        ("OneCycleLR(opt, 0.1, total_steps=100)", Unit.UNKNOWN),
+        ("CyclicLR(opt, 0.01, 0.1)", Unit.ITERATIONS),
+        ("LambdaLR(opt, lambda e: 0.95 ** e)", Unit.UNKNOWN),
+        ("ReduceLROnPlateau(opt)", Unit.UNKNOWN),
+    ],
+)
+def test_scheduler_sizing(constructor: str, unit: Unit) -> None:
+    model = model_of(
+        f"from torch.optim.lr_scheduler import *\nimport torch\nSTEP = 30\nWARMUP = 5\n"
+        f"opt = torch.optim.SGD(p, lr=0.1)\ns = {constructor}\ns.step()\n"
+    )
+    scheduler = next(o for o in model.resolver.constructed() if o.role is Role.SCHEDULER)
+    assert model.sizing(scheduler).unit is unit
