@@ -120,9 +120,7 @@ def scheduler_specs() -> dict[str, SchedulerSpec]:
     specs = {}
     for qualified_name, entry in _load_json("signatures.json")["schedulers"].items():
         short_name = qualified_name.rsplit(".", 1)[1]
-        parameters = tuple(
-            Parameter(p["name"], p["kind"], "default" in p, p.get("default")) for p in entry["params"]
-        )
+        parameters = tuple(Parameter(p["name"], p["kind"], "default" in p, p.get("default")) for p in entry["params"])
         cadence, sizes = _native_cadence(short_name, entry["kind"], entry["returns"], parameters)
         specs[short_name] = SchedulerSpec(
             qualified_name, short_name, entry["kind"], entry["returns"], parameters, cadence, sizes
@@ -146,9 +144,7 @@ class RemovedArgument:
 @lru_cache(maxsize=1)
 def removed_arguments() -> dict[str, RemovedArgument]:
     entries = _load_json("removed_arguments.json")["arguments"]
-    return {
-        name: RemovedArgument(name, e["deprecated"], e["removed"], e["advice"]) for name, e in entries.items()
-    }
+    return {name: RemovedArgument(name, e["deprecated"], e["removed"], e["advice"]) for name, e in entries.items()}
 
 
 def removed_argument(spec: SchedulerSpec, name: str) -> RemovedArgument | None:

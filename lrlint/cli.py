@@ -30,7 +30,9 @@ def main() -> None:
 @click.option("--select", multiple=True, help="Only these codes or code prefixes (comma-separated, e.g. LR1,LR201).")
 @click.option("--ignore", multiple=True, help="Skip these codes or code prefixes.")
 @click.option("--exclude", multiple=True, help="Glob patterns of files or folders to skip (added to the defaults).")
-@click.option("--config", "config_path", type=click.Path(dir_okay=False), help="pyproject.toml to read [tool.lrlint] from.")
+@click.option(
+    "--config", "config_path", type=click.Path(dir_okay=False), help="pyproject.toml to read [tool.lrlint] from."
+)
 @click.option("--isolated", is_flag=True, help="Ignore every configuration file.")
 @click.option("--debug", is_flag=True, help="Show tracebacks of internal errors.")
 def check(

@@ -34,9 +34,9 @@ class Settings:
             return False
         relative = _relative(Path(path), self.root)
         for pattern, codes in self.per_file_ignores.items():
-            if fnmatch.fnmatch(relative, pattern) or fnmatch.fnmatch(Path(path).name, pattern):
-                if any(code.startswith(prefix) for prefix in codes):
-                    return False
+            matches = fnmatch.fnmatch(relative, pattern) or fnmatch.fnmatch(Path(path).name, pattern)
+            if matches and any(code.startswith(prefix) for prefix in codes):
+                return False
         return True
 
     def overridden(self, **changes: Any) -> Settings:
@@ -86,8 +86,10 @@ def load_settings(config: Path | None) -> Settings:
     return Settings(
         select=_codes(table.get("select", []), config, "select"),
         ignore=_codes(table.get("ignore", []), config, "ignore"),
-        exclude=(*_strings(table.get("exclude", []), config, "exclude"),
-                 *_strings(table.get("extend-exclude", []), config, "extend-exclude")),
+        exclude=(
+            *_strings(table.get("exclude", []), config, "exclude"),
+            *_strings(table.get("extend-exclude", []), config, "extend-exclude"),
+        ),
         per_file_ignores={str(k): _codes(v, config, f"per-file-ignores.{k}") for k, v in per_file.items()},
         max_file_bytes=_positive_int(table.get("max-file-size", Settings.max_file_bytes), config),
         root=config.parent,

@@ -42,11 +42,9 @@ class Discovery:
 def _matches(path: Path, patterns: Iterable[str], root: Path | None) -> bool:
     """True when the path's name, or its path relative to the config root, matches a pattern."""
     relative = _relative(path, root)
-    for pattern in patterns:
-        pattern = pattern.rstrip("/")
-        if fnmatch.fnmatch(path.name, pattern) or fnmatch.fnmatch(relative, pattern):
-            return True
-        if fnmatch.fnmatch(str(path), pattern):
+    for raw in patterns:
+        pattern = raw.rstrip("/")
+        if any(fnmatch.fnmatch(text, pattern) for text in (path.name, relative, str(path))):
             return True
     return False
 

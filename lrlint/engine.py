@@ -14,10 +14,10 @@ import libcst as cst
 from lrlint.config import Settings
 from lrlint.findings import Finding
 from lrlint.model import build_model
+from lrlint.prefilter import may_contain_findings
 from lrlint.rules import ALL_RULES
 from lrlint.rules.base import Report, Rule
 from lrlint.rules.lr000_syntax_error import SyntaxErrorRule
-from lrlint.prefilter import may_contain_findings
 from lrlint.sources import Cell, Source, SourceError, read_source
 
 _LIBCST_POSITION = re.compile(r"^parser error: error at \d+:\d+: ")
@@ -78,7 +78,7 @@ def _try_parse(code: str) -> tuple[cst.Module | None, tuple[str, int, int] | Non
         return cst.parse_module(code), None
     except RecursionError:
         return None, ("code is nested too deeply to parse", 1, 1)
-    except Exception as error:  # ParserSyntaxError, and whatever else the native parser raises
+    except Exception as error:  # noqa: BLE001 - ParserSyntaxError, and whatever else the native parser raises
         return None, _describe_syntax_error(code, error)
 
 
@@ -100,7 +100,7 @@ def _cell_codes(source: Source) -> list[tuple[Cell, str]]:
     lines = source.code.splitlines(keepends=True)
     bounds = [cell.first_line for cell in source.cells[1:]] + [len(lines) + 1]
     return [
-        (cell, "".join(lines[cell.first_line - 1 : end - 1])) for cell, end in zip(source.cells, bounds)
+        (cell, "".join(lines[cell.first_line - 1 : end - 1])) for cell, end in zip(source.cells, bounds, strict=True)
     ]
 
 
@@ -112,13 +112,15 @@ def _join_cells(path: str, cells: list[tuple[Cell, str]]) -> Source:
     return Source(path, "".join(code for _, code in cells), tuple(placed))
 
 
-def _run_rules(module: cst.Module, source: Source, rules: Sequence[type[Rule]], result: FileResult, debug: bool) -> None:
+def _run_rules(
+    module: cst.Module, source: Source, rules: Sequence[type[Rule]], result: FileResult, debug: bool
+) -> None:
     try:
         model = build_model(module, source.line_label)
     except RecursionError:
         result.findings.append(_syntax_finding(source.path, "code is nested too deeply to analyse", 1, 1, None))
         return
-    except Exception as error:
+    except Exception as error:  # noqa: BLE001 - one file's internal error must not stop the run
         result.internal_errors.append(_internal_error(source.path, "building the model", error, debug))
         return
     seen: set[tuple[str, int, int]] = set()
@@ -127,7 +129,7 @@ def _run_rules(module: cst.Module, source: Source, rules: Sequence[type[Rule]], 
             continue
         try:
             reports = list(rule_class().check(model))
-        except Exception as error:
+        except Exception as error:  # noqa: BLE001 - one rule's internal error must not stop the run
             result.internal_errors.append(_internal_error(source.path, rule_class.code, error, debug))
             continue
         for report in reports:

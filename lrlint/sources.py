@@ -135,9 +135,7 @@ def _notebook_code(data: bytes) -> tuple[str, tuple[Cell, ...]]:
 
 def _is_python_notebook(notebook: dict) -> bool:
     metadata = notebook.get("metadata") or {}
-    language = (metadata.get("language_info") or {}).get("name") or (metadata.get("kernelspec") or {}).get(
-        "language"
-    )
+    language = (metadata.get("language_info") or {}).get("name") or (metadata.get("kernelspec") or {}).get("language")
     return language is None or str(language).lower() in ("python", "python3")
 
 

@@ -10,8 +10,9 @@ from __future__ import annotations
 import inspect
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 OUTPUT = Path(__file__).resolve().parent.parent / "lrlint" / "data" / "signatures.json"
 
@@ -41,7 +42,7 @@ def _literal_or_repr(value: Any) -> Any:
 
 
 def torch_schedulers() -> dict[str, dict[str, Any]]:
-    import torch.optim.lr_scheduler as lr_scheduler
+    from torch.optim import lr_scheduler
 
     base = lr_scheduler.LRScheduler
     found = {}
@@ -60,7 +61,7 @@ def torch_schedulers() -> dict[str, dict[str, Any]]:
 
 def transformers_factories() -> dict[str, dict[str, Any]]:
     try:
-        import transformers.optimization as optimization
+        from transformers import optimization
     except ImportError:
         return {}
     found = {}

@@ -37,13 +37,16 @@ def expected_in_file(path: Path) -> Expected:
     return found
 
 
-def reported_in_file(path: Path, settings: Settings = Settings()) -> Expected:
+DEFAULT_SETTINGS = Settings()
+
+
+def reported_in_file(path: Path, settings: Settings = DEFAULT_SETTINGS) -> Expected:
     result = lint_path(path, settings)
     assert not result.internal_errors, result.internal_errors
     return {(f.cell, f.line, f.code) for f in result.findings}
 
 
-def reported_in_code(code: str, settings: Settings = Settings()) -> Expected:
+def reported_in_code(code: str, settings: Settings = DEFAULT_SETTINGS) -> Expected:
     result = lint_source(Source("<example>", code), settings)
     assert not result.internal_errors, result.internal_errors
     return {(f.cell, f.line, f.code) for f in result.findings}

@@ -76,7 +76,12 @@ def test_json_output_has_the_public_fields(project: Path) -> None:
     assert [f["code"] for f in findings] == ["LR101"]
     finding = findings[0]
     assert {"path", "line", "column", "code", "name", "message", "severity"} <= set(finding)
-    assert (finding["line"], finding["column"], finding["name"], finding["severity"]) == (5, 5, "step-before-optimizer", "error")
+    assert (finding["line"], finding["column"], finding["name"], finding["severity"]) == (
+        5,
+        5,
+        "step-before-optimizer",
+        "error",
+    )
     assert "cell" not in finding
 
 
@@ -230,6 +235,9 @@ def test_unknown_rule_is_a_usage_error() -> None:
 
 def test_python_dash_m_runs_the_cli(project: Path) -> None:
     completed = subprocess.run(
-        [sys.executable, "-m", "lrlint", "check", str(project / "buggy.py")], capture_output=True, text=True
+        [sys.executable, "-m", "lrlint", "check", str(project / "buggy.py")],
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert completed.returncode == 1 and "LR101" in completed.stdout

@@ -37,7 +37,9 @@ def steps(model: TrainingModel, role: Role) -> list[tuple[str, list[str], StepCa
     ],
 )
 def test_schedulers_resolve_through_every_import_form(imports: str, constructor: str) -> None:
-    model = model_of(f"{imports}\nimport torch\nopt = torch.optim.SGD(p, lr=0.1)\ns = {constructor}(opt, 5)\ns.step()\n")
+    model = model_of(
+        f"{imports}\nimport torch\nopt = torch.optim.SGD(p, lr=0.1)\ns = {constructor}(opt, 5)\ns.step()\n"
+    )
     assert steps(model, Role.SCHEDULER) == [("s", ["StepLR"], StepCadence.UNKNOWN)]
 
 
@@ -144,7 +146,7 @@ def test_loops_are_classified_by_what_they_contain() -> None:
             s.step()
         """
     )
-    kinds = {model.code(l.node).split(":")[0]: l.kind for l in model.traces[0].loops}
+    kinds = {model.code(loop.node).split(":")[0]: loop.kind for loop in model.traces[0].loops}
     assert kinds == {"for e in range(10)": LoopKind.EPOCH, "for item in items": LoopKind.BATCH}
     assert steps(model, Role.SCHEDULER) == [("s", ["StepLR"], StepCadence.PER_EPOCH)]
 

@@ -45,7 +45,7 @@ def test_transformers_signatures_match_the_installed_transformers() -> None:
 def test_every_torch_scheduler_class_is_known_by_its_public_name() -> None:
     import inspect
 
-    import torch.optim.lr_scheduler as lr_scheduler
+    from torch.optim import lr_scheduler
 
     public = [
         name

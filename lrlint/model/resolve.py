@@ -226,7 +226,14 @@ class Resolver:
         if not optimizers:
             optimizers = frozenset().union(*(child.optimizers for child in children))
         return self._construct(
-            call, optimizers, Role.SCHEDULER, spec.short_name, context, spec=spec, arguments=arguments, children=children
+            call,
+            optimizers,
+            Role.SCHEDULER,
+            spec.short_name,
+            context,
+            spec=spec,
+            arguments=arguments,
+            children=children,
         )
 
     def _child_schedulers(self, arguments: BoundArguments, context: Context) -> tuple[TrackedObject, ...]:
@@ -257,7 +264,12 @@ class Resolver:
         key = (id(call), optimizers)
         if key not in self._constructed:
             self._constructed[key] = TrackedObject(
-                role, call, name, context.function, optimizers=optimizers, **details  # type: ignore[arg-type]
+                role,
+                call,
+                name,
+                context.function,
+                optimizers=optimizers,
+                **details,  # type: ignore[arg-type]
             )
         return self._constructed[key]
 
@@ -376,4 +388,3 @@ class Resolver:
                     if called is not None:
                         self._instantiations.setdefault(called, []).append((event.call, function))
         return self._instantiations.get(class_info, [])
-

@@ -9,8 +9,8 @@ for the schedulers documented per epoch. Anything else is unknown, and rules sta
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from collections.abc import Callable
+from dataclasses import dataclass
 from enum import Enum
 
 import libcst as cst
@@ -146,9 +146,9 @@ def _epoch_native_sizing(
     if not sizes:
         default = next((p for p in spec.size_parameters if spec.parameter(p.name) is not None), None)
         parameter = spec.parameter(default.name) if default else None
-        if default is not None and parameter is not None and parameter.has_default:
-            if isinstance(parameter.default, int) and parameter.default <= default.epoch_literal_limit:
-                return Sizing(Unit.EPOCHS, f"{default.name}={parameter.default} (the default)")
+        value = parameter.default if parameter is not None and parameter.has_default else None
+        if default is not None and isinstance(value, int) and value <= default.epoch_literal_limit:
+            return Sizing(Unit.EPOCHS, f"{default.name}={value} (the default)")
         return UNKNOWN
     units = {expression_unit(expr, values, p.epoch_literal_limit) for p, expr in sizes}
     evidence = ", ".join(f"{p.name}={code_of(expr)}" for p, expr in sizes)

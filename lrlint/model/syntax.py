@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Union
 
 import libcst as cst
 
@@ -46,7 +45,7 @@ class LoopEvent:
         return self.node.target if isinstance(self.node, cst.For) else None
 
 
-Event = Union[CallEvent, LoopEvent]
+Event = CallEvent | LoopEvent
 
 
 @dataclass(eq=False)
@@ -188,7 +187,11 @@ class _Builder:
         return events
 
     def _suite(
-        self, suite: cst.BaseSuite, function: FunctionInfo, guards: tuple[Guard, ...], contexts: tuple[cst.WithItem, ...]
+        self,
+        suite: cst.BaseSuite,
+        function: FunctionInfo,
+        guards: tuple[Guard, ...],
+        contexts: tuple[cst.WithItem, ...],
     ) -> list[Event]:
         return self._block(suite.body, function, guards, contexts)
 
@@ -252,7 +255,11 @@ class _Builder:
         return events
 
     def _loop(
-        self, node: cst.For | cst.While, function: FunctionInfo, guards: tuple[Guard, ...], contexts: tuple[cst.WithItem, ...]
+        self,
+        node: cst.For | cst.While,
+        function: FunctionInfo,
+        guards: tuple[Guard, ...],
+        contexts: tuple[cst.WithItem, ...],
     ) -> list[Event]:
         function.contains_loop = True
         body: list[Event] = []
@@ -271,9 +278,7 @@ class _Builder:
         class_info = self._class_of_method(enclosing)
         prefix = "" if enclosing.qualname == "<module>" else f"{enclosing.qualname}."
         qualname = f"{class_info.name}.{node.name.value}" if class_info else f"{prefix}{node.name.value}"
-        params = tuple(
-            [*node.params.posonly_params, *node.params.params, *node.params.kwonly_params]
-        )
+        params = (*node.params.posonly_params, *node.params.params, *node.params.kwonly_params)
         info = FunctionInfo(node, qualname, class_info, params)
         self.index.functions[node] = info
         for param in params:
@@ -303,7 +308,11 @@ class _Builder:
     # -- expressions and bindings --------------------------------------------------------------
 
     def _expressions(
-        self, nodes: Sequence[cst.CSTNode], function: FunctionInfo, guards: tuple[Guard, ...], contexts: tuple[cst.WithItem, ...]
+        self,
+        nodes: Sequence[cst.CSTNode],
+        function: FunctionInfo,
+        guards: tuple[Guard, ...],
+        contexts: tuple[cst.WithItem, ...],
     ) -> list[Event]:
         scanner = _ExpressionScanner()
         for node in nodes:
@@ -312,7 +321,9 @@ class _Builder:
         self.index.attribute_reads.extend((attribute, function) for attribute in scanner.attributes)
         return [CallEvent(call, guards, contexts) for call in scanner.calls]
 
-    def _bind(self, target: cst.BaseExpression, value: cst.BaseExpression, path: tuple[int, ...], function: FunctionInfo) -> None:
+    def _bind(
+        self, target: cst.BaseExpression, value: cst.BaseExpression, path: tuple[int, ...], function: FunctionInfo
+    ) -> None:
         if isinstance(target, cst.Name):
             self.index.name_values[target] = NameValue(value, path, function)
         elif isinstance(target, (cst.Tuple, cst.List)):

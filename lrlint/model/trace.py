@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import Enum
 
 import libcst as cst
 
-from lrlint.model.resolve import Context, Objects, Resolver, Role
-from lrlint.model.syntax import CallEvent, Event, FunctionInfo, Guard, LoopEvent
+from lrlint.model.resolve import MAX_CALL_DEPTH, Callee, Context, Objects, Resolver, Role
+from lrlint.model.syntax import Event, FunctionInfo, Guard, LoopEvent
 
 
 class LoopKind(Enum):
@@ -99,7 +99,6 @@ class Trace:
     entry: FunctionInfo
     items: list[TraceItem] = field(default_factory=list)
     loops: list[Loop] = field(default_factory=list)  # every loop, outermost first
-    inlined: set[FunctionInfo] = field(default_factory=set)
 
     def steps(self, role: Role) -> Iterator[TraceItem]:
         return (item for item in self.items if item.role is role)
@@ -154,66 +153,68 @@ def is_batch_word(word: str) -> bool:
     return bool(_BATCH_WORD.search(word)) and not is_epoch_word(word)
 
 
+@dataclass(frozen=True)
+class _Place:
+    """Where the replay is: which invocation, inside which loops, under which conditions."""
+
+    context: Context
+    frame: Frame
+    loops: tuple[Loop, ...] = ()
+    guards: tuple[Guard, ...] = ()
+    contexts: tuple[cst.WithItem, ...] = ()
+    active: frozenset[FunctionInfo] = frozenset()  # functions being inlined: no recursion
+
+    def inside(self, guards: tuple[Guard, ...], contexts: tuple[cst.WithItem, ...]) -> _Place:
+        return replace(self, guards=self.guards + guards, contexts=self.contexts + contexts)
+
+    def calling(self, callee: Callee, call: cst.Call) -> _Place:
+        return replace(
+            self,
+            context=callee.context,
+            frame=Frame(callee.function, call, self.frame),
+            active=self.active | {callee.function},
+        )
+
+
 class _TraceBuilder:
     def __init__(self, resolver: Resolver, entry: FunctionInfo) -> None:
         self.resolver = resolver
         self.trace = Trace(entry)
 
     def build(self) -> Trace:
-        frame = Frame(self.trace.entry, None, None)
-        self._events(self.trace.entry.events, Context(self.trace.entry), frame, (), (), (), frozenset())
+        entry = self.trace.entry
+        self._events(entry.events, _Place(Context(entry), Frame(entry, None, None)))
         for order, item in enumerate(self.trace.items):
             item.order = order
         for loop in reversed(self.trace.loops):  # innermost first: kinds depend on nested loops
             loop.kind, loop.iterates_data = _classify(loop)
         return self.trace
 
-    def _events(
-        self,
-        events: list[Event],
-        context: Context,
-        frame: Frame,
-        loops: tuple[Loop, ...],
-        guards: tuple[Guard, ...],
-        contexts: tuple[cst.WithItem, ...],
-        active: frozenset[FunctionInfo],
-    ) -> None:
+    def _events(self, events: list[Event], place: _Place) -> None:
         for event in events:
+            here = place.inside(event.guards, event.contexts)
             if isinstance(event, LoopEvent):
-                parent = loops[-1] if loops else None
-                loop = Loop(event, frame, parent, guards + event.guards)
+                parent = place.loops[-1] if place.loops else None
+                loop = Loop(event, place.frame, parent, here.guards)
                 if parent is not None:
                     parent.children.append(loop)
                 self.trace.loops.append(loop)
-                self._events(event.body, context, frame, (*loops, loop), loop.guards, contexts + event.contexts, active)
+                self._events(event.body, replace(here, loops=(*place.loops, loop)))
             else:
-                self._call(event, context, frame, loops, guards + event.guards, contexts + event.contexts, active)
+                self._call(event.call, here)
 
-    def _call(
-        self,
-        event: CallEvent,
-        context: Context,
-        frame: Frame,
-        loops: tuple[Loop, ...],
-        guards: tuple[Guard, ...],
-        contexts: tuple[cst.WithItem, ...],
-        active: frozenset[FunctionInfo],
-    ) -> None:
-        call = event.call
-        role, objects = self._step(call, context)
+    def _call(self, call: cst.Call, place: _Place) -> None:
+        role, objects = self._step(call, place.context)
         if role is None:
-            callee = self.resolver.callee(call, context)
-            if callee is not None and callee.function not in active and callee.context.depth <= 8:
-                self.trace.inlined.add(callee.function)
-                inner = Frame(callee.function, call, frame)
-                self._events(
-                    callee.function.events, callee.context, inner, loops, guards, contexts, active | {callee.function}
-                )
+            callee = self.resolver.callee(call, place.context)
+            inlinable = callee is not None and callee.context.depth <= MAX_CALL_DEPTH
+            if inlinable and callee.function not in place.active:
+                self._events(callee.function.events, place.calling(callee, call))
                 return
-            objects = self._received(call, context)
-        item = TraceItem(call, frame, loops, guards, contexts, role, objects, context)
+            objects = self._received(call, place.context)
+        item = TraceItem(call, place.frame, place.loops, place.guards, place.contexts, role, objects, place.context)
         self.trace.items.append(item)
-        for loop in loops:
+        for loop in place.loops:
             loop.items.append(item)
 
     def _step(self, call: cst.Call, context: Context) -> tuple[Role | None, Objects]:
@@ -264,9 +265,7 @@ def _classify(loop: Loop) -> tuple[LoopKind, bool]:
 
 
 def _calls_len(node: cst.BaseExpression) -> bool:
-    return any(
-        isinstance(n, cst.Call) and isinstance(n.func, cst.Name) and n.func.value == "len" for n in _walk(node)
-    )
+    return any(isinstance(n, cst.Call) and isinstance(n.func, cst.Name) and n.func.value == "len" for n in _walk(node))
 
 
 def _walk(node: cst.CSTNode) -> Iterator[cst.CSTNode]:

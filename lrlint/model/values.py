@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import operator
 from collections.abc import Callable
-from typing import Union
 
 import libcst as cst
 from libcst.metadata import Assignment
@@ -12,7 +11,6 @@ from libcst.metadata import Assignment
 from lrlint.model.metadata import Metadata
 from lrlint.model.syntax import SyntaxIndex
 
-Value = Union[int, float, str, bool, None, list["Value"]]
 _MISSING = object()
 
 _BINARY: dict[type, Callable[[float, float], float]] = {
@@ -82,7 +80,7 @@ class ValueEvaluator:
         scope = self.metadata.scope(name)
         if scope is None:
             return _MISSING
-        assignments = [a for a in scope[name.value]]
+        assignments = list(scope[name.value])
         if len(assignments) != 1 or not isinstance(assignments[0], Assignment):
             return _MISSING
         bound = self.index.name_values.get(assignments[0].node)  # type: ignore[arg-type]

@@ -25,7 +25,10 @@ class SyntaxErrorRule(Rule):
     name = "syntax-error"
     severity = Severity.ERROR
     summary = "the file could not be read or parsed; nothing in it was checked"
-    VALID = ("from torch.optim.lr_scheduler import StepLR\n", "def unrelated(:  # no LR code here: not parsed\n    pass\n")
+    VALID = (
+        "from torch.optim.lr_scheduler import StepLR\n",
+        "def unrelated(:  # no LR code here: not parsed\n    pass\n",
+    )
     INVALID = ("from torch.optim.lr_scheduler import StepLR\ndef broken(:  # expect: LR000\n    pass\n",)
 
     def check(self, model: TrainingModel) -> Iterator[Report]:

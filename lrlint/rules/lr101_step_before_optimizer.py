@@ -109,8 +109,8 @@ for epoch in range(5):
                     yield Report(
                         item.call,
                         f"`{model.receiver(item.call)}.step()` runs before `{model.receiver(after[0].call)}"
-                        f".step()` ({model.where(after[0].call)}) in the first iteration: the scheduler skips the first value "
-                        f"of its schedule and torch warns; call it after the optimizer step of {names}",
+                        f".step()` ({model.where(after[0].call)}) in the first iteration: the scheduler skips "
+                        f"the first value of its schedule and torch warns; call it after the optimizer step of {names}",
                     )
             elif item.loops and not (optimizers & stepped) and not (optimizers & model.escaped):
                 yield Report(

@@ -88,7 +88,7 @@ for epoch in range(90):
             if not sizings or any(s.unit is not Unit.EPOCHS for s in sizings):
                 continue
             described = "; ".join(
-                f"{model.describe(s)} with {sizing.evidence}" for s, sizing in zip(item.objects, sizings)
+                f"{model.describe(s)} with {sizing.evidence}" for s, sizing in zip(item.objects, sizings, strict=True)
             )
             yield Report(
                 item.call,

@@ -50,7 +50,8 @@ import pytorch_lightning as pl
 class Model(pl.LightningModule):
     def configure_optimizers(self):
         optimizer = torch.optim.AdamW(self.parameters(), lr=1e-3)
-        scheduler = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=1e-3, total_steps=self.trainer.estimated_stepping_batches)
+        total = self.trainer.estimated_stepping_batches
+        scheduler = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=1e-3, total_steps=total)
         return {"optimizer": optimizer, "lr_scheduler": {"scheduler": scheduler, "interval": "step"}}
 """,
     )
@@ -121,15 +122,13 @@ def _lightning_reports(model: TrainingModel) -> Iterator[Report]:
             continue
         for returned in function.returns:
             for node, scheduler_expr in _scheduler_configs(model, returned, function):
-                schedulers = frozenset(
-                    o for o in model.objects(scheduler_expr, function) if o.role is Role.SCHEDULER
-                )
+                schedulers = frozenset(o for o in model.objects(scheduler_expr, function) if o.role is Role.SCHEDULER)
                 evidence = _iteration_evidence(model, schedulers)
                 if evidence:
                     yield Report(
                         node,
-                        f"Lightning steps this scheduler once per epoch (interval \"epoch\", the default), but "
-                        f"{evidence} is sized in optimizer steps; return it with \"interval\": \"step\"",
+                        f'Lightning steps this scheduler once per epoch (interval "epoch", the default), but '
+                        f'{evidence} is sized in optimizer steps; return it with "interval": "step"',
                     )
 
 

@@ -98,9 +98,7 @@ def _check_call(call: cst.Call, spec: SchedulerSpec, bound: BoundArguments) -> I
         yield Report(arg, f"{spec.short_name}() has no argument `{name}`: {hint} (TypeError at run time)")
     for arg in bound.duplicates:
         assert arg.keyword is not None
-        yield Report(
-            arg, f"{spec.short_name}() gets `{arg.keyword.value}` twice, by position and by name (TypeError)"
-        )
+        yield Report(arg, f"{spec.short_name}() gets `{arg.keyword.value}` twice, by position and by name (TypeError)")
     if bound.extra_positional:
         positional = [p.name for p in spec.parameters if p.positional]
         yield Report(
