@@ -18,6 +18,7 @@ MAX_FILE_BYTES = 4 * 1024 * 1024
 # Cell magics whose body is still Python; every other cell magic (%%bash, %%html, ...) is skipped.
 _PYTHON_CELL_MAGICS = ("%%time", "%%timeit", "%%capture", "%%prun")
 _IPYTHON_LINE = re.compile(r"^(\s*)(%|!|\?)")
+_SHELL_ASSIGNMENT = re.compile(r"^(\s*[\w.]+(?:\s*,\s*[\w.]+)*\s*=\s*)[!%]")  # files = !ls
 _HELP_SUFFIX = re.compile(r"^\s*[\w.]+\?\??\s*$")
 
 
@@ -158,6 +159,9 @@ def _cell_python(cell: object) -> str | None:
 
 def _neutralise_ipython(line: str) -> str:
     """Replace a magic, shell escape or help line with `pass` at the same indentation."""
+    assignment = _SHELL_ASSIGNMENT.match(line)
+    if assignment:
+        return f"{assignment.group(1)}None"
     match = _IPYTHON_LINE.match(line)
     if match or _HELP_SUFFIX.match(line):
         indent = match.group(1) if match else line[: len(line) - len(line.lstrip())]

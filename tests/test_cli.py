@@ -241,3 +241,18 @@ def test_python_dash_m_runs_the_cli(project: Path) -> None:
         check=False,
     )
     assert completed.returncode == 1 and "LR101" in completed.stdout
+
+
+def test_notebook_magics_shell_escapes_and_cell_magics_are_skipped(tmp_path: Path) -> None:
+    cells = [
+        "import torch\n%matplotlib inline\nfiles = !ls\nif True:\n    !pip install x\n",
+        "%%bash\necho this is not python (\n",
+        "%%time\nfrom torch.optim.lr_scheduler import StepLR\ns = StepLR(opt, step=3)\n",
+    ]
+    notebook = {"cells": [{"cell_type": "code", "source": c, "metadata": {}} for c in cells], "metadata": {}}
+    (tmp_path / "nb.ipynb").write_text(json.dumps(notebook))
+    result = run("check", str(tmp_path / "nb.ipynb"))
+    assert result.stdout.splitlines() == [
+        f"{tmp_path / 'nb.ipynb'}:cell 2:3:17: LR201 StepLR() has no argument `step`: did you mean `step_size`? "
+        "(TypeError at run time)"
+    ]

@@ -188,3 +188,23 @@ def test_scheduler_sizing(constructor: str, unit: Unit) -> None:
     )
     scheduler = next(o for o in model.resolver.constructed() if o.role is Role.SCHEDULER)
     assert model.sizing(scheduler).unit is unit
+
+
+@pytest.mark.parametrize(
+    "constructor, unit",
+    [
+        (
+            "get_linear_schedule_with_warmup(opt, num_warmup_steps=0, num_training_steps=max_train_steps)",
+            Unit.ITERATIONS,
+        ),
+        ("get_linear_schedule_with_warmup(opt, 0, args.epochs)", Unit.EPOCHS),
+        ("get_cosine_schedule_with_warmup(opt, args.warmup, t_total)", Unit.ITERATIONS),
+        ("get_constant_schedule(opt)", Unit.UNKNOWN),
+    ],
+)
+def test_transformers_schedule_sizing(constructor: str, unit: Unit) -> None:
+    model = model_of(
+        f"import torch\nfrom transformers import *\nopt = torch.optim.AdamW(p)\ns = {constructor}\ns.step()\n"
+    )
+    scheduler = next(o for o in model.resolver.constructed() if o.role is Role.SCHEDULER)
+    assert model.sizing(scheduler).unit is unit

@@ -108,7 +108,7 @@ def _literal_unit(value: object, epoch_literal_limit: int) -> Unit:
     if not numbers or not all(isinstance(n, (int, float)) and not isinstance(n, bool) for n in numbers):
         return Unit.UNKNOWN
     largest = max(numbers)  # type: ignore[type-var]
-    if largest <= epoch_literal_limit:
+    if 0 < largest <= epoch_literal_limit:
         return Unit.EPOCHS
     if largest > _ITERATION_LITERAL_MIN and epoch_literal_limit == 0:
         return Unit.ITERATIONS
@@ -165,6 +165,7 @@ def _iteration_native_sizing(
     values: ValueEvaluator,
     code_of: CodeOf,
 ) -> Sizing:
+    sizes = [(p, e) for p, e in sizes if values.value(e) not in (0, None)]  # `num_warmup_steps=0` tells nothing
     if not sizes:
         if spec.short_name == "OneCycleLR":
             return UNKNOWN  # neither total_steps nor steps_per_epoch: torch raises, LR201 reports

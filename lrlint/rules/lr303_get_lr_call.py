@@ -57,6 +57,7 @@ print("lr", scheduler.get_lr()[0])  # expect: LR303
                 if receivers and all(o.role is Role.SCHEDULER for o in receivers):
                     yield Report(
                         item.call,
-                        f"`{model.receiver(item.call)}.get_lr()` is internal to step() and returns a rate the "
-                        f"run does not use; call `{model.receiver(item.call)}.get_last_lr()`",
+                        f"`{model.receiver(item.call)}.get_lr()` is internal to step(): outside it torch warns, "
+                        "and chainable schedulers return a rate the run does not use; call "
+                        f"`{model.receiver(item.call)}.get_last_lr()`",
                     )
