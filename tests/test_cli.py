@@ -12,6 +12,7 @@ import pytest
 from click.testing import CliRunner
 
 from lrlint.cli import main
+from lrlint.rules import ALL_RULES
 
 BUGGY = """\
 import torch
@@ -31,7 +32,7 @@ for epoch in range(30):
         optimizer.step()
     scheduler.step()
 """
-BAD_ARGS = "from torch.optim.lr_scheduler import StepLR\ns = StepLR(opt, step=10, decay=0.1)\n"
+BAD_ARGS = "from torch.optim.lr_scheduler import StepLR\ndef make(opt):\n    return StepLR(opt, step=10, decay=0.1)\n"
 
 
 def run(*args: str, cwd: Path | None = None):
@@ -98,7 +99,7 @@ def test_json_output_for_a_notebook_names_the_cell(tmp_path: Path) -> None:
     (tmp_path / "nb.ipynb").write_text(json.dumps(notebook))
     result = run("check", "--format", "json", str(tmp_path / "nb.ipynb"))
     findings = json.loads(result.stdout)
-    assert [(f["cell"], f["line"], f["code"]) for f in findings] == [(1, 3, "LR201"), (1, 3, "LR201")]
+    assert [(f["cell"], f["line"], f["code"]) for f in findings] == [(1, 4, "LR201"), (1, 4, "LR201")]
 
 
 def test_json_output_is_an_empty_array_when_clean(project: Path) -> None:
@@ -225,7 +226,7 @@ def test_rule_prints_documentation_with_examples() -> None:
 def test_rule_all_lists_every_code() -> None:
     result = run("rule", "--all")
     codes = [line.split()[0] for line in result.stdout.splitlines()]
-    assert codes == ["LR000", "LR101", "LR102", "LR103", "LR201", "LR202", "LR301", "LR302", "LR303"]
+    assert codes == sorted(codes) and set(codes) == {rule.code for rule in ALL_RULES} and len(codes) >= 10
 
 
 def test_unknown_rule_is_a_usage_error() -> None:
@@ -247,12 +248,12 @@ def test_notebook_magics_shell_escapes_and_cell_magics_are_skipped(tmp_path: Pat
     cells = [
         "import torch\n%matplotlib inline\nfiles = !ls\nif True:\n    !pip install x\n",
         "%%bash\necho this is not python (\n",
-        "%%time\nfrom torch.optim.lr_scheduler import StepLR\ns = StepLR(opt, step=3)\n",
+        "%%time\nfrom torch.optim.lr_scheduler import StepLR\nschedulers = [StepLR(opt, step=3)]\n",
     ]
     notebook = {"cells": [{"cell_type": "code", "source": c, "metadata": {}} for c in cells], "metadata": {}}
     (tmp_path / "nb.ipynb").write_text(json.dumps(notebook))
     result = run("check", str(tmp_path / "nb.ipynb"))
     assert result.stdout.splitlines() == [
-        f"{tmp_path / 'nb.ipynb'}:cell 2:3:17: LR201 StepLR() has no argument `step`: did you mean `step_size`? "
+        f"{tmp_path / 'nb.ipynb'}:cell 2:3:27: LR201 StepLR() has no argument `step`: did you mean `step_size`? "
         "(TypeError at run time)"
     ]

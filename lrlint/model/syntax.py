@@ -45,7 +45,16 @@ class LoopEvent:
         return self.node.target if isinstance(self.node, cst.For) else None
 
 
-Event = CallEvent | LoopEvent
+@dataclass(eq=False)
+class LrWriteEvent:
+    """`group["lr"] = value`: a learning rate written by hand."""
+
+    target: cst.Subscript
+    guards: tuple[Guard, ...]
+    contexts: tuple[cst.WithItem, ...]
+
+
+Event = CallEvent | LoopEvent | LrWriteEvent
 
 
 @dataclass(eq=False)
@@ -112,10 +121,21 @@ class SyntaxIndex:
     # Expressions whose value leaves lrlint's sight: stored in containers, subscripts, attributes
     # of other objects, or returned.
     escapes: list[tuple[cst.BaseExpression, FunctionInfo]] = field(default_factory=list)
+    # `checkpoint["scheduler"] = value`: values stored into a named container, by (function, name).
+    item_assignments: dict[tuple[FunctionInfo, str], list[cst.BaseExpression]] = field(default_factory=dict)
     attribute_reads: list[tuple[cst.Attribute, FunctionInfo]] = field(default_factory=list)
 
     def all_functions(self) -> list[FunctionInfo]:
         return [self.module, *self.functions.values()]
+
+
+def _subscript_key(node: cst.Subscript) -> object:
+    """The string key of `x["key"]`, else None."""
+    if len(node.slice) == 1 and isinstance(node.slice[0].slice, cst.Index):
+        key = node.slice[0].slice.value
+        if isinstance(key, cst.SimpleString):
+            return key.evaluated_value
+    return None
 
 
 def _dotted(node: cst.BaseExpression) -> str:
@@ -159,6 +179,10 @@ class _ExpressionScanner(cst.CSTVisitor):
 
     def visit_DictElement(self, node: cst.DictElement) -> None:
         self.contained.append(node.value)
+
+    def visit_Yield(self, node: cst.Yield) -> None:
+        if isinstance(node.value, cst.BaseExpression):
+            self.contained.append(node.value)
 
 
 class _Builder:
@@ -233,15 +257,22 @@ class _Builder:
     def _small_statement(
         self, node: cst.CSTNode, function: FunctionInfo, guards: tuple[Guard, ...], contexts: tuple[cst.WithItem, ...]
     ) -> list[Event]:
+        targets: list[cst.BaseExpression] = []
         if isinstance(node, cst.Assign):
-            for target in node.targets:
-                self._bind(target.target, node.value, (), function)
+            targets = [target.target for target in node.targets]
+            for target in targets:
+                self._bind(target, node.value, (), function)
         elif isinstance(node, cst.AnnAssign) and node.value is not None:
+            targets = [node.target]
             self._bind(node.target, node.value, (), function)
+        elif isinstance(node, cst.AugAssign):
+            targets = [node.target]
         elif isinstance(node, cst.Return) and node.value is not None:
             function.returns.append(node.value)
             self.index.escapes.append((node.value, function))
-        return self._expressions([node], function, guards, contexts)
+        events = self._expressions([node], function, guards, contexts)
+        writes = [t for t in targets if isinstance(t, cst.Subscript) and _subscript_key(t) == "lr"]
+        return events + [LrWriteEvent(target, guards, contexts) for target in writes]
 
     def _if(
         self, node: cst.If, function: FunctionInfo, guards: tuple[Guard, ...], contexts: tuple[cst.WithItem, ...]
@@ -338,6 +369,8 @@ class _Builder:
             )
         elif not path:
             self.index.escapes.append((value, function))
+            if isinstance(target, cst.Subscript) and isinstance(target.value, cst.Name):
+                self.index.item_assignments.setdefault((function, target.value.value), []).append(value)
 
     @staticmethod
     def _is_self(node: cst.BaseExpression, function: FunctionInfo) -> bool:
@@ -353,5 +386,5 @@ def call_events(events: list[Event]) -> Iterator[CallEvent]:
     for event in events:
         if isinstance(event, LoopEvent):
             yield from call_events(event.body)
-        else:
+        elif isinstance(event, CallEvent):
             yield event

@@ -16,7 +16,7 @@ from enum import Enum
 import libcst as cst
 
 from lrlint.model.resolve import MAX_CALL_DEPTH, Callee, Context, Objects, Resolver, Role
-from lrlint.model.syntax import Event, FunctionInfo, Guard, LoopEvent
+from lrlint.model.syntax import Event, FunctionInfo, Guard, LoopEvent, LrWriteEvent
 
 
 class LoopKind(Enum):
@@ -38,14 +38,7 @@ class Frame:
     function: FunctionInfo
     call_site: cst.Call | None
     parent: Frame | None
-
-    def chain(self) -> list[Frame]:
-        frames = []
-        frame: Frame | None = self
-        while frame is not None:
-            frames.append(frame)
-            frame = frame.parent
-        return frames[::-1]
+    context: Context
 
 
 @dataclass(eq=False)
@@ -84,6 +77,7 @@ class TraceItem:
     role: Role | None  # OPTIMIZER or SCHEDULER for a step; None for an opaque call
     objects: Objects  # the stepped objects, or the tracked objects an opaque call receives
     context: Context  # the function invocation the call runs in, to resolve its arguments
+    constructed: Objects = frozenset()  # the optimizers or schedulers this call creates
     order: int = 0
 
     @property
@@ -93,12 +87,37 @@ class TraceItem:
     def loops_in_frame(self) -> tuple[Loop, ...]:
         return tuple(loop for loop in self.loops if loop.frame is self.frame)
 
+    def guards_inside(self, loop: Loop) -> tuple[Guard, ...]:
+        """The conditions between `loop` (which encloses the item) and the item."""
+        return self.guards[len(loop.guards) :]
+
+    def in_context(self, method: str) -> bool:
+        """Inside `with <something>.<method>(...):`, such as `accelerator.accumulate(model)`."""
+        return any(
+            isinstance(item.item, cst.Call)
+            and isinstance(item.item.func, cst.Attribute)
+            and item.item.func.attr.value == method
+            for item in self.contexts
+        )
+
+
+@dataclass(eq=False)
+class LrWrite:
+    """`group["lr"] = ...` in the replay."""
+
+    target: cst.Subscript
+    frame: Frame
+    loops: tuple[Loop, ...]
+    guards: tuple[Guard, ...]
+    context: Context
+
 
 @dataclass(eq=False)
 class Trace:
     entry: FunctionInfo
     items: list[TraceItem] = field(default_factory=list)
     loops: list[Loop] = field(default_factory=list)  # every loop, outermost first
+    lr_writes: list[LrWrite] = field(default_factory=list)
 
     def steps(self, role: Role) -> Iterator[TraceItem]:
         return (item for item in self.items if item.role is role)
@@ -140,6 +159,11 @@ def _identifiers(node: cst.CSTNode | None) -> set[str]:
     return found
 
 
+def exclusive(first: tuple[Guard, ...], second: tuple[Guard, ...]) -> bool:
+    """Two places in opposite branches of one `if`: they never run in the same pass."""
+    return any(a.test is b.test and a.negated != b.negated for a in first for b in second)
+
+
 def guard_names(guard: Guard) -> set[str]:
     """Lower-case identifiers a guard's condition reads."""
     return _identifiers(guard.test)
@@ -171,7 +195,7 @@ class _Place:
         return replace(
             self,
             context=callee.context,
-            frame=Frame(callee.function, call, self.frame),
+            frame=Frame(callee.function, call, self.frame, callee.context),
             active=self.active | {callee.function},
         )
 
@@ -183,7 +207,8 @@ class _TraceBuilder:
 
     def build(self) -> Trace:
         entry = self.trace.entry
-        self._events(entry.events, _Place(Context(entry), Frame(entry, None, None)))
+        context = Context(entry)
+        self._events(entry.events, _Place(context, Frame(entry, None, None, context)))
         for order, item in enumerate(self.trace.items):
             item.order = order
         for loop in reversed(self.trace.loops):  # innermost first: kinds depend on nested loops
@@ -200,6 +225,8 @@ class _TraceBuilder:
                     parent.children.append(loop)
                 self.trace.loops.append(loop)
                 self._events(event.body, replace(here, loops=(*place.loops, loop)))
+            elif isinstance(event, LrWriteEvent):
+                self.trace.lr_writes.append(LrWrite(event.target, here.frame, here.loops, here.guards, here.context))
             else:
                 self._call(event.call, here)
 
@@ -211,8 +238,12 @@ class _TraceBuilder:
             if inlinable and callee.function not in place.active:
                 self._events(callee.function.events, place.calling(callee, call))
                 return
-            objects = self._received(call, place.context)
-        item = TraceItem(call, place.frame, place.loops, place.guards, place.contexts, role, objects, place.context)
+        constructed = frozenset(o for o in self.resolver.objects(call, place.context) if o.call is call)
+        if role is None:
+            objects = frozenset() if constructed else self._received(call, place.context)
+        item = TraceItem(
+            call, place.frame, place.loops, place.guards, place.contexts, role, objects, place.context, constructed
+        )
         self.trace.items.append(item)
         for loop in place.loops:
             loop.items.append(item)
@@ -236,9 +267,7 @@ class _TraceBuilder:
         return None, frozenset()
 
     def _received(self, call: cst.Call, context: Context) -> Objects:
-        """Tracked objects handed to a call lrlint cannot see into (a constructor hands nothing on)."""
-        if self.resolver.objects(call, context):
-            return frozenset()
+        """Tracked objects handed to a call lrlint cannot see into."""
         received: set = set()
         for arg in call.args:
             received |= self.resolver.objects(arg.value, context)

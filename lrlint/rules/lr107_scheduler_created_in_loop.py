@@ -1,0 +1,69 @@
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from lrlint.findings import Severity
+from lrlint.model import Role, TrainingModel
+from lrlint.rules.base import Report, Rule
+
+
+class SchedulerCreatedInLoop(Rule):
+    """
+    A scheduler is constructed inside the loop that steps it, so it restarts every iteration.
+
+    Constructing a scheduler resets its schedule (and writes `initial_lr` into the optimizer):
+    re-created in every epoch, a StepLR never reaches its first milestone and a warmup restarts
+    each time. Not reported when the construction is conditional (a phase switch such as
+    `if epoch == 10: scheduler = CosineAnnealingLR(...)`) or when the optimizer is created in
+    the same loop (a fresh run per fold or per trial).
+
+    Fix: construct the scheduler once, before the loop.
+    """
+
+    code = "LR107"
+    name = "scheduler-created-in-loop"
+    severity = Severity.ERROR
+    summary = "a scheduler constructed inside the loop that steps it restarts every iteration"
+    VALID = (
+        """
+import torch
+for fold in range(5):
+    optimizer = torch.optim.SGD(params, lr=0.1)
+    scheduler = torch.optim.lr_scheduler.StepLR(optimizer, 10)
+    for epoch in range(30):
+        for batch in loader:
+            optimizer.step()
+        scheduler.step()
+""",
+    )
+    INVALID = (
+        """
+import torch
+optimizer = torch.optim.SGD(params, lr=0.1)
+for epoch in range(30):
+    scheduler = torch.optim.lr_scheduler.StepLR(optimizer, 10)  # expect: LR107
+    for batch in loader:
+        optimizer.step()
+    scheduler.step()
+""",
+    )
+
+    def check(self, model: TrainingModel) -> Iterator[Report]:
+        for trace in model.traces:
+            for item in trace.items:
+                schedulers = [o for o in item.constructed if o.role is Role.SCHEDULER]
+                if not schedulers or not item.loops or item.guards_inside(item.loops[-1]):
+                    continue
+                loop = item.loops[-1]
+                built_here = {other.call for other in loop.items for _ in other.constructed}
+                for scheduler in schedulers:
+                    stepped_here = any(
+                        other.role is Role.SCHEDULER and scheduler in other.objects for other in loop.items
+                    )
+                    fresh_run = any(optimizer.call in built_here for optimizer in scheduler.optimizers)
+                    if stepped_here and scheduler.optimizers and not fresh_run:
+                        yield Report(
+                            item.call,
+                            f"{scheduler.name} is constructed inside the loop that steps it: it restarts every "
+                            "iteration and the schedule never progresses; construct it once before the loop",
+                        )
