@@ -18,6 +18,8 @@ from lrlint.rules.lr204_scheduler_wrong_optimizer import SchedulerWrongOptimizer
 from lrlint.rules.lr301_plateau_without_metric import PlateauWithoutMetric
 from lrlint.rules.lr302_step_with_epoch import StepWithEpoch
 from lrlint.rules.lr303_get_lr_call import GetLrCall
+from lrlint.rules.lr304_manual_lr_write import ManualLrWrite
+from lrlint.rules.lr401_scheduler_not_checkpointed import SchedulerNotCheckpointed
 
 ALL_RULES: tuple[type[Rule], ...] = (
     SyntaxErrorRule,
@@ -35,5 +37,7 @@ ALL_RULES: tuple[type[Rule], ...] = (
     PlateauWithoutMetric,
     StepWithEpoch,
     GetLrCall,
+    ManualLrWrite,
+    SchedulerNotCheckpointed,
 )
 RULES_BY_CODE: dict[str, type[Rule]] = {rule.code: rule for rule in ALL_RULES}

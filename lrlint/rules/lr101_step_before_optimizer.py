@@ -112,7 +112,7 @@ for epoch in range(5):
                         f".step()` ({model.where(after[0].call)}) in the first iteration: the scheduler skips "
                         f"the first value of its schedule and torch warns; call it after the optimizer step of {names}",
                     )
-            elif item.loops and not (optimizers & stepped) and not (optimizers & model.escaped):
+            elif item.loops and not optimizers & (stepped | model.escaped) and not _steps_other_optimizer(item):
                 yield Report(
                     item.call,
                     f"`{model.receiver(item.call)}.step()` is called in a loop that never steps its optimizer "
@@ -134,6 +134,11 @@ def _steps(item: TraceItem, optimizers: Objects) -> bool:
 def _may_step(item: TraceItem, optimizers: Objects) -> bool:
     """An optimizer step, or a call lrlint cannot see into that receives the optimizer."""
     return (item.role is Role.OPTIMIZER or not item.is_step) and bool(item.objects & optimizers)
+
+
+def _steps_other_optimizer(item: TraceItem) -> bool:
+    """The loop steps some other optimizer: the scheduler is on the wrong one (LR204 reports it)."""
+    return any(other.role is Role.OPTIMIZER for other in item.loops[0].items)
 
 
 def _guarded_by_counter(item: TraceItem) -> bool:

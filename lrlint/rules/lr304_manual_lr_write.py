@@ -1,0 +1,113 @@
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import libcst as cst
+
+from lrlint.findings import Severity
+from lrlint.model import Role, TrainingModel
+from lrlint.model.resolve import Objects
+from lrlint.model.trace import LrWrite, Trace, exclusive
+from lrlint.rules.base import Report, Rule
+
+
+class ManualLrWrite(Rule):
+    """
+    `param_group["lr"] = ...` written in a loop whose optimizer also has a scheduler.
+
+    A scheduler computes the next learning rate from its own state or from the rate it finds
+    in the optimizer. A hand-written rate in the same loop fights it: closed-form schedulers
+    (LambdaLR, OneCycleLR, CosineAnnealingLR on its closed form) overwrite the manual value at
+    the next `step()`, chainable ones (StepLR, ExponentialLR) multiply it, and the curve that
+    results is neither the manual one nor the schedule.
+
+    Not reported when the write and the scheduler's step sit in opposite branches of one `if`
+    (manual warmup, then the scheduler).
+
+    Fix: express the manual part as a scheduler (LinearLR for warmup, SequentialLR to join
+    phases), or drop the scheduler.
+    """
+
+    code = "LR304"
+    name = "manual-lr-write"
+    severity = Severity.WARNING
+    summary = "param_group['lr'] written by hand in a loop whose optimizer also has a scheduler"
+    VALID = (
+        """
+import torch
+optimizer = torch.optim.SGD(params, lr=0.1)
+scheduler = torch.optim.lr_scheduler.StepLR(optimizer, 30)
+for epoch in range(90):
+    if epoch < 5:
+        for group in optimizer.param_groups:
+            group["lr"] = 0.1 * (epoch + 1) / 5
+    else:
+        scheduler.step()
+    for batch in loader:
+        optimizer.step()
+""",
+    )
+    INVALID = (
+        """
+import torch
+optimizer = torch.optim.SGD(params, lr=0.1)
+scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=90)
+for epoch in range(90):
+    for i, batch in enumerate(loader):
+        if epoch == 0:
+            for group in optimizer.param_groups:
+                group["lr"] = 0.1 * i / len(loader)  # expect: LR304
+        optimizer.step()
+    scheduler.step()
+""",
+    )
+
+    def check(self, model: TrainingModel) -> Iterator[Report]:
+        for trace in model.traces:
+            for write in trace.lr_writes:
+                optimizers = _written_optimizers(model, trace, write)
+                conflict = _conflicting_step(trace, write, optimizers)
+                if conflict is not None:
+                    yield Report(
+                        write.target,
+                        f"`{model.code(write.target)}` is written by hand in a loop where "
+                        f"`{model.receiver(conflict)}.step()` ({model.where(conflict)}) also sets it: one overwrites "
+                        "or rescales the other; express the manual part as a scheduler (LinearLR, SequentialLR)",
+                    )
+
+
+def _written_optimizers(model: TrainingModel, trace: Trace, write: LrWrite) -> Objects:
+    """The optimizer whose group is written: `for g in opt.param_groups: g["lr"]`, `opt.param_groups[0]["lr"]`."""
+    group = write.target.value
+    if isinstance(group, cst.Subscript):
+        group = group.value  # opt.param_groups[0]["lr"]
+        return _param_groups_owner(model, group, write)
+    if isinstance(group, cst.Name):
+        for loop in reversed(write.loops):
+            if group.value in loop.target_names():
+                return _param_groups_owner(model, loop.event.iterated, write)
+    return frozenset()
+
+
+def _param_groups_owner(model: TrainingModel, expr: cst.BaseExpression, write: LrWrite) -> Objects:
+    if isinstance(expr, cst.Attribute) and expr.attr.value == "param_groups":
+        found = model.resolver.objects(expr.value, write.context)
+        return frozenset(o for o in found if o.role is Role.OPTIMIZER)
+    return frozenset()
+
+
+def _conflicting_step(trace: Trace, write: LrWrite, optimizers: Objects) -> cst.Call | None:
+    """A step of a scheduler of these optimizers that runs in the same training loop as the write."""
+    training_loops = [loop for loop in write.loops if not _iterates_param_groups(loop.event.iterated)]
+    if not optimizers or not training_loops:
+        return None
+    outer = training_loops[0]
+    for item in trace.steps(Role.SCHEDULER):
+        attached = frozenset().union(*(s.optimizers for s in item.objects))
+        if outer in item.loops and attached & optimizers and not exclusive(item.guards, write.guards):
+            return item.call
+    return None
+
+
+def _iterates_param_groups(expr: cst.BaseExpression) -> bool:
+    return isinstance(expr, cst.Attribute) and expr.attr.value == "param_groups"
