@@ -208,3 +208,20 @@ def test_transformers_schedule_sizing(constructor: str, unit: Unit) -> None:
     )
     scheduler = next(o for o in model.resolver.constructed() if o.role is Role.SCHEDULER)
     assert model.sizing(scheduler).unit is unit
+
+
+def test_a_loop_around_the_epoch_loop_is_neither_epoch_nor_batch() -> None:
+    model = model_of(
+        """
+        import torch
+        for fold, (train_idx, val_idx) in enumerate(kfold.split(dataset)):
+            opt = torch.optim.SGD(p, lr=0.1)
+            s = torch.optim.lr_scheduler.StepLR(opt, 5)
+            for epoch in range(20):
+                for x in loader:
+                    opt.step()
+                s.step()
+        """
+    )
+    assert [loop.kind for loop in model.traces[0].loops] == [LoopKind.OTHER, LoopKind.EPOCH, LoopKind.BATCH]
+    assert steps(model, Role.SCHEDULER) == [("s", ["StepLR"], StepCadence.PER_EPOCH)]

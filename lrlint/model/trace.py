@@ -278,15 +278,18 @@ def _classify(loop: Loop) -> tuple[LoopKind, bool]:
     """The loop's kind, and whether it iterates a data source (by its names, not its body)."""
     targets = loop.target_names()
     iterated = _identifiers(loop.event.iterated)
+    nested = {child.kind for child in loop.descendants()}
     if any(is_epoch_word(word) for word in targets):
         return LoopKind.EPOCH, False
+    if LoopKind.EPOCH in nested:
+        return LoopKind.OTHER, False  # around the epoch loop: runs, folds, trials
     if any(is_batch_word(word) for word in targets):
         return LoopKind.BATCH, True
     if any(is_epoch_word(word) for word in iterated):
         return LoopKind.EPOCH, False
     if any(is_batch_word(word) for word in iterated) or _calls_len(loop.event.iterated):
         return LoopKind.BATCH, True
-    if any(child.kind is LoopKind.BATCH for child in loop.descendants()):
+    if LoopKind.BATCH in nested:
         return LoopKind.EPOCH, False
     if any(item.role is Role.OPTIMIZER for item in loop.items):
         return LoopKind.BATCH, False
