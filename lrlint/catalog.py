@@ -133,6 +133,15 @@ def torch_version_of_signatures() -> str:
     return str(_load_json("signatures.json")["generated_from"]["torch"])
 
 
+def version_tuple(version: str) -> tuple[int, int]:
+    major, minor = version.split(".")[:2]
+    return int(major), int(minor)
+
+
+def newest_torch() -> tuple[int, int]:
+    return version_tuple(torch_version_of_signatures())
+
+
 @dataclass(frozen=True)
 class RemovedArgument:
     name: str

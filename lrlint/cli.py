@@ -8,7 +8,15 @@ from pathlib import Path
 import click
 
 from lrlint import __version__
-from lrlint.config import ConfigError, Settings, find_config, load_settings, split_codes
+from lrlint.config import (
+    SEVERITIES,
+    ConfigError,
+    Settings,
+    find_config,
+    load_settings,
+    parse_torch_version,
+    split_codes,
+)
 from lrlint.discovery import discover
 from lrlint.engine import lint_path
 from lrlint.findings import Finding
@@ -33,6 +41,10 @@ def main() -> None:
 @click.option(
     "--config", "config_path", type=click.Path(dir_okay=False), help="pyproject.toml to read [tool.lrlint] from."
 )
+@click.option("--target-torch", help="The torch version the code runs on (e.g. 2.1): decides what is removed.")
+@click.option(
+    "--severity", type=click.Choice(SEVERITIES), help="Report only findings of this severity or worse (error)."
+)
 @click.option("--isolated", is_flag=True, help="Ignore every configuration file.")
 @click.option("--debug", is_flag=True, help="Show tracebacks of internal errors.")
 def check(
@@ -42,18 +54,24 @@ def check(
     ignore: tuple[str, ...],
     exclude: tuple[str, ...],
     config_path: str | None,
+    target_torch: str | None,
+    severity: str | None,
     isolated: bool,
     debug: bool,
 ) -> None:
     """Lint PATHS (files or folders; default: the current folder)."""
     paths = paths or (".",)
     try:
-        settings = _settings(paths, config_path, isolated)
+        configured = _settings(paths, config_path, isolated)
+        settings = configured.overridden(
+            select=split_codes(select),
+            ignore=split_codes(ignore),
+            exclude=configured.exclude + exclude,
+            target_torch=parse_torch_version(target_torch, "--target-torch") if target_torch else None,
+            min_severity=severity,
+        )
     except ConfigError as error:
         _fail(str(error))
-    settings = settings.overridden(
-        select=split_codes(select), ignore=split_codes(ignore), exclude=settings.exclude + exclude
-    )
     unknown = [code for code in settings.select + settings.ignore if not _known_prefix(code)]
     if unknown:
         _fail(f"unknown rule code(s): {', '.join(unknown)} (see `lrlint rule --all`)")

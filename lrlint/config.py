@@ -8,7 +8,17 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-_KNOWN_KEYS = {"select", "ignore", "exclude", "extend-exclude", "per-file-ignores", "max-file-size"}
+_KNOWN_KEYS = {
+    "select",
+    "ignore",
+    "exclude",
+    "extend-exclude",
+    "per-file-ignores",
+    "max-file-size",
+    "target-torch",
+    "severity",
+}
+SEVERITIES = ("warning", "error")  # from least to most severe
 
 
 class ConfigError(Exception):
@@ -22,6 +32,8 @@ class Settings:
     exclude: tuple[str, ...] = ()
     per_file_ignores: dict[str, tuple[str, ...]] = field(default_factory=dict)
     max_file_bytes: int = 4 * 1024 * 1024
+    target_torch: tuple[int, int] | None = None  # None: the newest torch lrlint ships signatures for
+    min_severity: str = "warning"  # report findings of this severity and above
     root: Path | None = None  # the folder of the config file: relative patterns start there
     config_path: Path | None = None
 
@@ -92,6 +104,8 @@ def load_settings(config: Path | None) -> Settings:
         ),
         per_file_ignores={str(k): _codes(v, config, f"per-file-ignores.{k}") for k, v in per_file.items()},
         max_file_bytes=_positive_int(table.get("max-file-size", Settings.max_file_bytes), config),
+        target_torch=parse_torch_version(table["target-torch"], str(config)) if "target-torch" in table else None,
+        min_severity=parse_severity(table.get("severity", "warning"), str(config)),
         root=config.parent,
         config_path=config,
     )
@@ -114,6 +128,20 @@ def _positive_int(value: Any, config: Path) -> int:
     if not isinstance(value, int) or value <= 0:
         raise ConfigError(f"{config}: max-file-size must be a positive number of bytes")
     return value
+
+
+def parse_torch_version(value: object, where: str) -> tuple[int, int]:
+    """'2.1' (or '2.1.0') -> (2, 1)."""
+    parts = str(value).split(".")
+    if len(parts) < 2 or not all(part.isdigit() for part in parts[:2]):
+        raise ConfigError(f"{where}: target-torch must look like 2.1, got {value!r}")
+    return int(parts[0]), int(parts[1])
+
+
+def parse_severity(value: object, where: str) -> str:
+    if value not in SEVERITIES:
+        raise ConfigError(f"{where}: severity must be one of {', '.join(SEVERITIES)}, got {value!r}")
+    return str(value)
 
 
 def split_codes(values: tuple[str, ...]) -> tuple[str, ...]:

@@ -5,13 +5,12 @@ from __future__ import annotations
 import ast
 import re
 import traceback
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import libcst as cst
 
-from lrlint.config import Settings
+from lrlint.config import SEVERITIES, Settings
 from lrlint.findings import Finding
 from lrlint.model import build_model
 from lrlint.prefilter import may_contain_findings
@@ -46,9 +45,8 @@ def lint_source(source: Source, settings: Settings, debug: bool = False) -> File
     if not may_contain_findings(source.code):
         return result
     module, source = _parse(source, result)
-    rules = [rule for rule in ALL_RULES if settings.enabled(rule.code)]
-    if module is not None and any(rule.code != SyntaxErrorRule.code for rule in rules):
-        _run_rules(module, source, rules, result, debug)
+    if module is not None and any(settings.enabled(rule.code) for rule in ALL_RULES if rule is not SyntaxErrorRule):
+        _run_rules(module, source, settings, result, debug)
     return _filtered(result, settings, source)
 
 
@@ -112,9 +110,7 @@ def _join_cells(path: str, cells: list[tuple[Cell, str]]) -> Source:
     return Source(path, "".join(code for _, code in cells), tuple(placed))
 
 
-def _run_rules(
-    module: cst.Module, source: Source, rules: Sequence[type[Rule]], result: FileResult, debug: bool
-) -> None:
+def _run_rules(module: cst.Module, source: Source, settings: Settings, result: FileResult, debug: bool) -> None:
     try:
         model = build_model(module, source.line_label)
     except RecursionError:
@@ -124,11 +120,11 @@ def _run_rules(
         result.internal_errors.append(_internal_error(source.path, "building the model", error, debug))
         return
     seen: set[tuple[str, int, int]] = set()
-    for rule_class in rules:
-        if rule_class is SyntaxErrorRule:
+    for rule_class in ALL_RULES:
+        if rule_class is SyntaxErrorRule or not settings.enabled(rule_class.code):
             continue
         try:
-            reports = list(rule_class().check(model))
+            reports = list(rule_class(settings).check(model))
         except Exception as error:  # noqa: BLE001 - one rule's internal error must not stop the run
             result.internal_errors.append(_internal_error(source.path, rule_class.code, error, debug))
             continue
@@ -156,8 +152,11 @@ def _internal_error(path: str, where: str, error: Exception, debug: bool) -> str
 
 def _filtered(result: FileResult, settings: Settings, source: Source | None) -> FileResult:
     kept = []
+    threshold = SEVERITIES.index(settings.min_severity)
     for finding in result.findings:
         if not settings.enabled_for(finding.code, finding.path):
+            continue
+        if SEVERITIES.index(finding.severity.value) < threshold:
             continue
         if source is not None and finding.code != SyntaxErrorRule.code and _suppressed(source, finding):
             continue

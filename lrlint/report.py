@@ -9,7 +9,7 @@ from lrlint.findings import Finding
 
 
 def format_text(findings: Sequence[Finding]) -> str:
-    return "".join(f"{_location(f)}: {f.code} {f.message}\n" for f in findings)
+    return "".join(f"{_location(f)}: {f.code} {f.severity.value}: {f.message}\n" for f in findings)
 
 
 def _location(finding: Finding) -> str:

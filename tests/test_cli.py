@@ -59,7 +59,7 @@ def test_text_output_one_finding_a_line_and_summary_on_stderr(project: Path) -> 
     assert result.exit_code == 1
     lines = result.stdout.splitlines()
     assert len(lines) == 1
-    assert lines[0].startswith(f"{project / 'buggy.py'}:5:5: LR101 `scheduler.step()` runs before")
+    assert lines[0].startswith(f"{project / 'buggy.py'}:5:5: LR101 error: `scheduler.step()` runs before")
     assert "Found 1 finding in 1 file (2 files checked)." in result.stderr
 
 
@@ -165,12 +165,16 @@ def test_default_excludes_skip_virtualenvs_and_exclude_adds_patterns(project: Pa
 @pytest.mark.parametrize(
     ("name", "content", "message"),
     [
-        ("latin1.py", "# caf\xe9\nx = 1\n".encode("latin-1"), "LR000 file is not valid utf-8"),
-        ("binary.py", b"\x7fELF\x00\x01\x02", "LR000 file contains NUL bytes"),
-        ("syntax.py", b"from torch.optim import lr_scheduler\ndef train(model loader):\n", "LR000 invalid syntax"),
-        ("broken.ipynb", b'{"cells": [', "LR000 notebook is not valid JSON"),
-        ("nocells.ipynb", b'{"metadata": {}}', "LR000 notebook has no list of cells"),
-        ("declared.py", b"# -*- coding: klingon -*-\nx = 1\n", "LR000 invalid encoding declaration"),
+        ("latin1.py", "# caf\xe9\nx = 1\n".encode("latin-1"), "LR000 error: file is not valid utf-8"),
+        ("binary.py", b"\x7fELF\x00\x01\x02", "LR000 error: file contains NUL bytes"),
+        (
+            "syntax.py",
+            b"from torch.optim import lr_scheduler\ndef train(model loader):\n",
+            "LR000 error: invalid syntax",
+        ),
+        ("broken.ipynb", b'{"cells": [', "LR000 error: notebook is not valid JSON"),
+        ("nocells.ipynb", b'{"metadata": {}}', "LR000 error: notebook has no list of cells"),
+        ("declared.py", b"# -*- coding: klingon -*-\nx = 1\n", "LR000 error: invalid encoding declaration"),
     ],
 )
 def test_unreadable_files_are_one_lr000_line_and_the_run_goes_on(
@@ -210,7 +214,7 @@ def test_an_oversized_file_is_reported_not_parsed(tmp_path: Path) -> None:
     (tmp_path / "pyproject.toml").write_text("[tool.lrlint]\nmax-file-size = 100\n")
     (tmp_path / "big.py").write_text("x = 1\n" * 100)
     result = run("check", ".", cwd=tmp_path)
-    assert "big.py:1:1: LR000 file is too large to lint" in result.stdout
+    assert "big.py:1:1: LR000 error: file is too large to lint" in result.stdout
 
 
 # -- rule documentation and entry points ------------------------------------------------------
@@ -254,6 +258,49 @@ def test_notebook_magics_shell_escapes_and_cell_magics_are_skipped(tmp_path: Pat
     (tmp_path / "nb.ipynb").write_text(json.dumps(notebook))
     result = run("check", str(tmp_path / "nb.ipynb"))
     assert result.stdout.splitlines() == [
-        f"{tmp_path / 'nb.ipynb'}:cell 2:3:27: LR201 StepLR() has no argument `step`: did you mean `step_size`? "
+        f"{tmp_path / 'nb.ipynb'}:cell 2:3:27: LR201 error: StepLR() has no argument `step`: did you mean `step_size`? "
         "(TypeError at run time)"
     ]
+
+
+VERBOSE = "from torch.optim.lr_scheduler import StepLR\ndef make(opt):\n    return StepLR(opt, 30, verbose=True)\n"
+
+
+@pytest.mark.parametrize(
+    ("target", "expected"),
+    [
+        ("2.1", None),
+        ("2.4", "is deprecated since torch 2.2 and removed in 2.7"),
+        ("2.7", "was removed in torch 2.7 (TypeError)"),
+        (None, "was removed in torch 2.7 (TypeError)"),  # default: the newest torch with shipped signatures
+    ],
+)
+def test_target_torch_decides_what_is_removed(tmp_path: Path, target: str | None, expected: str | None) -> None:
+    (tmp_path / "v.py").write_text(VERBOSE)
+    args = ["check", str(tmp_path / "v.py")] + (["--target-torch", target] if target else [])
+    result = run(*args)
+    if expected is None:
+        assert result.exit_code == 0 and result.stdout == ""
+    else:
+        assert "LR202" in result.stdout and expected in result.stdout and "LR201" not in result.stdout
+
+
+def test_target_torch_from_config_and_bad_values(tmp_path: Path) -> None:
+    (tmp_path / "v.py").write_text(VERBOSE)
+    (tmp_path / "pyproject.toml").write_text('[tool.lrlint]\ntarget-torch = "2.0"\n')
+    assert run("check", ".", cwd=tmp_path).exit_code == 0
+    result = run("check", ".", "--target-torch", "two", cwd=tmp_path)
+    assert result.exit_code == 2 and "target-torch must look like 2.1" in result.stderr
+
+
+def test_severity_is_shown_and_filters(tmp_path: Path) -> None:
+    (tmp_path / "w.py").write_text(
+        "import torch\nopt = torch.optim.SGD(p, lr=0.1)\ns = torch.optim.lr_scheduler.StepLR(opt, 30)\n"
+        "for epoch in range(90):\n    for x in loader:\n        opt.step()\n    s.step(epoch)\n"
+    )
+    result = run("check", str(tmp_path))
+    assert ": LR302 warning: " in result.stdout
+    result = run("check", str(tmp_path), "--severity", "error")
+    assert result.exit_code == 0 and result.stdout == ""
+    json_result = json.loads(run("check", str(tmp_path), "--format", "json").stdout)
+    assert [(f["code"], f["severity"]) for f in json_result] == [("LR302", "warning")]

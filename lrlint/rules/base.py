@@ -15,6 +15,7 @@ from typing import ClassVar
 
 import libcst as cst
 
+from lrlint.config import Settings
 from lrlint.findings import Severity
 from lrlint.model import TrainingModel
 
@@ -32,6 +33,9 @@ class Rule:
     summary: ClassVar[str]  # one line, for `lrlint rule --all` and the README table
     VALID: ClassVar[tuple[str, ...]] = ()
     INVALID: ClassVar[tuple[str, ...]] = ()
+
+    def __init__(self, settings: Settings | None = None) -> None:
+        self.settings = settings or Settings()
 
     def check(self, model: TrainingModel) -> Iterator[Report]:
         raise NotImplementedError

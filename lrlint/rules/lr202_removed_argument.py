@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from lrlint.catalog import removed_argument, scheduler_spec
+from lrlint.catalog import newest_torch, removed_argument, scheduler_spec, version_tuple
 from lrlint.findings import Severity
 from lrlint.model import TrainingModel
 from lrlint.rules.base import Report, Rule
@@ -10,11 +10,13 @@ from lrlint.rules.base import Report, Rule
 
 class RemovedArgument(Rule):
     """
-    An argument that newer torch deprecated or removed, such as `verbose=`.
+    An argument that the targeted torch deprecated or removed, such as `verbose=`.
 
     `verbose` was deprecated for every LR scheduler in torch 2.2 (it stopped printing) and
     removed in torch 2.7: passing it is a `TypeError` there, so code that ran for years breaks
-    on upgrade.
+    on upgrade. What counts as deprecated or removed follows `--target-torch` (or
+    `[tool.lrlint] target-torch`), by default the newest torch lrlint ships signatures for:
+    with `--target-torch 2.1` the argument is fine, with 2.4 it is deprecated, with 2.7 removed.
 
     Fix: drop the argument; to see the learning rate, print `scheduler.get_last_lr()`.
     """
@@ -22,7 +24,7 @@ class RemovedArgument(Rule):
     code = "LR202"
     name = "removed-argument"
     severity = Severity.ERROR
-    summary = "an argument newer torch removed or deprecated, such as verbose="
+    summary = "an argument the targeted torch removed or deprecated, such as verbose="
     VALID = (
         """
 from torch.optim.lr_scheduler import ReduceLROnPlateau
@@ -37,15 +39,17 @@ plateau = ReduceLROnPlateau(optimizer, mode="min", patience=5, verbose=True)  # 
     )
 
     def check(self, model: TrainingModel) -> Iterator[Report]:
+        target = self.settings.target_torch or newest_torch()
         for call, _ in model.calls():
             spec = next((s for s in map(scheduler_spec, model.qualified_names(call.func)) if s), None)
             if spec is None:
                 continue
             for arg in call.args:
                 entry = removed_argument(spec, arg.keyword.value) if arg.keyword else None
-                if entry is not None:
-                    yield Report(
-                        arg,
-                        f"`{entry.name}=` of {spec.short_name}() was deprecated in torch {entry.deprecated} and "
-                        f"removed in torch {entry.removed} (TypeError there): {entry.advice}",
-                    )
+                if entry is None or target < version_tuple(entry.deprecated):
+                    continue
+                if target >= version_tuple(entry.removed):
+                    status = f"was removed in torch {entry.removed} (TypeError)"
+                else:
+                    status = f"is deprecated since torch {entry.deprecated} and removed in {entry.removed}"
+                yield Report(arg, f"`{entry.name}=` of {spec.short_name}() {status}: {entry.advice}")
