@@ -18,6 +18,7 @@ from lrlint.config import (
     split_codes,
 )
 from lrlint.discovery import discover
+from lrlint.docs import rule_markdown
 from lrlint.engine import lint_path
 from lrlint.findings import Finding
 from lrlint.report import FORMATTERS, summary
@@ -129,9 +130,4 @@ def rule(code: str | None, list_all: bool) -> None:
     if rule_class is None:
         _fail(f"unknown rule code: {code} (see `lrlint rule --all`)")
         return
-    click.echo(f"{rule_class.code} {rule_class.name} ({rule_class.severity.value})\n")
-    click.echo(rule_class.documentation())
-    for title, examples in (("Flagged", rule_class.INVALID), ("Not flagged", rule_class.VALID)):
-        for example in examples:
-            click.echo(f"\n{title}:\n")
-            click.echo("\n".join(f"    {line}" for line in example.strip("\n").splitlines()))
+    click.echo(rule_markdown(rule_class), nl=False)

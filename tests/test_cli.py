@@ -223,8 +223,8 @@ def test_an_oversized_file_is_reported_not_parsed(tmp_path: Path) -> None:
 def test_rule_prints_documentation_with_examples() -> None:
     result = run("rule", "lr201")
     assert result.exit_code == 0
-    assert result.stdout.startswith("LR201 unknown-argument (error)")
-    assert "did you mean" in result.stdout and "Flagged:" in result.stdout and "Not flagged:" in result.stdout
+    assert result.stdout.startswith("# LR201 unknown-argument\n\nSeverity: error.")
+    assert "did you mean" in result.stdout and "## Flagged" in result.stdout and "## Not flagged" in result.stdout
 
 
 def test_rule_all_lists_every_code() -> None:
