@@ -19,7 +19,7 @@ from lrlint.config import (
 )
 from lrlint.discovery import discover
 from lrlint.docs import rule_markdown
-from lrlint.engine import lint_path
+from lrlint.engine import Linter
 from lrlint.findings import Finding
 from lrlint.report import FORMATTERS, summary
 from lrlint.rules import ALL_RULES, RULES_BY_CODE
@@ -83,17 +83,19 @@ def check(
     if not found.files and not found.missing:
         click.echo("lrlint: warning: no Python files or notebooks found", err=True)
 
-    findings: list[Finding] = []
+    linter = Linter.for_files(found.files, settings, debug)
+    findings: set[Finding] = set()
     internal_errors: list[str] = []
     for path in found.files:
-        result = lint_path(path, settings, debug)
-        findings.extend(result.findings)
+        result = linter.lint_path(path)
+        findings.update(result.findings)  # a finding in engine.py may also come from main.py's analysis
         internal_errors.extend(result.internal_errors)
+    ordered = sorted(findings, key=Finding.sort_key)
 
-    click.echo(FORMATTERS[output_format](findings), nl=False)
+    click.echo(FORMATTERS[output_format](ordered), nl=False)
     for error in internal_errors:
         click.echo(f"lrlint: {error}", err=True)
-    click.echo(summary(findings, len(found.files)), err=True)
+    click.echo(summary(ordered, len(found.files)), err=True)
     if internal_errors or found.missing:
         sys.exit(EXIT_ERROR)
     sys.exit(EXIT_FINDINGS if findings else EXIT_CLEAN)

@@ -1,4 +1,4 @@
-"""Linting one file: read -> parse -> model -> rules -> findings (with noqa applied)."""
+"""Linting files: read -> parse -> model -> rules -> findings (with noqa applied)."""
 
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ import libcst as cst
 
 from lrlint.config import SEVERITIES, Settings
 from lrlint.findings import Finding
-from lrlint.model import build_model
-from lrlint.prefilter import may_contain_findings
+from lrlint.model import Project, TrainingModel, build_model
+from lrlint.prefilter import ProjectPrefilter, may_contain_findings
 from lrlint.rules import ALL_RULES
 from lrlint.rules.base import Report, Rule
 from lrlint.rules.lr000_syntax_error import SyntaxErrorRule
@@ -30,24 +30,76 @@ class FileResult:
     internal_errors: list[str] = field(default_factory=list)  # one line each; the traceback with --debug
 
 
+class Linter:
+    """Lints files one by one; the project's modules, once parsed, are shared by all of them."""
+
+    def __init__(self, settings: Settings, debug: bool = False, related: ProjectPrefilter | None = None) -> None:
+        self.settings = settings
+        self.debug = debug
+        self.project = Project(settings.max_file_bytes)
+        self.related = related  # which files without a scheduler still matter, given the others
+
+    @classmethod
+    def for_files(cls, paths: list[Path], settings: Settings, debug: bool = False) -> Linter:
+        """A linter that knows every file of the run, to analyse modules that import the relevant ones."""
+        texts = {}
+        for path in paths:
+            if path.suffix == ".py":
+                try:
+                    texts[str(path)] = read_source(path, settings.max_file_bytes).code
+                except SourceError:
+                    continue  # reported when the file itself is linted
+        return cls(settings, debug, ProjectPrefilter(texts))
+
+    def _relevant(self, code: str) -> bool:
+        return self.related.may_contain_findings(code) if self.related else may_contain_findings(code)
+
+    def lint_path(self, path: Path) -> FileResult:
+        try:
+            source = read_source(path, self.settings.max_file_bytes)
+        except SourceError as error:
+            result = FileResult(str(path))
+            result.findings.append(_syntax_finding(str(path), str(error), error.line, error.column, error.cell))
+            return _filtered(result, self.settings)
+        return self.lint_source(source)
+
+    def lint_source(self, source: Source) -> FileResult:
+        result = FileResult(source.path)
+        if not self._relevant(source.code):
+            return result
+        module, source = _parse(source, result)
+        rules = [r for r in ALL_RULES if r is not SyntaxErrorRule and self.settings.enabled(r.code)]
+        if module is not None and rules:
+            self._run_rules(module, source, rules, result)
+        return _filtered(result, self.settings)
+
+    def _run_rules(self, module: cst.Module, source: Source, rules: list[type[Rule]], result: FileResult) -> None:
+        try:
+            model = build_model(module, source, self.project)
+        except RecursionError:
+            result.findings.append(_syntax_finding(source.path, "code is nested too deeply to analyse", 1, 1, None))
+            return
+        except Exception as error:  # noqa: BLE001 - one file's internal error must not stop the run
+            result.internal_errors.append(_internal_error(source.path, "building the model", error, self.debug))
+            return
+        for rule_class in rules:
+            try:
+                reports = list(rule_class(self.settings).check(model))
+            except Exception as error:  # noqa: BLE001 - one rule's internal error must not stop the run
+                result.internal_errors.append(_internal_error(source.path, rule_class.code, error, self.debug))
+                continue
+            for report in reports:
+                finding = _finding(model, rule_class, report)
+                if finding is not None and finding not in result.findings:
+                    result.findings.append(finding)
+
+
 def lint_path(path: Path, settings: Settings, debug: bool = False) -> FileResult:
-    try:
-        source = read_source(path, settings.max_file_bytes)
-    except SourceError as error:
-        result = FileResult(str(path))
-        result.findings.append(_syntax_finding(str(path), str(error), error.line, error.column, error.cell))
-        return _filtered(result, settings, None)
-    return lint_source(source, settings, debug)
+    return Linter(settings, debug).lint_path(path)
 
 
 def lint_source(source: Source, settings: Settings, debug: bool = False) -> FileResult:
-    result = FileResult(source.path)
-    if not may_contain_findings(source.code):
-        return result
-    module, source = _parse(source, result)
-    if module is not None and any(settings.enabled(rule.code) for rule in ALL_RULES if rule is not SyntaxErrorRule):
-        _run_rules(module, source, settings, result, debug)
-    return _filtered(result, settings, source)
+    return Linter(settings, debug).lint_source(source)
 
 
 def _parse(source: Source, result: FileResult) -> tuple[cst.Module | None, Source]:
@@ -110,32 +162,12 @@ def _join_cells(path: str, cells: list[tuple[Cell, str]]) -> Source:
     return Source(path, "".join(code for _, code in cells), tuple(placed))
 
 
-def _run_rules(module: cst.Module, source: Source, settings: Settings, result: FileResult, debug: bool) -> None:
-    try:
-        model = build_model(module, source.line_label)
-    except RecursionError:
-        result.findings.append(_syntax_finding(source.path, "code is nested too deeply to analyse", 1, 1, None))
-        return
-    except Exception as error:  # noqa: BLE001 - one file's internal error must not stop the run
-        result.internal_errors.append(_internal_error(source.path, "building the model", error, debug))
-        return
-    seen: set[tuple[str, int, int]] = set()
-    for rule_class in ALL_RULES:
-        if rule_class is SyntaxErrorRule or not settings.enabled(rule_class.code):
-            continue
-        try:
-            reports = list(rule_class(settings).check(model))
-        except Exception as error:  # noqa: BLE001 - one rule's internal error must not stop the run
-            result.internal_errors.append(_internal_error(source.path, rule_class.code, error, debug))
-            continue
-        for report in reports:
-            line, column = model.position(report.node)
-            if (rule_class.code, line, column) not in seen:
-                seen.add((rule_class.code, line, column))
-                result.findings.append(_finding(source, rule_class, report, line, column))
-
-
-def _finding(source: Source, rule: type[Rule], report: Report, line: int, column: int) -> Finding:
+def _finding(model: TrainingModel, rule: type[Rule], report: Report) -> Finding | None:
+    """The finding at the report's node, in whichever module of the project it is; None under noqa."""
+    analysis, line, column = model.locate(report.node)
+    source = analysis.source
+    if _suppressed(source, line, rule.code):
+        return None
     cell, cell_line = source.locate(line)
     return Finding(source.path, cell_line, column, rule.code, rule.name, report.message, rule.severity, cell)
 
@@ -150,28 +182,24 @@ def _internal_error(path: str, where: str, error: Exception, debug: bool) -> str
     return line + ("\n" + traceback.format_exc() if debug else "")
 
 
-def _filtered(result: FileResult, settings: Settings, source: Source | None) -> FileResult:
-    kept = []
+def _filtered(result: FileResult, settings: Settings) -> FileResult:
     threshold = SEVERITIES.index(settings.min_severity)
-    for finding in result.findings:
-        if not settings.enabled_for(finding.code, finding.path):
-            continue
-        if SEVERITIES.index(finding.severity.value) < threshold:
-            continue
-        if source is not None and finding.code != SyntaxErrorRule.code and _suppressed(source, finding):
-            continue
-        kept.append(finding)
-    result.findings = sorted(kept, key=Finding.sort_key)
+    result.findings = sorted(
+        (
+            finding
+            for finding in result.findings
+            if settings.enabled_for(finding.code, finding.path)
+            and SEVERITIES.index(finding.severity.value) >= threshold
+        ),
+        key=Finding.sort_key,
+    )
     return result
 
 
-def _suppressed(source: Source, finding: Finding) -> bool:
-    line = finding.line
-    if finding.cell is not None:
-        cell = next(c for c in source.cells if c.index == finding.cell)
-        line = cell.first_line + finding.line - 1
+def _suppressed(source: Source, line: int, code: str) -> bool:
+    """`# noqa` or `# noqa: CODE` on the line (of the combined code, for a notebook)."""
     match = _NOQA.search(source.line_text(line))
     if match is None:
         return False
     codes = match.group("codes")
-    return codes is None or finding.code in {c.upper() for c in re.split(r"[\s,]+", codes)}
+    return codes is None or code in {c.upper() for c in re.split(r"[\s,]+", codes)}

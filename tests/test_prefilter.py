@@ -8,9 +8,10 @@ from __future__ import annotations
 import pytest
 
 import lrlint.engine
+from lrlint.prefilter import ProjectPrefilter
 from lrlint.rules import ALL_RULES
 from tests.expectations import Expected, reported_in_code, reported_in_file
-from tests.test_fixtures import FIXTURE_FILES
+from tests.test_fixtures import PROJECT_DIRS, SINGLE_FILES, lint_project
 
 EXAMPLES = [code for rule in ALL_RULES for code in (*rule.VALID, *rule.INVALID)]
 
@@ -19,19 +20,41 @@ def rule_findings(found: Expected) -> Expected:
     return {finding for finding in found if finding[2] != "LR000"}
 
 
-@pytest.mark.parametrize("path", FIXTURE_FILES, ids=lambda p: p.name)
+@pytest.mark.parametrize("path", SINGLE_FILES, ids=lambda p: p.name)
 def test_prefilter_hides_no_finding_in_fixtures(path, monkeypatch: pytest.MonkeyPatch) -> None:
     with_prefilter = reported_in_file(path)
-    monkeypatch.setattr(lrlint.engine, "may_contain_findings", lambda code: True)
+    monkeypatch.setattr(lrlint.engine.Linter, "_relevant", lambda self, code: True)
     assert reported_in_file(path) == with_prefilter
 
 
 def test_prefilter_hides_no_rule_finding_in_rule_examples(monkeypatch: pytest.MonkeyPatch) -> None:
     with_prefilter = [rule_findings(reported_in_code(code)) for code in EXAMPLES]
-    monkeypatch.setattr(lrlint.engine, "may_contain_findings", lambda code: True)
+    monkeypatch.setattr(lrlint.engine.Linter, "_relevant", lambda self, code: True)
     assert [rule_findings(reported_in_code(code)) for code in EXAMPLES] == with_prefilter
 
 
 def test_files_without_schedulers_are_not_parsed() -> None:
     assert reported_in_code("def broken(:\n") == set()
     assert reported_in_code("# lr_scheduler\ndef broken(:\n") == {(None, 2, "LR000")}
+
+
+@pytest.mark.parametrize("root", PROJECT_DIRS, ids=lambda p: p.name)
+def test_project_prefilter_hides_no_finding(root, monkeypatch: pytest.MonkeyPatch) -> None:
+    with_prefilter = lint_project(root)
+    monkeypatch.setattr(lrlint.engine.Linter, "_relevant", lambda self, code: True)
+    assert lint_project(root) == with_prefilter
+
+
+def test_project_prefilter_follows_chains_of_imports() -> None:
+    texts = {
+        "pkg/base.py": "import torch\nclass Base:\n    def __init__(self):\n        self.s = torch.optim.lr_scheduler.StepLR(o, 1)\n",
+        "pkg/mid.py": "from pkg.base import Base\nclass Mid(Base):\n    pass\n",
+        "pkg/leaf.py": "from .mid import (\n    Mid,\n)\nclass Leaf(Mid):\n    def run(self):\n        self.s.step()\n",
+        "pkg/unrelated.py": "import os\nprint(os.getcwd())\n",
+    }
+    prefilter = ProjectPrefilter(texts)
+    assert [p for p, code in texts.items() if prefilter.may_contain_findings(code)] == [
+        "pkg/base.py",
+        "pkg/mid.py",
+        "pkg/leaf.py",
+    ]

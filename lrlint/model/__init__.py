@@ -1,29 +1,33 @@
 """The model of one module's training code that every rule reads.
 
-`build_model` parses nothing itself: it takes a parsed module, indexes its structure
-(`syntax.py`), resolves objects on demand (`resolve.py`) and replays each entry point
-(`trace.py`).
+`build_model` takes a parsed module, indexes its structure (`syntax.py`), resolves objects on
+demand (`resolve.py`) and replays each entry point (`trace.py`). Calls into other modules of
+the project are followed through a shared `Project` (`project.py`), which parses those modules
+the first time a call needs them.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
+from pathlib import Path
 
 import libcst as cst
-from libcst.metadata import MetadataWrapper
 
 from lrlint.model.metadata import Metadata
+from lrlint.model.project import ModuleAnalysis, Project
 from lrlint.model.resolve import Context, Objects, Resolver, Role, TrackedObject
 from lrlint.model.sizing import Sizing, Unit, scheduler_sizing
-from lrlint.model.syntax import FunctionInfo, SyntaxIndex, build_syntax_index, call_events
+from lrlint.model.syntax import FunctionInfo, SyntaxIndex, call_events
 from lrlint.model.trace import Loop, LoopKind, StepCadence, Trace, TraceItem, build_trace
 from lrlint.model.values import ValueEvaluator
+from lrlint.sources import Source
 
 __all__ = [
     "Loop",
     "LoopKind",
+    "Project",
     "Role",
     "Sizing",
     "StepCadence",
@@ -36,22 +40,38 @@ __all__ = [
 ]
 
 
-def _plain_line_label(line: int) -> str:
-    return f"line {line}"
-
-
 @dataclass
 class TrainingModel:
-    module: cst.Module
-    index: SyntaxIndex
-    metadata: Metadata
-    resolver: Resolver
+    analysis: ModuleAnalysis  # the module being linted
+    project: Project
     traces: list[Trace] = field(default_factory=list)
-    # How messages name a line of the module: "line 12", or "cell 3, line 2" in a notebook.
-    line_label: Callable[[int], str] = _plain_line_label
+
+    @property
+    def module(self) -> cst.Module:
+        return self.analysis.module
+
+    @property
+    def index(self) -> SyntaxIndex:
+        return self.analysis.index
+
+    @property
+    def metadata(self) -> Metadata:
+        return self.analysis.metadata
+
+    @property
+    def resolver(self) -> Resolver:
+        return self.analysis.resolver
+
+    def locate(self, node: cst.CSTNode) -> tuple[ModuleAnalysis, int, int]:
+        """The module a node belongs to (this one, or a project module a call led to) and its position."""
+        for analysis in (self.analysis, *self.project.modules()):
+            if analysis.metadata.has(node):
+                return (analysis, *analysis.metadata.position(node))
+        raise KeyError(f"node not in any analysed module: {type(node).__name__}")
 
     def position(self, node: cst.CSTNode) -> tuple[int, int]:
-        return self.metadata.position(node)
+        _, line, column = self.locate(node)
+        return line, column
 
     def code(self, node: cst.CSTNode) -> str:
         return self.module.code_for_node(node).strip()
@@ -64,8 +84,21 @@ class TrainingModel:
         return scheduler_sizing(scheduler, self.values, self.code)
 
     def where(self, node: cst.CSTNode) -> str:
-        """`line 12` (or `cell 3, line 2`): how messages point at another place of the file."""
-        return self.line_label(self.position(node)[0])
+        """`line 12`, `cell 3, line 2`, or `engine.py line 40` when the analysis spans files."""
+        analysis, line, _ = self.locate(node)
+        label = analysis.source.line_label(line)
+        named = analysis is not self.analysis or self.spans_files
+        return f"{analysis.path.name} {label}" if named else label
+
+    @cached_property
+    def spans_files(self) -> bool:
+        """The replay went into another module: findings may land there, so places name their file."""
+        resolver = self.resolver
+        return any(
+            self.project.resolver_of(item.frame.function) not in (None, resolver)
+            for trace in self.traces
+            for item in trace.items
+        )
 
     def describe(self, obj: TrackedObject) -> str:
         """`StepLR (line 12)`: how messages name a constructed object."""
@@ -97,13 +130,7 @@ class TrainingModel:
     @cached_property
     def escaped(self) -> Objects:
         """Tracked objects that leave lrlint's sight: passed to unknown code, stored, or returned."""
-        found: set[TrackedObject] = set()
-        for trace in self.traces:
-            for item in trace.items:
-                if not item.is_step:
-                    found |= item.objects
-        for expr, function in self.index.escapes:
-            found |= self.objects(expr, function)
+        found: set[TrackedObject] = set().union(*(trace.escaped for trace in self.traces))
         for class_info in self.index.classes.values():
             for values in class_info.attributes.values():
                 for value in values:
@@ -111,17 +138,26 @@ class TrainingModel:
         return frozenset(found)
 
 
-def build_model(module: cst.Module, line_label: Callable[[int], str] = _plain_line_label) -> TrainingModel:
-    wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
-    metadata = Metadata(wrapper)
-    index = build_syntax_index(module)
-    resolver = Resolver(index, metadata)
-    model = TrainingModel(module, index, metadata, resolver, line_label=line_label)
-    if not any(resolver.constructs_scheduler(call, function) for call, function in model.calls()):
+def build_model(module: cst.Module, source: Source | None = None, project: Project | None = None) -> TrainingModel:
+    """The model of `module`; `source` says where it came from (a file, a notebook's cells)."""
+    source = source or Source("<module>", module.code)
+    project = project or Project()
+    model = TrainingModel(project.add(Path(source.path), source, module), project)
+    if not _may_step_schedulers(model):
         return model  # nothing to trace: every rule that replays the code needs a scheduler
-    for entry in _entry_points(index, resolver):
-        model.traces.append(build_trace(resolver, entry))
+    for entry in _entry_points(model.index, model.resolver):
+        model.traces.append(build_trace(model.resolver, entry))
     return model
+
+
+def _may_step_schedulers(model: TrainingModel) -> bool:
+    """The module builds a scheduler, or a class of it extends one from another project module
+    (whose __init__ may build `self.scheduler`). Modules that only receive schedulers as
+    arguments are analysed from the caller that builds them."""
+    resolver = model.resolver
+    if any(resolver.constructs_scheduler(call, function) for call, function in model.calls()):
+        return True
+    return any(resolver.has_project_base(class_info) for class_info in model.index.classes.values())
 
 
 def _entry_points(index: SyntaxIndex, resolver: Resolver) -> list[FunctionInfo]:

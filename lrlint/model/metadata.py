@@ -39,6 +39,9 @@ class Metadata:
             found = {f"{module}.{node.value}" for module in self._star_modules}
         return found
 
+    def has(self, node: cst.CSTNode) -> bool:
+        return node in self._positions
+
     def position(self, node: cst.CSTNode) -> tuple[int, int]:
         """1-based line and column where the node starts."""
         code_range: CodeRange = self._positions[node]

@@ -11,6 +11,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from enum import Enum
+from pathlib import Path
+from typing import Protocol
 
 import libcst as cst
 from libcst.metadata import Assignment
@@ -73,10 +75,20 @@ class Callee:
     context: Context
 
 
+class ProjectLookup(Protocol):
+    """The other modules of the linted project, as far as resolution needs them."""
+
+    def resolver_of(self, info: FunctionInfo | ClassInfo) -> Resolver | None: ...
+
+    def lookup(self, importer: Resolver, qualified_name: str) -> FunctionInfo | ClassInfo | None: ...
+
+
 @dataclass
 class Resolver:
     index: SyntaxIndex
     metadata: Metadata
+    path: Path | None = None  # the module's file, to resolve its imports of the project's modules
+    project: ProjectLookup | None = None
     _memo: dict[tuple[int, Context, tuple[int, ...]], Objects] = field(default_factory=dict)
     _in_progress: set[tuple[int, Context, tuple[int, ...]]] = field(default_factory=set)
     _constructed: dict[tuple[int, Objects], TrackedObject] = field(default_factory=dict)
@@ -85,6 +97,9 @@ class Resolver:
     # -- public ------------------------------------------------------------------------------
 
     def objects(self, expr: cst.BaseExpression, context: Context, path: tuple[int, ...] = ()) -> Objects:
+        owner = self._owner(context.function)
+        if owner is not self:
+            return owner.objects(expr, context, path)
         key = (id(expr), context, path)
         if key in self._memo:
             return self._memo[key]
@@ -101,7 +116,10 @@ class Resolver:
         return result
 
     def callee(self, call: cst.Call, context: Context) -> Callee | None:
-        """The function of this file that the call runs, with its parameters bound."""
+        """The function of this file (or of an imported project module) that the call runs."""
+        owner = self._owner(context.function)
+        if owner is not self:
+            return owner.callee(call, context)
         target = self._function_called(call.func, context)
         if target is None:
             return None
@@ -110,6 +128,10 @@ class Resolver:
 
     def qualified_names(self, node: cst.CSTNode) -> set[str]:
         return self.metadata.qualified_names(node)
+
+    def has_project_base(self, class_info: ClassInfo) -> bool:
+        """A base class of `class_info` is defined in another module of the project."""
+        return any(self._owner(base) is not self for base in self._base_classes(class_info, include_own=False))
 
     def constructs_scheduler(self, call: cst.Call, function: FunctionInfo) -> bool:
         """The call builds a torch scheduler (or transformers schedule, or an in-file subclass)."""
@@ -278,6 +300,22 @@ class Resolver:
 
     # -- functions, methods, classes ----------------------------------------------------------
 
+    def _owner(self, info: FunctionInfo | ClassInfo) -> Resolver:
+        """The resolver of the module that defines `info` (this one, or an imported module's)."""
+        if self.project is None:
+            return self
+        return self.project.resolver_of(info) or self
+
+    def _imported(self, node: cst.BaseExpression) -> FunctionInfo | ClassInfo | None:
+        """A function or class that `node` names through an import of a project module."""
+        if self.project is None:
+            return None
+        for name in sorted(self.qualified_names(node)):
+            found = self.project.lookup(self, name)
+            if found is not None:
+                return found
+        return None
+
     def _assignments(self, name: cst.Name) -> Iterator[Assignment]:
         scope = self.metadata.scope(name)
         if scope is None:
@@ -290,7 +328,8 @@ class Resolver:
             for assignment in self._assignments(func):
                 if isinstance(assignment.node, cst.FunctionDef) and assignment.node in self.index.functions:
                     return self.index.functions[assignment.node], False
-            return None
+            imported = self._imported(func)
+            return (imported, False) if isinstance(imported, FunctionInfo) else None
         if not isinstance(func, cst.Attribute):
             return None
         method = func.attr.value
@@ -303,15 +342,16 @@ class Resolver:
                 found = self._find_method(instance.class_info, method, include_own=True)
                 if found is not None:
                     return found, True
-        return None
+        imported = self._imported(func)  # engine.train_one_epoch(...) after `import engine`
+        return (imported, False) if isinstance(imported, FunctionInfo) else None
 
     def _class_called(self, func: cst.BaseExpression, context: Context) -> ClassInfo | None:
-        if not isinstance(func, cst.Name):
-            return None
-        for assignment in self._assignments(func):
-            if isinstance(assignment.node, cst.ClassDef) and assignment.node in self.index.classes:
-                return self.index.classes[assignment.node]
-        return None
+        if isinstance(func, cst.Name):
+            for assignment in self._assignments(func):
+                if isinstance(assignment.node, cst.ClassDef) and assignment.node in self.index.classes:
+                    return self.index.classes[assignment.node]
+        imported = self._imported(func) if isinstance(func, (cst.Name, cst.Attribute)) else None
+        return imported if isinstance(imported, ClassInfo) else None
 
     def _bind_call(self, call: cst.Call, function: FunctionInfo, bound_method: bool, context: Context) -> Context:
         params = function.positional_params(bound_method)
@@ -356,6 +396,9 @@ class Resolver:
         return None
 
     def _base_classes(self, class_info: ClassInfo, include_own: bool = True) -> list[ClassInfo]:
+        owner = self._owner(class_info)
+        if owner is not self:
+            return owner._base_classes(class_info, include_own)
         ordered: list[ClassInfo] = [class_info] if include_own else []
         for base in class_info.node.bases:
             base_info = self._class_called(base.value, Context(self.index.module))
@@ -370,6 +413,9 @@ class Resolver:
         return self._base_classes(class_info) + self._subclasses(class_info)
 
     def _is_scheduler_subclass(self, class_info: ClassInfo) -> bool:
+        owner = self._owner(class_info)
+        if owner is not self:
+            return owner._is_scheduler_subclass(class_info)
         for base in class_info.node.bases:
             names = self.qualified_names(base.value)
             if any(is_scheduler_base_class(n) or scheduler_spec(n) for n in names):

@@ -65,6 +65,9 @@ class FunctionInfo:
     params: tuple[cst.Param, ...] = ()
     events: list[Event] = field(default_factory=list)
     returns: list[cst.BaseExpression] = field(default_factory=list)
+    # Expressions whose value leaves lrlint's sight: stored in containers, subscripts, attributes
+    # of other objects, or returned.
+    escapes: list[cst.BaseExpression] = field(default_factory=list)
     contains_loop: bool = False
 
     @property
@@ -118,9 +121,6 @@ class SyntaxIndex:
     classes: dict[cst.ClassDef, ClassInfo] = field(default_factory=dict)
     name_values: dict[cst.Name, NameValue] = field(default_factory=dict)
     param_owner: dict[cst.Param, FunctionInfo] = field(default_factory=dict)
-    # Expressions whose value leaves lrlint's sight: stored in containers, subscripts, attributes
-    # of other objects, or returned.
-    escapes: list[tuple[cst.BaseExpression, FunctionInfo]] = field(default_factory=list)
     # `checkpoint["scheduler"] = value`: values stored into a named container, by (function, name).
     item_assignments: dict[tuple[FunctionInfo, str], list[cst.BaseExpression]] = field(default_factory=dict)
     attribute_reads: list[tuple[cst.Attribute, FunctionInfo]] = field(default_factory=list)
@@ -269,7 +269,7 @@ class _Builder:
             targets = [node.target]
         elif isinstance(node, cst.Return) and node.value is not None:
             function.returns.append(node.value)
-            self.index.escapes.append((node.value, function))
+            function.escapes.append(node.value)
         events = self._expressions([node], function, guards, contexts)
         writes = [t for t in targets if isinstance(t, cst.Subscript) and _subscript_key(t) == "lr"]
         return events + [LrWriteEvent(target, guards, contexts) for target in writes]
@@ -348,7 +348,7 @@ class _Builder:
         scanner = _ExpressionScanner()
         for node in nodes:
             node.visit(scanner)
-        self.index.escapes.extend((value, function) for value in scanner.contained)
+        function.escapes.extend(scanner.contained)
         self.index.attribute_reads.extend((attribute, function) for attribute in scanner.attributes)
         return [CallEvent(call, guards, contexts) for call in scanner.calls]
 
@@ -368,7 +368,7 @@ class _Builder:
                 AttributeValue(value, path, function)
             )
         elif not path:
-            self.index.escapes.append((value, function))
+            function.escapes.append(value)
             if isinstance(target, cst.Subscript) and isinstance(target.value, cst.Name):
                 self.index.item_assignments.setdefault((function, target.value.value), []).append(value)
 

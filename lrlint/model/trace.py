@@ -15,7 +15,7 @@ from enum import Enum
 
 import libcst as cst
 
-from lrlint.model.resolve import MAX_CALL_DEPTH, Callee, Context, Objects, Resolver, Role
+from lrlint.model.resolve import MAX_CALL_DEPTH, Callee, Context, Objects, Resolver, Role, TrackedObject
 from lrlint.model.syntax import Event, FunctionInfo, Guard, LoopEvent, LrWriteEvent
 
 
@@ -118,6 +118,8 @@ class Trace:
     items: list[TraceItem] = field(default_factory=list)
     loops: list[Loop] = field(default_factory=list)  # every loop, outermost first
     lr_writes: list[LrWrite] = field(default_factory=list)
+    # Objects that leave lrlint's sight in this replay: returned, stored, or given to unknown code.
+    escaped: set[TrackedObject] = field(default_factory=set)
 
     def steps(self, role: Role) -> Iterator[TraceItem]:
         return (item for item in self.items if item.role is role)
@@ -208,12 +210,18 @@ class _TraceBuilder:
     def build(self) -> Trace:
         entry = self.trace.entry
         context = Context(entry)
-        self._events(entry.events, _Place(context, Frame(entry, None, None, context)))
+        self._enter(entry, _Place(context, Frame(entry, None, None, context)))
         for order, item in enumerate(self.trace.items):
             item.order = order
         for loop in reversed(self.trace.loops):  # innermost first: kinds depend on nested loops
             loop.kind, loop.iterates_data = _classify(loop)
         return self.trace
+
+    def _enter(self, function: FunctionInfo, place: _Place) -> None:
+        """Replay one invocation of `function`."""
+        for expr in function.escapes:
+            self.trace.escaped |= self.resolver.objects(expr, place.context)
+        self._events(function.events, place)
 
     def _events(self, events: list[Event], place: _Place) -> None:
         for event in events:
@@ -236,11 +244,12 @@ class _TraceBuilder:
             callee = self.resolver.callee(call, place.context)
             inlinable = callee is not None and callee.context.depth <= MAX_CALL_DEPTH
             if inlinable and callee.function not in place.active:
-                self._events(callee.function.events, place.calling(callee, call))
+                self._enter(callee.function, place.calling(callee, call))
                 return
         constructed = frozenset(o for o in self.resolver.objects(call, place.context) if o.call is call)
         if role is None:
             objects = frozenset() if constructed else self._received(call, place.context)
+            self.trace.escaped |= objects
         item = TraceItem(
             call, place.frame, place.loops, place.guards, place.contexts, role, objects, place.context, constructed
         )

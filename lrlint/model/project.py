@@ -1,0 +1,153 @@
+"""The linted project: modules parsed once each, and imports between them resolved to files.
+
+Analysis of one file follows its calls into the project's other modules (`from .engine import
+train_one_epoch`, a base class in `trainers/base.py`). Those modules are read and parsed on
+demand, the first time a call or base class needs them, and kept for the rest of the run.
+Installed packages are never followed: only files next to the importing module or in its
+package tree count as the project.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import libcst as cst
+from libcst.metadata import MetadataWrapper
+
+from lrlint.model.metadata import Metadata
+from lrlint.model.resolve import Resolver
+from lrlint.model.syntax import ClassInfo, FunctionInfo, SyntaxIndex, build_syntax_index
+from lrlint.sources import MAX_FILE_BYTES, Source, SourceError, read_source
+
+# How far up from the importing file absolute imports are looked for (script dir, package roots).
+_ROOT_SEARCH_DEPTH = 4
+_ROOT_MARKERS = ("pyproject.toml", "setup.py", "setup.cfg", ".git")
+
+
+@dataclass(eq=False)
+class ModuleAnalysis:
+    """One parsed module of the project and what was built from it."""
+
+    path: Path
+    source: Source
+    module: cst.Module
+    index: SyntaxIndex
+    metadata: Metadata
+    resolver: Resolver
+
+
+class Project:
+    def __init__(self, max_bytes: int = MAX_FILE_BYTES) -> None:
+        self._max_bytes = max_bytes
+        self._loaded: dict[Path, ModuleAnalysis | None] = {}
+        self._owners: dict[FunctionInfo | ClassInfo, ModuleAnalysis] = {}
+        self._by_resolver: dict[int, ModuleAnalysis] = {}
+        self._lookups: dict[tuple[Path, str], FunctionInfo | ClassInfo | None] = {}
+
+    # -- modules ------------------------------------------------------------------------------
+
+    def add(self, path: Path, source: Source, module: cst.Module) -> ModuleAnalysis:
+        """Register a parsed module (the file being linted, or one loaded on demand)."""
+        path = Path(os.path.normpath(path))
+        wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
+        metadata = Metadata(wrapper)
+        index = build_syntax_index(module)
+        resolver = Resolver(index, metadata, path=path, project=self)
+        analysis = ModuleAnalysis(path, source, module, index, metadata, resolver)
+        self._loaded[_key(path)] = analysis
+        self._by_resolver[id(resolver)] = analysis
+        for function in index.all_functions():
+            self._owners[function] = analysis
+        for class_info in index.classes.values():
+            self._owners[class_info] = analysis
+        return analysis
+
+    def analysis_of(self, resolver: Resolver) -> ModuleAnalysis | None:
+        return self._by_resolver.get(id(resolver))
+
+    def modules(self) -> list[ModuleAnalysis]:
+        return [analysis for analysis in self._loaded.values() if analysis is not None]
+
+    def _load(self, path: Path) -> ModuleAnalysis | None:
+        key = _key(path)
+        if key not in self._loaded:
+            self._loaded[key] = None  # a module that imports itself back waits on this
+            try:
+                source = read_source(path, self._max_bytes)
+                module = cst.parse_module(source.code)
+            except (SourceError, cst.ParserSyntaxError, RecursionError, ValueError):
+                return None  # unreadable here: what it defines stays unknown, which is silent
+            self.add(path, source, module)
+        return self._loaded[key]
+
+    # -- ProjectLookup --------------------------------------------------------------------------
+
+    def resolver_of(self, info: FunctionInfo | ClassInfo) -> Resolver | None:
+        owner = self._owners.get(info)
+        return owner.resolver if owner is not None else None
+
+    def lookup(self, importer: Resolver, qualified_name: str) -> FunctionInfo | ClassInfo | None:
+        """The function or class of a project module that an imported name refers to."""
+        if importer.path is None:
+            return None
+        key = (importer.path, qualified_name)
+        if key not in self._lookups:
+            self._lookups[key] = self._find(importer.path, qualified_name)
+        return self._lookups[key]
+
+    def _find(self, importer: Path, qualified_name: str) -> FunctionInfo | ClassInfo | None:
+        for module_file, attribute in _candidate_files(importer, qualified_name):
+            analysis = self._load(module_file)
+            if analysis is not None and _key(module_file) != _key(importer):
+                return _top_level(analysis.index, attribute)
+        return None
+
+
+def _key(path: Path) -> Path:
+    return Path(os.path.realpath(path))
+
+
+def _top_level(index: SyntaxIndex, name: str) -> FunctionInfo | ClassInfo | None:
+    for function in index.functions.values():
+        if function.qualname == name and function.class_info is None:
+            return function
+    return next((c for c in index.classes.values() if c.name == name), None)
+
+
+def _candidate_files(importer: Path, qualified_name: str) -> list[tuple[Path, str]]:
+    """(module file, attribute) pairs that `qualified_name` may denote, most likely first."""
+    dots = len(qualified_name) - len(qualified_name.lstrip("."))
+    parts = qualified_name.lstrip(".").split(".")
+    if len(parts) < 2 and not dots:
+        return []
+    if dots:
+        base = importer.parent
+        for _ in range(dots - 1):
+            base = base.parent
+        roots = [base]
+    else:
+        roots = _search_roots(importer.parent)
+    found = []
+    for root in roots:
+        module_parts, attribute = parts[:-1], parts[-1]
+        for candidate in (root.joinpath(*module_parts).with_suffix(".py"), root.joinpath(*module_parts, "__init__.py")):
+            if module_parts and candidate.is_file():
+                found.append((candidate, attribute))
+        if not module_parts and dots:  # `from . import train` names a function of __init__.py
+            init = root / "__init__.py"
+            if init.is_file():
+                found.append((init, attribute))
+    return found
+
+
+def _search_roots(directory: Path) -> list[Path]:
+    roots = []
+    for candidate in [directory, *directory.parents][: _ROOT_SEARCH_DEPTH + 1]:
+        if "site-packages" in candidate.parts:
+            break
+        roots.append(candidate)
+        if any((candidate / marker).exists() for marker in _ROOT_MARKERS):
+            break
+    return roots
