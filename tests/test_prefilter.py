@@ -47,7 +47,8 @@ def test_project_prefilter_hides_no_finding(root, monkeypatch: pytest.MonkeyPatc
 
 def test_project_prefilter_follows_chains_of_imports() -> None:
     texts = {
-        "pkg/base.py": "import torch\nclass Base:\n    def __init__(self):\n        self.s = torch.optim.lr_scheduler.StepLR(o, 1)\n",
+        "pkg/base.py": "import torch\nclass Base:\n    def __init__(self):\n"
+        "        self.s = torch.optim.lr_scheduler.StepLR(o, 1)\n",
         "pkg/mid.py": "from pkg.base import Base\nclass Mid(Base):\n    pass\n",
         "pkg/leaf.py": "from .mid import (\n    Mid,\n)\nclass Leaf(Mid):\n    def run(self):\n        self.s.step()\n",
         "pkg/unrelated.py": "import os\nprint(os.getcwd())\n",
