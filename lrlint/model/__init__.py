@@ -8,6 +8,7 @@ the first time a call needs them.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -150,6 +151,9 @@ def build_model(module: cst.Module, source: Source | None = None, project: Proje
     return model
 
 
+_STEPS_AN_ATTRIBUTE = re.compile(r"self\.\w+\.step\(")
+
+
 def _may_step_schedulers(model: TrainingModel) -> bool:
     """The module builds a scheduler, or a class of it extends one from another project module
     (whose __init__ may build `self.scheduler`). Modules that only receive schedulers as
@@ -157,6 +161,8 @@ def _may_step_schedulers(model: TrainingModel) -> bool:
     resolver = model.resolver
     if any(resolver.constructs_scheduler(call, function) for call, function in model.calls()):
         return True
+    if not _STEPS_AN_ATTRIBUTE.search(model.analysis.source.code):
+        return False  # an inherited scheduler is stepped as self.<name>.step(): loading bases cannot help
     return any(resolver.has_project_base(class_info) for class_info in model.index.classes.values())
 
 

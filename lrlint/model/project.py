@@ -3,13 +3,14 @@
 Analysis of one file follows its calls into the project's other modules (`from .engine import
 train_one_epoch`, a base class in `trainers/base.py`). Those modules are read and parsed on
 demand, the first time a call or base class needs them, and kept for the rest of the run.
-Installed packages are never followed: only files next to the importing module or in its
-package tree count as the project.
+Installed packages are never followed, nor analysed as a project when linted themselves: only
+files next to the importing module or in its package tree count as the project.
 """
 
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,6 +22,9 @@ from lrlint.model.resolve import Resolver
 from lrlint.model.syntax import ClassInfo, FunctionInfo, SyntaxIndex, build_syntax_index
 from lrlint.sources import MAX_FILE_BYTES, Source, SourceError, read_source
 
+# A module is parsed for the analysis of another only if it can matter to it: it steps something,
+# builds an optimizer or scheduler, or writes a checkpoint. Others stay unknown, which is silent.
+_RELEVANT = re.compile(r"\.step\(|optim|schedul|torch\.save")
 # How far up from the importing file absolute imports are looked for (script dir, package roots).
 _ROOT_SEARCH_DEPTH = 4
 _ROOT_MARKERS = ("pyproject.toml", "setup.py", "setup.cfg", ".git")
@@ -76,6 +80,8 @@ class Project:
             self._loaded[key] = None  # a module that imports itself back waits on this
             try:
                 source = read_source(path, self._max_bytes)
+                if not _RELEVANT.search(source.code):
+                    return None
                 module = cst.parse_module(source.code)
             except (SourceError, cst.ParserSyntaxError, RecursionError, ValueError):
                 return None  # unreadable here: what it defines stays unknown, which is silent
@@ -98,6 +104,8 @@ class Project:
         return self._lookups[key]
 
     def _find(self, importer: Path, qualified_name: str) -> FunctionInfo | ClassInfo | None:
+        if "site-packages" in _key(importer).parts:
+            return None  # installed code is linted file by file, never as the user's project
         for module_file, attribute in _candidate_files(importer, qualified_name):
             analysis = self._load(module_file)
             if analysis is not None and _key(module_file) != _key(importer):

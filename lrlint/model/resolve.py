@@ -137,7 +137,10 @@ class Resolver:
         """The call builds a torch scheduler (or transformers schedule, or an in-file subclass)."""
         if any(scheduler_spec(name) for name in self.qualified_names(call.func)):
             return True
-        class_info = self._class_called(call.func, Context(function))
+        local = isinstance(call.func, cst.Name) and any(
+            isinstance(a.node, cst.ClassDef) for a in self._assignments(call.func)
+        )  # a class of this file: deciding this must not load other modules
+        class_info = self._class_called(call.func, Context(function)) if local else None
         return class_info is not None and self._is_scheduler_subclass(class_info)
 
     def constructed(self) -> list[TrackedObject]:
