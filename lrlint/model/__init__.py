@@ -132,6 +132,10 @@ class TrainingModel:
     def escaped(self) -> Objects:
         """Tracked objects that leave lrlint's sight: passed to unknown code, stored, or returned."""
         found: set[TrackedObject] = set().union(*(trace.escaped for trace in self.traces))
+        if not _is_script(self.index):  # a config or library module: its globals can be imported
+            for name, value in self.index.name_values.items():
+                if value.function is self.index.module:
+                    found |= self.objects(name, self.index.module)
         for class_info in self.index.classes.values():
             for values in class_info.attributes.values():
                 for value in values:
@@ -149,6 +153,15 @@ def build_model(module: cst.Module, source: Source | None = None, project: Proje
     for entry in _entry_points(model.index, model.resolver):
         model.traces.append(build_trace(model.resolver, entry))
     return model
+
+
+def _is_script(index: SyntaxIndex) -> bool:
+    """The module runs training itself (a loop at top level, or an `if __name__ == "__main__":`)."""
+    module = index.module
+    return module.contains_loop or any(
+        isinstance(statement, cst.If) and "__main__" in cst.Module([]).code_for_node(statement.test)
+        for statement in module.node.body
+    )
 
 
 _STEPS_AN_ATTRIBUTE = re.compile(r"self\.\w+\.step\(")

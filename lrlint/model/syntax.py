@@ -129,6 +129,22 @@ class SyntaxIndex:
         return [self.module, *self.functions.values()]
 
 
+def _names_in(node: cst.CSTNode) -> list[cst.BaseExpression]:
+    """Names and attribute chains (`self.scheduler`) used in an expression."""
+    found: list[cst.BaseExpression] = []
+
+    class Collector(cst.CSTVisitor):
+        def visit_Name(self, name: cst.Name) -> None:
+            found.append(name)
+
+        def visit_Attribute(self, attribute: cst.Attribute) -> bool:
+            found.append(attribute)
+            return True
+
+    node.visit(Collector())
+    return found
+
+
 def _subscript_key(node: cst.Subscript) -> object:
     """The string key of `x["key"]`, else None."""
     if len(node.slice) == 1 and isinstance(node.slice[0].slice, cst.Index):
@@ -160,6 +176,8 @@ class _ExpressionScanner(cst.CSTVisitor):
         self.attributes: list[cst.Attribute] = []
 
     def visit_Lambda(self, node: cst.Lambda) -> bool:
+        # A lambda runs later, elsewhere (a callback): what it uses leaves lrlint's sight.
+        self.contained.extend(_names_in(node.body))
         return False
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:

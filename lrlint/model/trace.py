@@ -248,7 +248,9 @@ class _TraceBuilder:
                 return
         constructed = frozenset(o for o in self.resolver.objects(call, place.context) if o.call is call)
         if role is None:
-            objects = frozenset() if constructed else self._received(call, place.context)
+            # Handed to a call lrlint cannot see into, or to another object (a wrapper keeps it).
+            builds_tracked = any(o.role is not Role.INSTANCE for o in constructed)
+            objects = frozenset() if builds_tracked else self._received(call, place.context)
             self.trace.escaped |= objects
         item = TraceItem(
             call, place.frame, place.loops, place.guards, place.contexts, role, objects, place.context, constructed

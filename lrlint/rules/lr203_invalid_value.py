@@ -64,7 +64,8 @@ _PER_CLASS: dict[str, tuple[Check, ...]] = {
         Check("milestones", _sorted, "milestones should increase: the schedule is read in order"),
         Check("gamma", _decay, _DECAY),
     ),
-    "ExponentialLR": (Check("gamma", _decay, _DECAY),),
+    # gamma > 1 is the LR range test ("LR finder"), a deliberate use of ExponentialLR.
+    "ExponentialLR": (Check("gamma", _positive, "gamma must be positive: 0 sets the learning rate to 0"),),
     "CosineAnnealingLR": (Check("T_max", _positive, "T_max must be positive (0 divides by zero)"),),
     "CosineAnnealingWarmRestarts": (
         Check("T_0", _positive_whole, "T_0 must be a positive integer (ValueError)"),
@@ -111,8 +112,8 @@ class InvalidValue(Rule):
     A literal argument value that torch rejects, or that cannot be meant.
 
     Checked on literals and module constants: non-positive sizes (`StepLR(step_size=0)` divides
-    by zero at the first step), a `gamma` above 1 on a decaying scheduler (the learning rate
-    grows), unsorted `milestones`, factors outside the range torch accepts (`LinearLR(start_factor=0)`,
+    by zero at the first step), a `gamma` above 1 on StepLR or MultiStepLR (the learning rate
+    grows; ExponentialLR may grow on purpose, in an LR range test), unsorted `milestones`, factors outside the range torch accepts (`LinearLR(start_factor=0)`,
     `ReduceLROnPlateau(factor=1.0)`: ValueError), misspelled modes (`anneal_strategy="cosine"`),
     a SequentialLR whose `milestones` are not one fewer than its schedulers, and positional
     arguments that look swapped (`StepLR(opt, 0.1, 30)` sets step_size=0.1 and gamma=30).
