@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -19,8 +20,7 @@ from lrlint.config import (
 )
 from lrlint.discovery import discover
 from lrlint.docs import rule_markdown
-from lrlint.engine import Linter
-from lrlint.findings import Finding
+from lrlint.engine import lint_files
 from lrlint.report import FORMATTERS, summary
 from lrlint.rules import ALL_RULES, RULES_BY_CODE
 
@@ -46,6 +46,7 @@ def main() -> None:
 @click.option(
     "--severity", type=click.Choice(SEVERITIES), help="Report only findings of this severity or worse (error)."
 )
+@click.option("--jobs", "-j", type=click.IntRange(min=1), help="Worker processes (default: one per core).")
 @click.option("--isolated", is_flag=True, help="Ignore every configuration file.")
 @click.option("--debug", is_flag=True, help="Show tracebacks of internal errors.")
 def check(
@@ -57,6 +58,7 @@ def check(
     config_path: str | None,
     target_torch: str | None,
     severity: str | None,
+    jobs: int | None,
     isolated: bool,
     debug: bool,
 ) -> None:
@@ -83,14 +85,8 @@ def check(
     if not found.files and not found.missing:
         click.echo("lrlint: warning: no Python files or notebooks found", err=True)
 
-    linter = Linter.for_files(found.files, settings, debug)
-    findings: set[Finding] = set()
-    internal_errors: list[str] = []
-    for path in found.files:
-        result = linter.lint_path(path)
-        findings.update(result.findings)  # a finding in engine.py may also come from main.py's analysis
-        internal_errors.extend(result.internal_errors)
-    ordered = sorted(findings, key=Finding.sort_key)
+    run = lint_files(found.files, settings, debug, jobs or os.cpu_count() or 1)
+    ordered, internal_errors = run.findings, run.internal_errors
 
     click.echo(FORMATTERS[output_format](ordered), nl=False)
     for error in internal_errors:
@@ -98,7 +94,7 @@ def check(
     click.echo(summary(ordered, len(found.files)), err=True)
     if internal_errors or found.missing:
         sys.exit(EXIT_ERROR)
-    sys.exit(EXIT_FINDINGS if findings else EXIT_CLEAN)
+    sys.exit(EXIT_FINDINGS if ordered else EXIT_CLEAN)
 
 
 def _settings(paths: tuple[str, ...], config_path: str | None, isolated: bool) -> Settings:

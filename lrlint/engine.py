@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import multiprocessing
 import re
 import traceback
 from dataclasses import dataclass, field
@@ -203,3 +204,42 @@ def _suppressed(source: Source, line: int, code: str) -> bool:
         return False
     codes = match.group("codes")
     return codes is None or code in {c.upper() for c in re.split(r"[\s,]+", codes)}
+
+
+# -- a whole run, over all cores ------------------------------------------------------------------
+
+_PARALLEL_MIN_FILES = 8  # below this, starting workers costs more than it saves
+
+
+@dataclass
+class RunResult:
+    findings: list[Finding]  # deduplicated, in path / cell / line / column order
+    internal_errors: list[str]
+
+
+def lint_files(paths: list[Path], settings: Settings, debug: bool = False, jobs: int = 1) -> RunResult:
+    """Lint `paths` with `jobs` worker processes; the result does not depend on `jobs`."""
+    related = Linter.for_files(paths, settings, debug).related
+    if jobs <= 1 or len(paths) < _PARALLEL_MIN_FILES:
+        linter = Linter(settings, debug, related)
+        results = [linter.lint_path(path) for path in paths]
+    else:
+        context = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn")
+        with context.Pool(jobs, initializer=_start_worker, initargs=(settings, debug, related)) as pool:
+            results = pool.map(_lint_in_worker, paths, chunksize=max(1, len(paths) // (jobs * 8)))
+    findings = {finding for result in results for finding in result.findings}
+    errors = [error for result in results for error in result.internal_errors]
+    return RunResult(sorted(findings, key=Finding.sort_key), errors)
+
+
+_worker_linter: Linter | None = None
+
+
+def _start_worker(settings: Settings, debug: bool, related: ProjectPrefilter | None) -> None:
+    global _worker_linter  # noqa: PLW0603 - one linter per worker process, shared by its files
+    _worker_linter = Linter(settings, debug, related)
+
+
+def _lint_in_worker(path: Path) -> FileResult:
+    assert _worker_linter is not None
+    return _worker_linter.lint_path(path)

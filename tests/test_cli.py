@@ -304,3 +304,11 @@ def test_severity_is_shown_and_filters(tmp_path: Path) -> None:
     assert result.exit_code == 0 and result.stdout == ""
     json_result = json.loads(run("check", str(tmp_path), "--format", "json").stdout)
     assert [(f["code"], f["severity"]) for f in json_result] == [("LR302", "warning")]
+
+
+def test_parallel_runs_give_the_same_output_as_one_process() -> None:
+    fixtures = str(Path(__file__).resolve().parent.parent / "fixtures")
+    one = run("check", fixtures, "--jobs", "1", "--format", "json")
+    two = run("check", fixtures, "--jobs", "2", "--format", "json")
+    assert one.exit_code == two.exit_code == 1
+    assert one.stdout == two.stdout and len(json.loads(one.stdout)) > 40

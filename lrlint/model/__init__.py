@@ -16,6 +16,7 @@ from pathlib import Path
 
 import libcst as cst
 
+from lrlint.catalog import SchedulerSpec, scheduler_spec
 from lrlint.model.metadata import Metadata
 from lrlint.model.project import ModuleAnalysis, Project
 from lrlint.model.resolve import Context, Objects, Resolver, Role, TrackedObject
@@ -100,6 +101,14 @@ class TrainingModel:
             for trace in self.traces
             for item in trace.items
         )
+
+    def ordered(self, objects: Objects) -> list[TrackedObject]:
+        """Objects in the order their constructions appear: messages must not depend on set order."""
+        return sorted(objects, key=lambda obj: (str(self.locate(obj.call)[0].path), self.position(obj.call)))
+
+    def scheduler_spec(self, call: cst.Call) -> SchedulerSpec | None:
+        """The torch scheduler or transformers factory a call constructs, by qualified name."""
+        return next((s for s in map(scheduler_spec, self.qualified_names(call.func)) if s), None)
 
     def describe(self, obj: TrackedObject) -> str:
         """`StepLR (line 12)`: how messages name a constructed object."""

@@ -84,11 +84,12 @@ for epoch in range(90):
                 continue
             if not _epochs_exist(item) or _guarded_apart_from_optimizer(trace, item):
                 continue
-            sizings = [model.sizing(scheduler) for scheduler in item.objects]
+            schedulers = model.ordered(item.objects)
+            sizings = [model.sizing(scheduler) for scheduler in schedulers]
             if not sizings or any(s.unit is not Unit.EPOCHS for s in sizings):
                 continue
             described = "; ".join(
-                f"{model.describe(s)} with {sizing.evidence}" for s, sizing in zip(item.objects, sizings, strict=True)
+                f"{model.describe(s)} with {sizing.evidence}" for s, sizing in zip(schedulers, sizings, strict=True)
             )
             yield Report(
                 item.call,

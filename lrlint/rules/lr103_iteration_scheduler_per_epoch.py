@@ -107,7 +107,7 @@ def _stepped_per_batch(model: TrainingModel) -> frozenset[TrackedObject]:
 
 
 def _iteration_evidence(model: TrainingModel, schedulers: frozenset[TrackedObject]) -> str | None:
-    sizings = [(s, model.sizing(s)) for s in schedulers]
+    sizings = [(s, model.sizing(s)) for s in model.ordered(schedulers)]
     if not sizings or any(sizing.unit is not Unit.ITERATIONS for _, sizing in sizings):
         return None
     return "; ".join(f"{model.describe(s)} ({sizing.evidence})" for s, sizing in sizings)

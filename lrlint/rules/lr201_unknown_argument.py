@@ -5,7 +5,7 @@ from collections.abc import Iterator
 
 import libcst as cst
 
-from lrlint.catalog import SchedulerSpec, removed_argument, scheduler_spec, torch_version_of_signatures
+from lrlint.catalog import SchedulerSpec, removed_argument, torch_version_of_signatures
 from lrlint.findings import Severity
 from lrlint.model import TrainingModel
 from lrlint.rules.base import Report, Rule
@@ -80,7 +80,7 @@ scheduler = sched.ExponentialLR(opt, 0.9, -1, 5)  # expect: LR201
 
     def check(self, model: TrainingModel) -> Iterator[Report]:
         for call, _ in model.calls():
-            spec = next((s for s in map(scheduler_spec, model.qualified_names(call.func)) if s), None)
+            spec = model.scheduler_spec(call)
             if spec is not None:
                 yield from _check_call(call, spec, bind_arguments(call, spec))
 

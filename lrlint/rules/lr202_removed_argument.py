@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from lrlint.catalog import newest_torch, removed_argument, scheduler_spec, version_tuple
+from lrlint.catalog import newest_torch, removed_argument, version_tuple
 from lrlint.findings import Severity
 from lrlint.model import TrainingModel
 from lrlint.rules.base import Report, Rule
@@ -41,7 +41,7 @@ plateau = ReduceLROnPlateau(optimizer, mode="min", patience=5, verbose=True)  # 
     def check(self, model: TrainingModel) -> Iterator[Report]:
         target = self.settings.target_torch or newest_torch()
         for call, _ in model.calls():
-            spec = next((s for s in map(scheduler_spec, model.qualified_names(call.func)) if s), None)
+            spec = model.scheduler_spec(call)
             if spec is None:
                 continue
             for arg in call.args:

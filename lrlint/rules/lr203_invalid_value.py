@@ -5,7 +5,6 @@ from dataclasses import dataclass
 
 import libcst as cst
 
-from lrlint.catalog import scheduler_spec
 from lrlint.findings import Severity
 from lrlint.model import TrainingModel
 from lrlint.model.values import is_known
@@ -113,7 +112,8 @@ class InvalidValue(Rule):
 
     Checked on literals and module constants: non-positive sizes (`StepLR(step_size=0)` divides
     by zero at the first step), a `gamma` above 1 on StepLR or MultiStepLR (the learning rate
-    grows; ExponentialLR may grow on purpose, in an LR range test), unsorted `milestones`, factors outside the range torch accepts (`LinearLR(start_factor=0)`,
+    grows; ExponentialLR may grow on purpose, in an LR range test), unsorted `milestones`,
+    factors outside the range torch accepts (`LinearLR(start_factor=0)`,
     `ReduceLROnPlateau(factor=1.0)`: ValueError), misspelled modes (`anneal_strategy="cosine"`),
     a SequentialLR whose `milestones` are not one fewer than its schedulers, and positional
     arguments that look swapped (`StepLR(opt, 0.1, 30)` sets step_size=0.1 and gamma=30).
@@ -152,7 +152,7 @@ phases = SequentialLR(optimizer, schedulers=[warm, cos], milestones=[5, 50])  # 
 
     def check(self, model: TrainingModel) -> Iterator[Report]:
         for call, _ in model.calls():
-            spec = next((s for s in map(scheduler_spec, model.qualified_names(call.func)) if s), None)
+            spec = model.scheduler_spec(call)
             if spec is None or spec.kind != "class":
                 continue
             bound = bind_arguments(call, spec)

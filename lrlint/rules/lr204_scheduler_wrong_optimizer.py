@@ -59,7 +59,7 @@ for epoch in range(50):
             )
             if not attached or not stepped or attached & stepped:
                 continue
-            for scheduler in item.objects:
+            for scheduler in model.ordered(item.objects):
                 yield Report(
                     scheduler.call,
                     f"{scheduler.name} schedules {' / '.join(sorted(model.describe(o) for o in attached))}, but the "
