@@ -3,7 +3,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from lrlint.findings import Severity
-from lrlint.model import Role, TrainingModel
+from lrlint.model import Role, TrackedObject, TrainingModel
 from lrlint.rules.base import Report, Rule
 
 
@@ -54,15 +54,21 @@ for epoch in range(50):
             if not item.loops:
                 continue
             attached = frozenset().union(*(s.optimizers for s in item.objects))
-            stepped = frozenset().union(
-                *(other.objects for other in item.loops[0].items if other.role is Role.OPTIMIZER)
-            )
+            optimizer_steps = [other for other in item.loops[0].items if other.role is Role.OPTIMIZER]
+            stepped = frozenset().union(*(other.objects for other in optimizer_steps))
             if not attached or not stepped or attached & stepped:
                 continue
+            stepped_names = sorted({f"`{model.receiver(other.call)}`" for other in optimizer_steps})
             for scheduler in model.ordered(item.objects):
                 yield Report(
                     scheduler.call,
-                    f"{scheduler.name} schedules {' / '.join(sorted(model.describe(o) for o in attached))}, but the "
-                    f"loop that steps it ({model.where(item.call)}) only steps "
+                    f"{scheduler.name} is built on {_given_optimizer(model, scheduler)} = "
+                    f"{' / '.join(sorted(model.describe(o) for o in attached))}, but the loop that steps it "
+                    f"({model.where(item.call)}) only steps {' / '.join(stepped_names)} = "
                     f"{' / '.join(sorted(model.describe(o) for o in stepped))}: construct it with that optimizer",
                 )
+
+
+def _given_optimizer(model: TrainingModel, scheduler: TrackedObject) -> str:
+    expr = scheduler.arguments.expression("optimizer") if scheduler.arguments else None
+    return f"`{model.code(expr)}`" if expr is not None else "another optimizer"
