@@ -47,7 +47,6 @@ class Project:
         self._max_bytes = max_bytes
         self._loaded: dict[Path, ModuleAnalysis | None] = {}
         self._owners: dict[FunctionInfo | ClassInfo, ModuleAnalysis] = {}
-        self._by_resolver: dict[int, ModuleAnalysis] = {}
         self._lookups: dict[tuple[Path, str], FunctionInfo | ClassInfo | None] = {}
 
     # -- modules ------------------------------------------------------------------------------
@@ -61,15 +60,11 @@ class Project:
         resolver = Resolver(index, metadata, path=path, project=self)
         analysis = ModuleAnalysis(path, source, module, index, metadata, resolver)
         self._loaded[_key(path)] = analysis
-        self._by_resolver[id(resolver)] = analysis
         for function in index.all_functions():
             self._owners[function] = analysis
         for class_info in index.classes.values():
             self._owners[class_info] = analysis
         return analysis
-
-    def analysis_of(self, resolver: Resolver) -> ModuleAnalysis | None:
-        return self._by_resolver.get(id(resolver))
 
     def modules(self) -> list[ModuleAnalysis]:
         return [analysis for analysis in self._loaded.values() if analysis is not None]

@@ -123,7 +123,6 @@ class SyntaxIndex:
     param_owner: dict[cst.Param, FunctionInfo] = field(default_factory=dict)
     # `checkpoint["scheduler"] = value`: values stored into a named container, by (function, name).
     item_assignments: dict[tuple[FunctionInfo, str], list[cst.BaseExpression]] = field(default_factory=dict)
-    attribute_reads: list[tuple[cst.Attribute, FunctionInfo]] = field(default_factory=list)
 
     def all_functions(self) -> list[FunctionInfo]:
         return [self.module, *self.functions.values()]
@@ -173,7 +172,6 @@ class _ExpressionScanner(cst.CSTVisitor):
     def __init__(self) -> None:
         self.calls: list[cst.Call] = []
         self.contained: list[cst.BaseExpression] = []
-        self.attributes: list[cst.Attribute] = []
 
     def visit_Lambda(self, node: cst.Lambda) -> bool:
         # A lambda runs later, elsewhere (a callback): what it uses leaves lrlint's sight.
@@ -188,9 +186,6 @@ class _ExpressionScanner(cst.CSTVisitor):
 
     def leave_Call(self, original_node: cst.Call) -> None:
         self.calls.append(original_node)
-
-    def visit_Attribute(self, node: cst.Attribute) -> None:
-        self.attributes.append(node)
 
     def visit_Element(self, node: cst.Element) -> None:
         self.contained.append(node.value)
@@ -367,7 +362,6 @@ class _Builder:
         for node in nodes:
             node.visit(scanner)
         function.escapes.extend(scanner.contained)
-        self.index.attribute_reads.extend((attribute, function) for attribute in scanner.attributes)
         return [CallEvent(call, guards, contexts) for call in scanner.calls]
 
     def _bind(
