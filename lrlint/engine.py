@@ -20,6 +20,8 @@ from lrlint.rules.base import Report, Rule
 from lrlint.rules.lr000_syntax_error import SyntaxErrorRule
 from lrlint.sources import Cell, Source, SourceError, read_source
 
+_BRACKET = re.compile(r"[()\[\]{}]")
+_MAX_BRACKET_DEPTH = 200  # CPython's own limit: "too many nested parentheses"
 _LIBCST_POSITION = re.compile(r"^parser error: error at \d+:\d+: ")
 _NOQA = re.compile(r"#\s*noqa(?::\s*(?P<codes>[A-Za-z]+\d+(?:[\s,]+[A-Za-z]+\d+)*))?", re.IGNORECASE)
 
@@ -125,12 +127,24 @@ def _parse(source: Source, result: FileResult) -> tuple[cst.Module | None, Sourc
 
 
 def _try_parse(code: str) -> tuple[cst.Module | None, tuple[str, int, int] | None]:
+    if _bracket_depth(code) > _MAX_BRACKET_DEPTH:
+        # LibCST's native parser overflows its stack (a segfault) on such input; CPython refuses it.
+        return None, _describe_syntax_error(code, ValueError("too many nested parentheses"))
     try:
         return cst.parse_module(code), None
     except RecursionError:
         return None, ("code is nested too deeply to parse", 1, 1)
     except Exception as error:  # noqa: BLE001 - ParserSyntaxError, and whatever else the native parser raises
         return None, _describe_syntax_error(code, error)
+
+
+def _bracket_depth(code: str) -> int:
+    """The deepest bracket nesting, counting brackets in strings too (a cheap upper bound)."""
+    depth = deepest = 0
+    for match in _BRACKET.finditer(code):
+        depth += 1 if match.group() in "([{" else -1
+        deepest = max(deepest, depth)
+    return deepest
 
 
 def _describe_syntax_error(code: str, libcst_error: Exception) -> tuple[str, int, int]:

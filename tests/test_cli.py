@@ -175,6 +175,11 @@ def test_default_excludes_skip_virtualenvs_and_exclude_adds_patterns(project: Pa
         ("broken.ipynb", b'{"cells": [', "LR000 error: notebook is not valid JSON"),
         ("nocells.ipynb", b'{"metadata": {}}', "LR000 error: notebook has no list of cells"),
         ("declared.py", b"# -*- coding: klingon -*-\nx = 1\n", "LR000 error: invalid encoding declaration"),
+        (
+            "deep.py",  # LibCST's native parser segfaults on this: it must never see it
+            b"from torch.optim import lr_scheduler\nx = " + b"(" * 3000 + b"1" + b")" * 3000 + b"\n",
+            "LR000 error: invalid syntax: too many nested parentheses",
+        ),
     ],
 )
 def test_unreadable_files_are_one_lr000_line_and_the_run_goes_on(
