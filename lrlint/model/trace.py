@@ -84,6 +84,11 @@ class TraceItem:
     def is_step(self) -> bool:
         return self.role is not None
 
+    @property
+    def attached_optimizers(self) -> Objects:
+        """The optimizers the stepped schedulers were built on."""
+        return frozenset().union(*(s.optimizers for s in self.objects))
+
     def loops_in_frame(self) -> tuple[Loop, ...]:
         return tuple(loop for loop in self.loops if loop.frame is self.frame)
 

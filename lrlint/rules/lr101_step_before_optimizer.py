@@ -124,7 +124,7 @@ def _optimizers_of(item: TraceItem) -> Objects:
     """The optimizers of the stepped scheduler, if every candidate is a torch scheduler with a known one."""
     if any(s.overrides_step or not s.optimizers for s in item.objects):
         return frozenset()
-    return frozenset().union(*(s.optimizers for s in item.objects))
+    return item.attached_optimizers
 
 
 def _steps(item: TraceItem, optimizers: Objects) -> bool:

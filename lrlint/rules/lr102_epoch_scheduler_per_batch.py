@@ -114,7 +114,7 @@ def _guarded_apart_from_optimizer(trace: Trace, item: TraceItem) -> bool:
     own_guards = item.guards[len(innermost_batch.guards) :]
     if not own_guards:
         return False
-    optimizers = frozenset().union(*(s.optimizers for s in item.objects))
+    optimizers = item.attached_optimizers
     for other in trace.steps(Role.OPTIMIZER):
         if other.objects & optimizers and all(g in other.guards for g in own_guards):
             return False

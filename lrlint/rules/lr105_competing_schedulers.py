@@ -98,9 +98,7 @@ def _conflict(model: TrainingModel, trace: Trace, first: TraceItem, second: Trac
         )
     if first.loops[-1] is not loop or first.guards != second.guards or first.objects & second.objects:
         return None
-    shared = frozenset().union(*(s.optimizers for s in first.objects)) & frozenset().union(
-        *(s.optimizers for s in second.objects)
-    )
+    shared = first.attached_optimizers & second.attached_optimizers
     if not shared or _related(first, second):
         return None
     names = " / ".join(sorted(model.describe(o) for o in shared))

@@ -80,7 +80,7 @@ def _accumulation_guard(trace: Trace, item: TraceItem) -> Guard | None:
     if not batch_loops:
         return None
     loop = batch_loops[-1]
-    optimizers = frozenset().union(*(s.optimizers for s in item.objects))
+    optimizers = item.attached_optimizers
     own = item.guards_inside(loop)
     if any(_is_modulo(guard) for guard in own):
         return None

@@ -53,7 +53,7 @@ for epoch in range(50):
         for _, item in model.scheduler_steps():
             if not item.loops:
                 continue
-            attached = frozenset().union(*(s.optimizers for s in item.objects))
+            attached = item.attached_optimizers
             optimizer_steps = [other for other in item.loops[0].items if other.role is Role.OPTIMIZER]
             stepped = frozenset().union(*(other.objects for other in optimizer_steps))
             if not attached or not stepped or attached & stepped:

@@ -103,7 +103,7 @@ def _conflicting_step(trace: Trace, write: LrWrite, optimizers: Objects) -> cst.
         return None
     outer = training_loops[0]
     for item in trace.steps(Role.SCHEDULER):
-        attached = frozenset().union(*(s.optimizers for s in item.objects))
+        attached = item.attached_optimizers
         if outer in item.loops and attached & optimizers and not exclusive(item.guards, write.guards):
             return item.call
     return None
