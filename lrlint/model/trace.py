@@ -85,6 +85,10 @@ class TraceItem:
         return self.role is not None
 
     @property
+    def innermost_batch_loop(self) -> Loop | None:
+        return next((loop for loop in reversed(self.loops) if loop.kind is LoopKind.BATCH), None)
+
+    @property
     def attached_optimizers(self) -> Objects:
         """The optimizers the stepped schedulers were built on."""
         return frozenset().union(*(s.optimizers for s in self.objects))

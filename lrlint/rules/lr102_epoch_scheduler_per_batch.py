@@ -110,8 +110,8 @@ def _epochs_exist(item: TraceItem) -> bool:
 
 def _guarded_apart_from_optimizer(trace: Trace, item: TraceItem) -> bool:
     """The step has its own condition inside the batch loop, one that no optimizer step shares."""
-    innermost_batch = [loop for loop in item.loops if loop.kind is LoopKind.BATCH][-1]
-    own_guards = item.guards[len(innermost_batch.guards) :]
+    innermost_batch = item.innermost_batch_loop
+    own_guards = item.guards_inside(innermost_batch) if innermost_batch is not None else ()
     if not own_guards:
         return False
     optimizers = item.attached_optimizers

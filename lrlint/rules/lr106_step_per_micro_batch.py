@@ -5,7 +5,7 @@ from collections.abc import Iterator
 import libcst as cst
 
 from lrlint.findings import Severity
-from lrlint.model import LoopKind, Role, Trace, TraceItem, TrainingModel
+from lrlint.model import Role, Trace, TraceItem, TrainingModel
 from lrlint.model.syntax import Guard
 from lrlint.rules.base import Report, Rule
 
@@ -76,10 +76,9 @@ for epoch in range(3):
 
 def _accumulation_guard(trace: Trace, item: TraceItem) -> Guard | None:
     """The `%` condition its optimizer steps under in the same batch loop, when the scheduler does not."""
-    batch_loops = [loop for loop in item.loops if loop.kind is LoopKind.BATCH]
-    if not batch_loops:
+    loop = item.innermost_batch_loop
+    if loop is None:
         return None
-    loop = batch_loops[-1]
     optimizers = item.attached_optimizers
     own = item.guards_inside(loop)
     if any(_is_modulo(guard) for guard in own):
