@@ -190,10 +190,19 @@ def _may_step_schedulers(model: TrainingModel) -> bool:
 
 def _entry_points(index: SyntaxIndex, resolver: Resolver) -> list[FunctionInfo]:
     """The module body, then every function that no code of the file calls."""
+    names = {function.name for function in index.functions.values()}
     called: set[FunctionInfo] = set()
     for function in index.all_functions():
         for event in call_events(function.events):
-            callee = resolver.callee(event.call, Context(function))
-            if callee is not None and callee.function is not function:
-                called.add(callee.function)
+            if _called_name(event.call.func) not in names:
+                continue  # cannot run a function of this file: resolving it could only load others
+            callee = resolver.called_function(event.call, Context(function))
+            if callee is not None and callee is not function:
+                called.add(callee)
     return [index.module, *(f for f in index.functions.values() if f not in called)]
+
+
+def _called_name(func: cst.BaseExpression) -> str | None:
+    if isinstance(func, cst.Name):
+        return func.value
+    return func.attr.value if isinstance(func, cst.Attribute) else None

@@ -1,39 +1,40 @@
-"""LibCST metadata for one module, resolved once and read through small typed accessors."""
+"""LibCST metadata for one module, resolved on demand and read through small typed accessors."""
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping
+from functools import cached_property
 
 import libcst as cst
-from libcst.metadata import (
-    CodeRange,
-    MetadataWrapper,
-    PositionProvider,
-    QualifiedNameProvider,
-    Scope,
-    ScopeProvider,
-)
-
-
-def _unwrap(value: Any) -> Any:
-    # Some providers store lazily computed values; calling them yields the value.
-    return value() if callable(value) else value
+from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider, Scope, ScopeProvider
 
 
 class Metadata:
+    """Scopes, qualified names and positions, each computed the first time it is asked for.
+
+    Most modules that pass the prefilter need scopes only; LibCST's QualifiedNameProvider would
+    walk the whole tree again to attach lazy values we can compute from the scope directly, and
+    positions are needed only for the rare module that has a finding.
+    """
+
     def __init__(self, wrapper: MetadataWrapper) -> None:
-        resolved = wrapper.resolve_many([ScopeProvider, QualifiedNameProvider, PositionProvider])
-        self._scopes = resolved[ScopeProvider]
-        self._qualified_names = resolved[QualifiedNameProvider]
-        self._positions = resolved[PositionProvider]
+        self._wrapper = wrapper
         self._star_modules = _star_imported_modules(wrapper.module)
+
+    @cached_property
+    def _scopes(self) -> Mapping[cst.CSTNode, Scope | None]:
+        return self._wrapper.resolve(ScopeProvider)
+
+    @cached_property
+    def _positions(self) -> Mapping[cst.CSTNode, CodeRange]:
+        return self._wrapper.resolve(PositionProvider)
 
     def scope(self, node: cst.CSTNode) -> Scope | None:
         return self._scopes.get(node)
 
     def qualified_names(self, node: cst.CSTNode) -> set[str]:
-        names = self._qualified_names.get(node)
-        found = {name.name for name in _unwrap(names)} if names is not None else set()
+        scope = self.scope(node)
+        found = {name.name for name in scope.get_qualified_names_for(node)} if scope is not None else set()
         if not found and isinstance(node, cst.Name) and self._star_modules:
             # `from torch.optim.lr_scheduler import *`: an unbound name may come from there.
             found = {f"{module}.{node.value}" for module in self._star_modules}
@@ -44,7 +45,7 @@ class Metadata:
 
     def position(self, node: cst.CSTNode) -> tuple[int, int]:
         """1-based line and column where the node starts."""
-        code_range: CodeRange = self._positions[node]
+        code_range = self._positions[node]
         return code_range.start.line, code_range.start.column + 1
 
 

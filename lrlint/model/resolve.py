@@ -92,7 +92,7 @@ class Resolver:
     _memo: dict[tuple[int, Context, tuple[int, ...]], Objects] = field(default_factory=dict)
     _in_progress: set[tuple[int, Context, tuple[int, ...]]] = field(default_factory=set)
     _constructed: dict[tuple[int, Objects], TrackedObject] = field(default_factory=dict)
-    _instantiations: dict[ClassInfo, list[tuple[cst.Call, FunctionInfo]]] | None = None
+    _instantiations: dict[ClassInfo, list[tuple[cst.Call, FunctionInfo]]] = field(default_factory=dict)
 
     # -- public ------------------------------------------------------------------------------
 
@@ -125,6 +125,14 @@ class Resolver:
             return None
         function, bound_method = target
         return Callee(function, self._bind_call(call, function, bound_method, context))
+
+    def called_function(self, call: cst.Call, context: Context) -> FunctionInfo | None:
+        """The function the call runs, without resolving its arguments."""
+        owner = self._owner(context.function)
+        if owner is not self:
+            return owner.called_function(call, context)
+        target = self._function_called(call.func, context)
+        return target[0] if target is not None else None
 
     def qualified_names(self, node: cst.CSTNode) -> set[str]:
         return self.metadata.qualified_names(node)
@@ -429,11 +437,20 @@ class Resolver:
         return False
 
     def _class_instantiations(self, class_info: ClassInfo) -> list[tuple[cst.Call, FunctionInfo]]:
-        if self._instantiations is None:
-            self._instantiations = {}
-            for function in self.index.all_functions():
-                for event in call_events(function.events):
-                    called = self._class_called(event.call.func, Context(function))
-                    if called is not None:
-                        self._instantiations.setdefault(called, []).append((event.call, function))
-        return self._instantiations.get(class_info, [])
+        if class_info not in self._instantiations:
+            self._instantiations[class_info] = [
+                (event.call, function)
+                for function in self.index.all_functions()
+                for event in call_events(function.events)
+                if self._may_name(event.call.func, class_info.name)
+                and self._class_called(event.call.func, Context(function)) is class_info
+            ]
+        return self._instantiations[class_info]
+
+    def _may_name(self, func: cst.BaseExpression, name: str) -> bool:
+        """Whether `func` can denote something called `name`, judged without loading any module."""
+        if isinstance(func, cst.Name) and func.value == name:
+            return True
+        if isinstance(func, cst.Attribute) and func.attr.value == name:
+            return True
+        return any(n == name or n.endswith(f".{name}") for n in self.qualified_names(func))  # an import alias
