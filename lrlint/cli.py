@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 
 from lrlint import __version__
+from lrlint.cache import CACHE_DIR_NAME, Cache
 from lrlint.config import (
     SEVERITIES,
     ConfigError,
@@ -47,6 +48,13 @@ def main() -> None:
     "--severity", type=click.Choice(SEVERITIES), help="Report only findings of this severity or worse (error)."
 )
 @click.option("--jobs", "-j", type=click.IntRange(min=1), help="Worker processes (default: one per core).")
+@click.option("--no-cache", is_flag=True, help="Neither read nor write the cache of earlier results.")
+@click.option(
+    "--cache-dir",
+    type=click.Path(file_okay=False),
+    envvar="LRLINT_CACHE_DIR",
+    help="Where to keep the cache (default: .lrlint_cache next to the config, or here).",
+)
 @click.option("--isolated", is_flag=True, help="Ignore every configuration file.")
 @click.option("--debug", is_flag=True, help="Show tracebacks of internal errors.")
 def check(
@@ -59,6 +67,8 @@ def check(
     target_torch: str | None,
     severity: str | None,
     jobs: int | None,
+    no_cache: bool,
+    cache_dir: str | None,
     isolated: bool,
     debug: bool,
 ) -> None:
@@ -85,8 +95,12 @@ def check(
     if not found.files and not found.missing:
         click.echo("lrlint: warning: no Python files or notebooks found", err=True)
 
-    run = lint_files(found.files, settings, debug, jobs or os.cpu_count() or 1)
+    cache = None if no_cache else Cache(_cache_directory(settings, cache_dir), settings)
+    run = lint_files(found.files, settings, debug, jobs or os.cpu_count() or 1, cache)
     ordered, internal_errors = run.findings, run.internal_errors
+    problem = cache.save() if cache is not None else None
+    if problem:
+        click.echo(f"lrlint: warning: {problem}", err=True)
 
     click.echo(FORMATTERS[output_format](ordered), nl=False)
     for error in internal_errors:
@@ -104,6 +118,14 @@ def _settings(paths: tuple[str, ...], config_path: str | None, isolated: bool) -
         return load_settings(Path(config_path))
     start = Path(paths[0]) if Path(paths[0]).exists() else Path.cwd()
     return load_settings(find_config(start))
+
+
+def _cache_directory(settings: Settings, option: str | None) -> Path:
+    if option:
+        return Path(option)
+    if settings.cache_dir is not None:
+        return settings.cache_dir
+    return (settings.root or Path.cwd()) / CACHE_DIR_NAME
 
 
 def _known_prefix(code: str) -> bool:

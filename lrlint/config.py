@@ -17,6 +17,7 @@ _KNOWN_KEYS = {
     "max-file-size",
     "target-torch",
     "severity",
+    "cache-dir",
 }
 SEVERITIES = ("warning", "error")  # from least to most severe
 
@@ -35,6 +36,7 @@ class Settings:
     target_torch: tuple[int, int] | None = None  # None: the newest torch lrlint ships signatures for
     min_severity: str = "warning"  # report findings of this severity and above
     root: Path | None = None  # the folder of the config file: relative patterns start there
+    cache_dir: Path | None = None  # None: .lrlint_cache in the config's folder, or the working folder
     config_path: Path | None = None
 
     def enabled(self, code: str) -> bool:
@@ -106,6 +108,7 @@ def load_settings(config: Path | None) -> Settings:
         max_file_bytes=_positive_int(table.get("max-file-size", Settings.max_file_bytes), config),
         target_torch=parse_torch_version(table["target-torch"], str(config)) if "target-torch" in table else None,
         min_severity=parse_severity(table.get("severity", "warning"), str(config)),
+        cache_dir=_folder(table["cache-dir"], config, "cache-dir") if "cache-dir" in table else None,
         root=config.parent,
         config_path=config,
     )
@@ -117,6 +120,13 @@ def _strings(value: Any, config: Path, key: str) -> tuple[str, ...]:
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
         raise ConfigError(f"{config}: {key} must be a list of strings")
     return tuple(value)
+
+
+def _folder(value: Any, config: Path, key: str) -> Path:
+    """A folder named in the config file, relative to the config's folder."""
+    if not isinstance(value, str) or not value:
+        raise ConfigError(f"{config}: {key} must be a folder name")
+    return config.parent / value
 
 
 def _codes(value: Any, config: Path | None, key: str) -> tuple[str, ...]:

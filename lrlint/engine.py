@@ -6,31 +6,25 @@ import ast
 import multiprocessing
 import re
 import traceback
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import libcst as cst
 
+from lrlint.cache import Cache, FileState
 from lrlint.config import SEVERITIES, Settings
-from lrlint.findings import Finding
+from lrlint.findings import FileResult, Finding
 from lrlint.model import Project, TrainingModel, build_model
-from lrlint.prefilter import ProjectPrefilter, may_contain_findings
+from lrlint.prefilter import FileFacts, ProjectPrefilter, may_contain_findings
 from lrlint.rules import ALL_RULES
 from lrlint.rules.base import Report, Rule
 from lrlint.rules.lr000_syntax_error import SyntaxErrorRule
-from lrlint.sources import Cell, Source, SourceError, read_source
+from lrlint.sources import Cell, Source, SourceError, content_digest, read_source
 
 _BRACKET = re.compile(r"[()\[\]{}]")
 _MAX_BRACKET_DEPTH = 200  # CPython's own limit: "too many nested parentheses"
 _LIBCST_POSITION = re.compile(r"^parser error: error at \d+:\d+: ")
 _NOQA = re.compile(r"#\s*noqa(?::\s*(?P<codes>[A-Za-z]+\d+(?:[\s,]+[A-Za-z]+\d+)*))?", re.IGNORECASE)
-
-
-@dataclass
-class FileResult:
-    path: str
-    findings: list[Finding] = field(default_factory=list)
-    internal_errors: list[str] = field(default_factory=list)  # one line each; the traceback with --debug
 
 
 class Linter:
@@ -45,17 +39,11 @@ class Linter:
     @classmethod
     def for_files(cls, paths: list[Path], settings: Settings, debug: bool = False) -> Linter:
         """A linter that knows every file of the run, to analyse modules that import the relevant ones."""
-        texts = {}
-        for path in paths:
-            if path.suffix == ".py":
-                try:
-                    texts[str(path)] = read_source(path, settings.max_file_bytes).code
-                except SourceError:
-                    continue  # reported when the file itself is linted
-        return cls(settings, debug, ProjectPrefilter(texts))
+        states = [_read_state(path, settings) for path in paths]
+        return cls(settings, debug, _project_prefilter(states))
 
     def _relevant(self, code: str) -> bool:
-        return self.related.may_contain_findings(code) if self.related else may_contain_findings(code)
+        return self.related.relevant(FileFacts.of(code)) if self.related else may_contain_findings(code)
 
     def lint_path(self, path: Path) -> FileResult:
         try:
@@ -67,13 +55,15 @@ class Linter:
         return self.lint_source(source)
 
     def lint_source(self, source: Source) -> FileResult:
-        result = FileResult(source.path)
+        result = FileResult(source.path, digest=source.digest)
         if not self._relevant(source.code):
             return result
+        self.project.begin_file()
         module, source = _parse(source, result)
         rules = [r for r in ALL_RULES if r is not SyntaxErrorRule and self.settings.enabled(r.code)]
         if module is not None and rules:
             self._run_rules(module, source, rules, result)
+        result.dependencies = dict(self.project.consulted)
         return _filtered(result, self.settings)
 
     def _run_rules(self, module: cst.Module, source: Source, rules: list[type[Rule]], result: FileResult) -> None:
@@ -229,21 +219,87 @@ _PARALLEL_MIN_FILES = 8  # below this, starting workers costs more than it saves
 class RunResult:
     findings: list[Finding]  # deduplicated, in path / cell / line / column order
     internal_errors: list[str]
+    analysed: int = 0  # files that passed the prefilter
+    cached: int = 0  # of those, files whose result came from the cache
 
 
-def lint_files(paths: list[Path], settings: Settings, debug: bool = False, jobs: int = 1) -> RunResult:
-    """Lint `paths` with `jobs` worker processes; the result does not depend on `jobs`."""
-    related = Linter.for_files(paths, settings, debug).related
+def lint_files(
+    paths: list[Path], settings: Settings, debug: bool = False, jobs: int = 1, cache: Cache | None = None
+) -> RunResult:
+    """Lint `paths` with `jobs` worker processes; the result depends neither on `jobs` nor on `cache`."""
+    states = [_state(path, settings, cache) for path in paths]
+    related = _project_prefilter(states)
+    digests = {str(state.path): state.digest for state in states}
+
+    def current_digest(path: str) -> str:
+        if path not in digests:
+            digests[path] = content_digest(Path(path))
+        return digests[path]
+
+    results, misses = [], []
+    for state in states:
+        if state.facts is not None and not related.relevant(state.facts):
+            continue  # cannot contain a finding: never parsed
+        cached = cache.result(state.path, state.digest, current_digest) if cache else None
+        if cached is None:
+            misses.append(state.path)
+        else:
+            results.append(cached)
+    fresh = _lint_all(misses, settings, debug, jobs, related)
+    if cache is not None:
+        for result in fresh:
+            cache.store(result)
+    results += fresh
+    findings = {finding for result in results for finding in result.findings}
+    errors = [error for result in sorted(results, key=lambda r: r.path) for error in result.internal_errors]
+    return RunResult(sorted(findings, key=Finding.sort_key), errors, len(results), len(results) - len(fresh))
+
+
+def _state(path: Path, settings: Settings, cache: Cache | None) -> FileState:
+    """The file's digest and prefilter facts: from the cache when its size and mtime are unchanged."""
+    if cache is None:
+        return _read_state(path, settings)
+    try:
+        stat = path.stat()
+    except OSError:
+        return FileState(path, "", None)  # the linter reports why
+    state = cache.state(path, stat)
+    if state is None:
+        state = _read_state(path, settings)
+        cache.remember_state(state, stat)
+    return state
+
+
+def _read_state(path: Path, settings: Settings) -> FileState:
+    try:
+        source = read_source(path, settings.max_file_bytes)
+    except SourceError:
+        return FileState(path, "", None)
+    return FileState(path, source.digest, FileFacts.of(source.code))
+
+
+def _project_prefilter(states: list[FileState]) -> ProjectPrefilter:
+    """Only .py files can be imported: their classes decide which other files matter."""
+    return ProjectPrefilter(state.facts for state in states if state.facts is not None and state.path.suffix == ".py")
+
+
+def _lint_all(
+    paths: list[Path], settings: Settings, debug: bool, jobs: int, related: ProjectPrefilter
+) -> list[FileResult]:
     if jobs <= 1 or len(paths) < _PARALLEL_MIN_FILES:
         linter = Linter(settings, debug, related)
-        results = [linter.lint_path(path) for path in paths]
-    else:
-        context = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn")
-        with context.Pool(jobs, initializer=_start_worker, initargs=(settings, debug, related)) as pool:
-            results = pool.map(_lint_in_worker, paths, chunksize=max(1, len(paths) // (jobs * 8)))
-    findings = {finding for result in results for finding in result.findings}
-    errors = [error for result in results for error in result.internal_errors]
-    return RunResult(sorted(findings, key=Finding.sort_key), errors)
+        return [linter.lint_path(path) for path in paths]
+    largest_first = sorted(paths, key=_size, reverse=True)  # the longest files do not start last
+    context = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn")
+    with context.Pool(jobs, initializer=_start_worker, initargs=(settings, debug, related)) as pool:
+        return list(pool.imap_unordered(_lint_in_worker, largest_first))
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0
 
 
 _worker_linter: Linter | None = None

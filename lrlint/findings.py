@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from enum import StrEnum
 from typing import Any
 
@@ -32,3 +32,18 @@ class Finding:
         if self.cell is None:
             del data["cell"]
         return data
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Finding:
+        return cls(**{**data, "severity": Severity(data["severity"])})
+
+
+@dataclass
+class FileResult:
+    """What linting one file produced, and what that result depends on (for the cache)."""
+
+    path: str
+    findings: list[Finding] = field(default_factory=list)
+    internal_errors: list[str] = field(default_factory=list)  # one line each; the traceback with --debug
+    digest: str = ""  # of the file's bytes as analysed; empty when it could not be read
+    dependencies: dict[str, str] = field(default_factory=dict)  # other module files read: path -> digest

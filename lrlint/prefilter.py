@@ -1,8 +1,8 @@
 """Deciding from the text that a file cannot contain a finding, so it is never parsed.
 
 Every rule needs a scheduler that lrlint resolves by qualified name, and every spelling of one
-leaves a mark in the file: `lr_scheduler` (the torch module, in any import form, also for
-in-file subclasses of its classes), or `transformers` together with a factory name
+leaves a mark in the file: `lr_scheduler` as an attribute or an imported name (the torch module,
+in any import form, also for in-file subclasses of its classes), or `transformers` together with a factory name
 (`get_linear_schedule_with_warmup`, `get_scheduler`, ...), which is imported from it.
 A file with neither skips parsing, the expensive step; it is still read and decoded, so
 unreadable files are reported, but its syntax is not checked (LR000 for invalid syntax covers
@@ -13,7 +13,10 @@ this hides no rule finding.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
+from dataclasses import dataclass
 from functools import lru_cache
+from typing import Any
 
 from lrlint.catalog import scheduler_specs
 
@@ -21,9 +24,18 @@ _TRANSFORMERS_FACTORY = re.compile(r"get_\w*schedul")
 
 
 def may_contain_findings(code: str) -> bool:
-    if "lr_scheduler" in code:
+    if "lr_scheduler" in code and _names_scheduler_module(code):
         return True
     return "transformers" in code and _TRANSFORMERS_FACTORY.search(code) is not None
+
+
+# `torch.optim.lr_scheduler`, `self.lr_scheduler`; not a path such as "optim/lr_scheduler.py".
+_MODULE_ATTRIBUTE = re.compile(r"\.lr_scheduler\b(?!\.py)")
+
+
+def _names_scheduler_module(code: str) -> bool:
+    """`lr_scheduler` as code can use it: an attribute, or a name on an import statement."""
+    return _MODULE_ATTRIBUTE.search(code) is not None or "lr_scheduler" in imported_names(code)
 
 
 # -- across a project ------------------------------------------------------------------------------
@@ -36,6 +48,7 @@ _CLASS = re.compile(r"^class[ \t]+([A-Za-z]\w*)[ \t]*(?:\(([^)]*)\))?", re.MULTI
 _TOP_LEVEL = re.compile(r"^\S", re.MULTILINE)
 _IMPORT = re.compile(r"^[ \t]*(?:from[ \t]+([\w.]+)[ \t]+)?import[ \t]+(\([^)]*\)|[^\n]*)", re.MULTILINE)
 _WORD = re.compile(r"\w+")
+_DOCTEST_LINE = re.compile(r"^[ \t]*(?:>>>|\.\.\.)[^\n]*", re.MULTILINE)
 
 
 def imported_names(code: str) -> set[str]:
@@ -47,42 +60,68 @@ def imported_names(code: str) -> set[str]:
     return names
 
 
-class ProjectPrefilter:
-    """Decides which files to analyse, knowing the other files of the run."""
+@dataclass(frozen=True)
+class FileFacts:
+    """What the project prefilter needs to know of one file, read from its text once (and cached)."""
 
-    def __init__(self, texts: dict[str, str]) -> None:
+    mentions_scheduler: bool  # may_contain_findings(code)
+    constructing_classes: tuple[str, ...]  # top-level classes whose body builds a scheduler
+    class_bases: tuple[tuple[str, tuple[str, ...]], ...]  # (class, the names its bases use)
+    imported_names: frozenset[str]  # every identifier on the file's import statements
+
+    @classmethod
+    def of(cls, code: str) -> FileFacts:
+        mentions = may_contain_findings(code)
         constructs = _scheduler_construction()
-        names = {
-            name
-            for code in texts.values()
-            if may_contain_findings(code)
-            for name, body in _classes(code)
-            if constructs.search(body)
+        bases = tuple((name, tuple(_WORD.findall(words))) for name, words in _class_bases(code))
+        return cls(
+            mentions_scheduler=mentions,
+            constructing_classes=tuple(n for n, body in _classes(code) if constructs.search(body)) if mentions else (),
+            class_bases=tuple((name, words) for name, words in bases if words),
+            imported_names=frozenset(imported_names(code)),
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "mentions_scheduler": self.mentions_scheduler,
+            "constructing_classes": list(self.constructing_classes),
+            "class_bases": [[name, list(words)] for name, words in self.class_bases],
+            "imported_names": sorted(self.imported_names),
         }
-        subclasses = [  # (class, the names its bases use, its module's code)
-            (name, set(_WORD.findall(bases)), code)
-            for code in texts.values()
-            for name, bases in _class_bases(code)
-            if bases
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> FileFacts:
+        return cls(
+            bool(data["mentions_scheduler"]),
+            tuple(data["constructing_classes"]),
+            tuple((name, tuple(words)) for name, words in data["class_bases"]),
+            frozenset(data["imported_names"]),
+        )
+
+
+class ProjectPrefilter:
+    """Decides which files to analyse, knowing the facts of every importable file of the run."""
+
+    def __init__(self, project_facts: Iterable[FileFacts]) -> None:
+        project_facts = list(project_facts)
+        names = {name for facts in project_facts for name in facts.constructing_classes}
+        subclasses = [  # (class, the names its bases use, the names its module imports or defines)
+            (name, set(words), _visible_names(facts)) for facts in project_facts for name, words in facts.class_bases
         ]
-        visible: dict[int, set[str]] = {}  # names a module imports or defines, computed when needed
         while True:  # subclasses of those classes, through chains of subclasses
-            new = set()
-            for name, bases, code in subclasses:
-                if name not in names and bases & names:
-                    if id(code) not in visible:
-                        visible[id(code)] = imported_names(code) | {n for n, _ in _class_bases(code)}
-                    if bases & names & visible[id(code)]:
-                        new.add(name)
+            new = {name for name, bases, visible in subclasses if name not in names and bases & names & visible}
             if not new:
                 break
             names |= new
         self.names = frozenset(names)
 
-    def may_contain_findings(self, code: str) -> bool:
-        if may_contain_findings(code):
-            return True
-        return any(name in code for name in self.names) and bool(imported_names(code) & self.names)
+    def relevant(self, facts: FileFacts) -> bool:
+        return facts.mentions_scheduler or not facts.imported_names.isdisjoint(self.names)
+
+
+def _visible_names(facts: FileFacts) -> frozenset[str]:
+    defined = {name for name, _ in facts.class_bases} | set(facts.constructing_classes)
+    return facts.imported_names | defined
 
 
 @lru_cache(maxsize=1)
@@ -93,11 +132,15 @@ def _scheduler_construction() -> re.Pattern[str]:
 
 
 def _classes(code: str) -> list[tuple[str, str]]:
-    """(name, source of the class body) for every top-level class."""
+    """(name, source of the class body without doctest examples) for every top-level class.
+
+    The body starts after the header, whose `class StepLR(` would read as a construction.
+    """
     found = []
     for match in _CLASS.finditer(code):
         end = _TOP_LEVEL.search(code, match.end())
-        found.append((match.group(1), code[match.start() : end.start() if end else len(code)]))
+        body = code[match.end() : end.start() if end else len(code)]
+        found.append((match.group(1), _DOCTEST_LINE.sub("", body)))
     return found
 
 

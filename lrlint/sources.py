@@ -6,6 +6,7 @@ engine reports as LR000; nothing here raises past `read_source`.
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import re
@@ -45,6 +46,7 @@ class Source:
     path: str
     code: str
     cells: tuple[Cell, ...] = ()  # empty for a .py file
+    digest: str = ""  # of the file's bytes, as `content_digest` computes it; empty when not read from a file
 
     @property
     def is_notebook(self) -> bool:
@@ -70,8 +72,20 @@ class Source:
 def read_source(path: Path, max_bytes: int = MAX_FILE_BYTES) -> Source:
     data = _read_bytes(path, max_bytes)
     if path.suffix == ".ipynb":
-        return Source(str(path), *_notebook_code(data))
-    return Source(str(path), decode_python(data))
+        return Source(str(path), *_notebook_code(data), digest=digest_of(data))
+    return Source(str(path), decode_python(data), digest=digest_of(data))
+
+
+def digest_of(data: bytes) -> str:
+    return hashlib.blake2b(data, digest_size=16).hexdigest()
+
+
+def content_digest(path: Path) -> str:
+    """The digest of the file's bytes; empty when it cannot be read (which a change also alters)."""
+    try:
+        return digest_of(path.read_bytes())
+    except OSError:
+        return ""
 
 
 def _read_bytes(path: Path, max_bytes: int) -> bytes:

@@ -5,15 +5,21 @@ By design it also skips the syntax check (LR000) of files that never mention a s
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 import lrlint.engine
-from lrlint.prefilter import ProjectPrefilter
+from lrlint.prefilter import FileFacts, ProjectPrefilter, may_contain_findings
 from lrlint.rules import ALL_RULES
 from tests.expectations import Expected, reported_in_code, reported_in_file
 from tests.test_fixtures import PROJECT_DIRS, SINGLE_FILES, lint_project
 
 EXAMPLES = [code for rule in ALL_RULES for code in (*rule.VALID, *rule.INVALID)]
+
+
+def project_prefilter(texts: dict[str, str]) -> ProjectPrefilter:
+    return ProjectPrefilter(FileFacts.of(code) for code in texts.values())
 
 
 def rule_findings(found: Expected) -> Expected:
@@ -35,7 +41,45 @@ def test_prefilter_hides_no_rule_finding_in_rule_examples(monkeypatch: pytest.Mo
 
 def test_files_without_schedulers_are_not_parsed() -> None:
     assert reported_in_code("def broken(:\n") == set()
-    assert reported_in_code("# lr_scheduler\ndef broken(:\n") == {(None, 2, "LR000")}
+    assert reported_in_code("from torch.optim import lr_scheduler\ndef broken(:\n") == {(None, 2, "LR000")}
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        "import torch.optim.lr_scheduler\n",
+        "from torch.optim.lr_scheduler import StepLR\n",
+        "from torch.optim import (\n    SGD,\n    lr_scheduler as sched,\n)\n",
+        "import torch\ns = torch.optim.lr_scheduler.StepLR(o, 1)\n",
+        "self.lr_scheduler.step()\n",
+        "from transformers import get_linear_schedule_with_warmup\n",
+    ],
+)
+def test_prefilter_admits_every_spelling_of_a_scheduler(code: str) -> None:
+    assert may_contain_findings(code)
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        'SKIP = {"torch/optim/lr_scheduler.py"}\n',
+        "# the lr_scheduler is stepped by the caller\n",
+        "lr_scheduler = None\n",
+        "import transformers\n",
+    ],
+)
+def test_prefilter_skips_mentions_that_cannot_name_a_scheduler(code: str) -> None:
+    assert not may_contain_findings(code)
+
+
+def test_project_prefilter_ignores_constructions_in_docstrings_and_class_headers() -> None:
+    texts = {
+        "sched.py": "from torch.optim.lr_scheduler import LRScheduler\nclass StepLR(LRScheduler):\n    pass\n",
+        "opt.py": 'from torch.optim import lr_scheduler\nclass Opt:\n    """\n'
+        "    >>> s = lr_scheduler.StepLR(o, 1)\n"
+        '    """\n',
+    }
+    assert project_prefilter(texts).names == frozenset()
 
 
 @pytest.mark.parametrize("root", PROJECT_DIRS, ids=lambda p: p.name)
@@ -53,9 +97,15 @@ def test_project_prefilter_follows_chains_of_imports() -> None:
         "pkg/leaf.py": "from .mid import (\n    Mid,\n)\nclass Leaf(Mid):\n    def run(self):\n        self.s.step()\n",
         "pkg/unrelated.py": "import os\nprint(os.getcwd())\n",
     }
-    prefilter = ProjectPrefilter(texts)
-    assert [p for p, code in texts.items() if prefilter.may_contain_findings(code)] == [
+    prefilter = project_prefilter(texts)
+    assert [p for p, code in texts.items() if prefilter.relevant(FileFacts.of(code))] == [
         "pkg/base.py",
         "pkg/mid.py",
         "pkg/leaf.py",
     ]
+
+
+def test_file_facts_survive_the_cache_round_trip() -> None:
+    code = "from .base import Base, Other as O\nclass Leaf(Base, O):\n    s = StepLR(o, 1)\n# lr_scheduler\n"
+    facts = FileFacts.of(code)
+    assert FileFacts.from_json(json.loads(json.dumps(facts.to_json()))) == facts

@@ -46,8 +46,14 @@ class Project:
     def __init__(self, max_bytes: int = MAX_FILE_BYTES) -> None:
         self._max_bytes = max_bytes
         self._loaded: dict[Path, ModuleAnalysis | None] = {}
+        self._digests: dict[Path, str] = {}  # of every module file read, loaded or not
         self._owners: dict[FunctionInfo | ClassInfo, ModuleAnalysis] = {}
-        self._lookups: dict[tuple[Path, str], FunctionInfo | ClassInfo | None] = {}
+        self._lookups: dict[tuple[Path, str], tuple[FunctionInfo | ClassInfo | None, dict[str, str]]] = {}
+        self.consulted: dict[str, str] = {}  # module files read for the current file: path -> digest
+
+    def begin_file(self) -> None:
+        """Start recording which modules the analysis of the next file consults (its dependencies)."""
+        self.consulted = {}
 
     # -- modules ------------------------------------------------------------------------------
 
@@ -60,6 +66,7 @@ class Project:
         resolver = Resolver(index, metadata, path=path, project=self)
         analysis = ModuleAnalysis(path, source, module, index, metadata, resolver)
         self._loaded[_key(path)] = analysis
+        self._digests[_key(path)] = source.digest
         for function in index.all_functions():
             self._owners[function] = analysis
         for class_info in index.classes.values():
@@ -73,8 +80,10 @@ class Project:
         key = _key(path)
         if key not in self._loaded:
             self._loaded[key] = None  # a module that imports itself back waits on this
+            self._digests[key] = ""  # unreadable, until read
             try:
                 source = read_source(path, self._max_bytes)
+                self._digests[key] = source.digest
                 if not _RELEVANT.search(source.code):
                     return None
                 module = cst.parse_module(source.code)
@@ -96,16 +105,23 @@ class Project:
         key = (importer.path, qualified_name)
         if key not in self._lookups:
             self._lookups[key] = self._find(importer.path, qualified_name)
-        return self._lookups[key]
+        found, consulted = self._lookups[key]
+        self.consulted.update(consulted)
+        return found
 
-    def _find(self, importer: Path, qualified_name: str) -> FunctionInfo | ClassInfo | None:
+    def _find(self, importer: Path, qualified_name: str) -> tuple[FunctionInfo | ClassInfo | None, dict[str, str]]:
+        """What the name refers to, and the module files read to decide it (path -> digest)."""
+        consulted: dict[str, str] = {}
         if "site-packages" in _key(importer).parts:
-            return None  # installed code is linted file by file, never as the user's project
+            return None, consulted  # installed code is linted file by file, never as the user's project
         for module_file, attribute in _candidate_files(importer, qualified_name):
+            if _key(module_file) == _key(importer):
+                continue
             analysis = self._load(module_file)
-            if analysis is not None and _key(module_file) != _key(importer):
-                return _top_level(analysis.index, attribute)
-        return None
+            consulted[str(module_file)] = self._digests[_key(module_file)]
+            if analysis is not None:
+                return _top_level(analysis.index, attribute), consulted
+        return None, consulted
 
 
 def _key(path: Path) -> Path:

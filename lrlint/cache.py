@@ -1,0 +1,166 @@
+"""Results of earlier runs, reused while nothing they depend on has changed.
+
+One JSON manifest per lrlint build, configuration and working folder, under `.lrlint_cache/`:
+
+- per file: its size and modification time, the digest of its bytes and its prefilter facts,
+  so that an unchanged file is neither read nor hashed again. A file modified less than two
+  seconds before it was recorded is re-read next time: an edit within the clock's resolution
+  would leave size and time unchanged.
+- per analysed file: its findings and the digests of the project modules its analysis read
+  (a base class, a called helper). A result is reused only when the file's digest and every
+  dependency's digest are unchanged.
+
+Writes go to a temporary file renamed over the manifest, so concurrent runs never read half a
+manifest (the last writer wins); a manifest that does not load is ignored and rewritten.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import lrlint
+from lrlint.config import Settings
+from lrlint.findings import FileResult, Finding
+from lrlint.prefilter import FileFacts
+
+CACHE_DIR_NAME = ".lrlint_cache"
+_FORMAT = 1
+_RACY_NANOSECONDS = 2_000_000_000
+_CACHEDIR_TAG = "Signature: 8a477f597d28d172789f06886806bc55\n# lrlint's cache; see https://bford.info/cachedir/\n"
+
+
+@dataclass(frozen=True)
+class FileState:
+    """A file of the run as the prefilter sees it."""
+
+    path: Path
+    digest: str
+    facts: FileFacts | None  # None: the file cannot be read, which the linter reports
+
+
+class Cache:
+    def __init__(self, directory: Path, settings: Settings) -> None:
+        self.directory = directory
+        self.manifest = directory / f"{_fingerprint(settings)}.json"
+        self._files, self._results = _load(self.manifest)
+        self._changed = False
+
+    # -- file states ----------------------------------------------------------------------------
+
+    def state(self, path: Path, stat: os.stat_result) -> FileState | None:
+        """The recorded state of an unchanged file, or None."""
+        entry = self._files.get(str(path))
+        if entry is None or entry.get("stat") != _signature(stat):
+            return None
+        try:
+            return FileState(path, entry["digest"], FileFacts.from_json(entry["facts"]))
+        except (KeyError, TypeError, ValueError):
+            return None  # an entry of an unexpected shape counts as absent
+
+    def remember_state(self, state: FileState, stat: os.stat_result) -> None:
+        if state.facts is None:
+            return
+        recent = time.time_ns() - stat.st_mtime_ns < _RACY_NANOSECONDS
+        self._files[str(state.path)] = {
+            "stat": None if recent else _signature(stat),
+            "digest": state.digest,
+            "facts": state.facts.to_json(),
+        }
+        self._changed = True
+
+    # -- results --------------------------------------------------------------------------------
+
+    def result(self, path: Path, digest: str, current_digest: Callable[[str], str]) -> FileResult | None:
+        """The recorded result for this content of the file, if its dependencies are unchanged too."""
+        entry = self._results.get(str(path))
+        if entry is None or entry.get("digest") != digest:
+            return None
+        try:
+            dependencies = dict(entry["dependencies"])
+            if any(current_digest(dependency) != recorded for dependency, recorded in dependencies.items()):
+                return None
+            findings = [Finding.from_json(finding) for finding in entry["findings"]]
+        except (KeyError, TypeError, ValueError):
+            return None
+        return FileResult(str(path), findings, digest=digest, dependencies=dependencies)
+
+    def store(self, result: FileResult) -> None:
+        if result.internal_errors or not result.digest:
+            return  # an internal error is retried next run; an unreadable file is cheap to report again
+        self._results[result.path] = {
+            "digest": result.digest,
+            "dependencies": result.dependencies,
+            "findings": [finding.to_json() for finding in result.findings],
+        }
+        self._changed = True
+
+    # -- persistence ----------------------------------------------------------------------------
+
+    def save(self) -> str | None:
+        """Write the manifest if anything changed; a one-line reason when it could not be written."""
+        if not self._changed:
+            return None
+        try:
+            self._prepare_directory()
+            data = json.dumps({"format": _FORMAT, "files": self._files, "results": self._results})
+            with tempfile.NamedTemporaryFile("w", dir=self.directory, suffix=".tmp", delete=False) as handle:
+                handle.write(data)
+            os.replace(handle.name, self.manifest)
+        except OSError as error:
+            return f"cannot write the cache in {self.directory}: {error.strerror or error}"
+        self._changed = False
+        return None
+
+    def _prepare_directory(self) -> None:
+        self.directory.mkdir(parents=True, exist_ok=True)
+        for name, content in ((".gitignore", "*\n"), ("CACHEDIR.TAG", _CACHEDIR_TAG)):
+            marker = self.directory / name
+            if not marker.exists():
+                marker.write_text(content, encoding="utf-8")
+
+
+def _signature(stat: os.stat_result) -> list[int]:
+    return [stat.st_mtime_ns, stat.st_size]
+
+
+def _load(manifest: Path) -> tuple[dict[str, Any], dict[str, Any]]:
+    try:
+        data = json.loads(manifest.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError):
+        return {}, {}  # absent or corrupt: start afresh, the next save rewrites it
+    if not isinstance(data, dict) or data.get("format") != _FORMAT:
+        return {}, {}
+    files, results = data.get("files"), data.get("results")
+    if not isinstance(files, dict) or not isinstance(results, dict):
+        return {}, {}
+    return files, results
+
+
+def _fingerprint(settings: Settings) -> str:
+    """lrlint's code and data as installed, the settings that shape results, and the working folder."""
+    package = Path(lrlint.__file__).parent
+    build = sorted(
+        (str(path.relative_to(package)), path.stat().st_mtime_ns, path.stat().st_size)
+        for path in package.rglob("*")
+        if path.suffix in (".py", ".json")
+    )
+    shaping = (
+        settings.select,
+        settings.ignore,
+        sorted(settings.per_file_ignores.items()),
+        settings.max_file_bytes,
+        settings.target_torch,
+        settings.min_severity,
+        str(settings.root),
+        os.getcwd(),
+    )
+    text = repr((lrlint.__version__, build, shaping))
+    return hashlib.blake2b(text.encode(), digest_size=12).hexdigest()
