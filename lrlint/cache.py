@@ -22,28 +22,18 @@ import os
 import tempfile
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import lrlint
 from lrlint.config import Settings
 from lrlint.findings import FileResult, Finding
-from lrlint.prefilter import FileFacts
+from lrlint.prefilter import FileFacts, FileState
 
 CACHE_DIR_NAME = ".lrlint_cache"
 _FORMAT = 1
 _RACY_NANOSECONDS = 2_000_000_000
 _CACHEDIR_TAG = "Signature: 8a477f597d28d172789f06886806bc55\n# lrlint's cache; see https://bford.info/cachedir/\n"
-
-
-@dataclass(frozen=True)
-class FileState:
-    """A file of the run as the prefilter sees it."""
-
-    path: Path
-    digest: str
-    facts: FileFacts | None  # None: the file cannot be read, which the linter reports
 
 
 class Cache:

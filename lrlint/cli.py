@@ -20,10 +20,9 @@ from lrlint.config import (
     split_codes,
 )
 from lrlint.discovery import discover
-from lrlint.docs import rule_markdown
 from lrlint.engine import lint_files
+from lrlint.findings import known_codes
 from lrlint.report import FORMATTERS, summary
-from lrlint.rules import ALL_RULES, RULES_BY_CODE
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 
@@ -55,6 +54,7 @@ def main() -> None:
     envvar="LRLINT_CACHE_DIR",
     help="Where to keep the cache (default: .lrlint_cache next to the config, or here).",
 )
+@click.option("--exit-zero", is_flag=True, help="Exit with 0 even when there are findings (2 still means an error).")
 @click.option("--isolated", is_flag=True, help="Ignore every configuration file.")
 @click.option("--debug", is_flag=True, help="Show tracebacks of internal errors.")
 def check(
@@ -69,6 +69,7 @@ def check(
     jobs: int | None,
     no_cache: bool,
     cache_dir: str | None,
+    exit_zero: bool,
     isolated: bool,
     debug: bool,
 ) -> None:
@@ -108,7 +109,7 @@ def check(
     click.echo(summary(ordered, len(found.files)), err=True)
     if internal_errors or found.missing:
         sys.exit(EXIT_ERROR)
-    sys.exit(EXIT_FINDINGS if ordered else EXIT_CLEAN)
+    sys.exit(EXIT_FINDINGS if ordered and not exit_zero else EXIT_CLEAN)
 
 
 def _settings(paths: tuple[str, ...], config_path: str | None, isolated: bool) -> Settings:
@@ -129,7 +130,7 @@ def _cache_directory(settings: Settings, option: str | None) -> Path:
 
 
 def _known_prefix(code: str) -> bool:
-    return code == "ALL" or any(rule.code.startswith(code) for rule in ALL_RULES)
+    return code == "ALL" or any(known.startswith(code) for known in known_codes())
 
 
 def _fail(message: str) -> None:
@@ -142,6 +143,9 @@ def _fail(message: str) -> None:
 @click.option("--all", "list_all", is_flag=True, help="List every rule with its name and summary.")
 def rule(code: str | None, list_all: bool) -> None:
     """Show the documentation of rule CODE, with examples."""
+    from lrlint.docs import rule_markdown
+    from lrlint.rules import ALL_RULES, RULES_BY_CODE
+
     if list_all or code is None:
         for rule_class in ALL_RULES:
             click.echo(f"{rule_class.code}  {rule_class.name:<32} {rule_class.summary}")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import fnmatch
 import os
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -39,61 +40,72 @@ class Discovery:
     missing: list[str] = field(default_factory=list)  # paths given that do not exist
 
 
-def _matches(path: Path, patterns: Iterable[str], root: Path | None) -> bool:
-    """True when the path's name, or its path relative to the config root, matches a pattern."""
-    relative = _relative(path, root)
-    for raw in patterns:
-        pattern = raw.rstrip("/")
-        if any(fnmatch.fnmatch(text, pattern) for text in (path.name, relative, str(path))):
+class _Excluder:
+    """Whether a path's name, its path relative to the config root, or its path as given matches a pattern."""
+
+    def __init__(self, patterns: Iterable[str], root: Path | None) -> None:
+        translated = [fnmatch.translate(os.path.normcase(raw.rstrip("/"))) for raw in patterns]
+        self._pattern = re.compile("|".join(translated)) if translated else None
+        self._root = os.path.normcase(os.path.abspath(root)) + os.sep if root is not None else None
+
+    def __call__(self, path: Path) -> bool:
+        if self._pattern is None:
+            return False
+        given = os.path.normcase(str(path))
+        if self._pattern.match(os.path.normcase(path.name)) or self._pattern.match(given):
             return True
-    return False
+        return self._pattern.match(self._relative(given)) is not None
 
-
-def _relative(path: Path, root: Path | None) -> str:
-    if root is not None:
-        try:
-            return path.resolve().relative_to(root.resolve()).as_posix()
-        except ValueError:
-            pass
-    return path.as_posix()
+    def _relative(self, path: str) -> str:
+        absolute = os.path.abspath(path)
+        if self._root is not None and absolute.startswith(self._root):
+            return absolute[len(self._root) :].replace(os.sep, "/")
+        return path.replace(os.sep, "/")
 
 
 def discover(
     paths: Iterable[str], excludes: Iterable[str] = (), root: Path | None = None, use_default_excludes: bool = True
 ) -> Discovery:
     """Files to lint, in a stable order. Paths named explicitly are linted even if excluded by default."""
-    patterns = (*(DEFAULT_EXCLUDES if use_default_excludes else ()), *excludes)
-    user_patterns = tuple(excludes)
+    excluded = _Excluder((*(DEFAULT_EXCLUDES if use_default_excludes else ()), *excludes), root)
+    excluded_by_user = _Excluder(excludes, root)
     found = Discovery()
-    seen: set[Path] = set()
+    seen: set[tuple[int, int, str]] = set()  # the folder's device and inode, and the file name
     for raw in paths:
         path = Path(raw)
         if not path.exists():
             found.missing.append(raw)
             continue
         if path.is_file():
-            candidates: Iterable[Path] = [] if _matches(path, user_patterns, root) else [path]
+            candidates: Iterable[tuple[Path, tuple[int, int, str]]] = (
+                [] if excluded_by_user(path) else [(path, _identity(path.resolve().parent, path.resolve().name))]
+            )
         else:
-            candidates = _walk(path, patterns, root)
-        for candidate in candidates:
-            key = candidate.resolve()
-            if key not in seen:
-                seen.add(key)
+            candidates = _walk(path, excluded)
+        for candidate, identity in candidates:
+            if identity not in seen:
+                seen.add(identity)
                 found.files.append(candidate)
     return found
 
 
-def _walk(directory: Path, patterns: tuple[str, ...], root: Path | None) -> Iterator[Path]:
+def _identity(folder: Path, name: str) -> tuple[int, int, str]:
+    stat = folder.stat()
+    return stat.st_dev, stat.st_ino, name
+
+
+def _walk(directory: Path, excluded: _Excluder) -> Iterator[tuple[Path, tuple[int, int, str]]]:
     visited: set[tuple[int, int]] = set()
     for current, dirnames, filenames in os.walk(directory, followlinks=True):
         here = Path(current)
         stat = here.stat()
-        if (stat.st_dev, stat.st_ino) in visited:  # a symlink loop
+        if (stat.st_dev, stat.st_ino) in visited:  # a symlink loop, or a second link to a folder
             dirnames[:] = []
             continue
         visited.add((stat.st_dev, stat.st_ino))
-        dirnames[:] = sorted(d for d in dirnames if not _matches(here / d, patterns, root))
+        dirnames[:] = sorted(d for d in dirnames if not excluded(here / d))
         for name in sorted(filenames):
-            candidate = here / name
-            if name.endswith(LINTED_SUFFIXES) and not _matches(candidate, patterns, root):
-                yield candidate
+            if name.endswith(LINTED_SUFFIXES):
+                candidate = here / name
+                if not excluded(candidate):
+                    yield candidate, (stat.st_dev, stat.st_ino, name)

@@ -2,9 +2,21 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import asdict, dataclass, field
 from enum import StrEnum
+from functools import cache
+from pathlib import Path
 from typing import Any
+
+_RULE_MODULE = re.compile(r"^(lr\d{3})_\w+\.py$")
+
+
+@cache
+def known_codes() -> frozenset[str]:
+    """Every rule code, read from the rule modules' names (lr101_....py) without importing them."""
+    names = (Path(__file__).parent / "rules").iterdir()
+    return frozenset(match.group(1).upper() for name in names if (match := _RULE_MODULE.match(name.name)))
 
 
 class Severity(StrEnum):

@@ -16,9 +16,11 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 from lrlint.catalog import scheduler_specs
+from lrlint.sources import SourceError, read_source
 
 _TRANSFORMERS_FACTORY = re.compile(r"get_\w*schedul")
 
@@ -99,6 +101,23 @@ class FileFacts:
         )
 
 
+@dataclass(frozen=True)
+class FileState:
+    """A file of the run as the prefilter sees it."""
+
+    path: Path
+    digest: str
+    facts: FileFacts | None  # None: the file cannot be read, which the linter reports
+
+
+def read_state(path: Path, max_bytes: int) -> FileState:
+    try:
+        source = read_source(path, max_bytes)
+    except SourceError:
+        return FileState(path, "", None)
+    return FileState(path, source.digest, FileFacts.of(source.code))
+
+
 class ProjectPrefilter:
     """Decides which files to analyse, knowing the facts of every importable file of the run."""
 
@@ -114,6 +133,11 @@ class ProjectPrefilter:
                 break
             names |= new
         self.names = frozenset(names)
+
+    @classmethod
+    def of_states(cls, states: Iterable[FileState]) -> ProjectPrefilter:
+        """Only .py files can be imported: their classes decide which other files matter."""
+        return cls(state.facts for state in states if state.facts is not None and state.path.suffix == ".py")
 
     def relevant(self, facts: FileFacts) -> bool:
         return facts.mentions_scheduler or not facts.imported_names.isdisjoint(self.names)

@@ -7,7 +7,7 @@ import re
 from pathlib import Path
 
 from lrlint.config import Settings
-from lrlint.engine import lint_path, lint_source
+from lrlint.linter import lint_path, lint_source
 from lrlint.sources import Source
 
 EXPECT = re.compile(r"#\s*expect:\s*(?P<codes>LR\d{3}(?:\s*,\s*LR\d{3})*)")

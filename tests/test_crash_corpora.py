@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from lrlint.config import Settings
-from lrlint.engine import Linter
+from lrlint.linter import Linter
 
 PACKAGES = ("torch", "numpy", "libcst", "click", "setuptools")
 

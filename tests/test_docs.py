@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from lrlint.docs import readme_with_table, rule_markdown
+from lrlint.findings import known_codes
 from lrlint.rules import ALL_RULES
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -20,3 +21,9 @@ def test_readme_rule_table_is_current() -> None:
     assert readme_with_table(readme) == readme, "run scripts/generate_docs.py"
     for rule in ALL_RULES:
         assert f"[{rule.code}](docs/rules/{rule.code}.md)" in readme
+
+
+def test_known_codes_are_read_from_the_rule_module_names() -> None:
+    assert known_codes() == {rule.code for rule in ALL_RULES}
+    for rule in ALL_RULES:
+        assert rule.__module__.rsplit(".", 1)[-1].startswith(rule.code.lower() + "_")

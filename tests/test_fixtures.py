@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from lrlint.config import Settings
-from lrlint.engine import Linter
+from lrlint.linter import Linter
 from tests.expectations import Expected, expected_in_file, reported_in_file
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"

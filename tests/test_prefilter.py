@@ -9,7 +9,7 @@ import json
 
 import pytest
 
-import lrlint.engine
+import lrlint.linter
 from lrlint.prefilter import FileFacts, ProjectPrefilter, may_contain_findings
 from lrlint.rules import ALL_RULES
 from tests.expectations import Expected, reported_in_code, reported_in_file
@@ -29,13 +29,13 @@ def rule_findings(found: Expected) -> Expected:
 @pytest.mark.parametrize("path", SINGLE_FILES, ids=lambda p: p.name)
 def test_prefilter_hides_no_finding_in_fixtures(path, monkeypatch: pytest.MonkeyPatch) -> None:
     with_prefilter = reported_in_file(path)
-    monkeypatch.setattr(lrlint.engine.Linter, "_relevant", lambda self, code: True)
+    monkeypatch.setattr(lrlint.linter.Linter, "_relevant", lambda self, code: True)
     assert reported_in_file(path) == with_prefilter
 
 
 def test_prefilter_hides_no_rule_finding_in_rule_examples(monkeypatch: pytest.MonkeyPatch) -> None:
     with_prefilter = [rule_findings(reported_in_code(code)) for code in EXAMPLES]
-    monkeypatch.setattr(lrlint.engine.Linter, "_relevant", lambda self, code: True)
+    monkeypatch.setattr(lrlint.linter.Linter, "_relevant", lambda self, code: True)
     assert [rule_findings(reported_in_code(code)) for code in EXAMPLES] == with_prefilter
 
 
@@ -85,7 +85,7 @@ def test_project_prefilter_ignores_constructions_in_docstrings_and_class_headers
 @pytest.mark.parametrize("root", PROJECT_DIRS, ids=lambda p: p.name)
 def test_project_prefilter_hides_no_finding(root, monkeypatch: pytest.MonkeyPatch) -> None:
     with_prefilter = lint_project(root)
-    monkeypatch.setattr(lrlint.engine.Linter, "_relevant", lambda self, code: True)
+    monkeypatch.setattr(lrlint.linter.Linter, "_relevant", lambda self, code: True)
     assert lint_project(root) == with_prefilter
 
 

@@ -1,0 +1,207 @@
+"""Linting one file: read -> parse -> model -> rules -> findings (with noqa applied)."""
+
+from __future__ import annotations
+
+import ast
+import re
+import traceback
+from pathlib import Path
+
+import libcst as cst
+
+from lrlint.config import SEVERITIES, Settings
+from lrlint.findings import FileResult, Finding
+from lrlint.model import Project, TrainingModel, build_model
+from lrlint.prefilter import FileFacts, ProjectPrefilter, may_contain_findings, read_state
+from lrlint.rules import ALL_RULES
+from lrlint.rules.base import Report, Rule
+from lrlint.rules.lr000_syntax_error import SyntaxErrorRule
+from lrlint.sources import Cell, Source, SourceError, read_source
+
+_BRACKET = re.compile(r"[()\[\]{}]")
+_MAX_BRACKET_DEPTH = 200  # CPython's own limit: "too many nested parentheses"
+_LIBCST_POSITION = re.compile(r"^parser error: error at \d+:\d+: ")
+_NOQA = re.compile(r"#\s*noqa(?::\s*(?P<codes>[A-Za-z]+\d+(?:[\s,]+[A-Za-z]+\d+)*))?", re.IGNORECASE)
+
+
+class Linter:
+    """Lints files one by one; the project's modules, once parsed, are shared by all of them."""
+
+    def __init__(self, settings: Settings, debug: bool = False, related: ProjectPrefilter | None = None) -> None:
+        self.settings = settings
+        self.debug = debug
+        self.project = Project(settings.max_file_bytes)
+        self.related = related  # which files without a scheduler still matter, given the others
+
+    @classmethod
+    def for_files(cls, paths: list[Path], settings: Settings, debug: bool = False) -> Linter:
+        """A linter that knows every file of the run, to analyse modules that import the relevant ones."""
+        states = [read_state(path, settings.max_file_bytes) for path in paths]
+        return cls(settings, debug, ProjectPrefilter.of_states(states))
+
+    def _relevant(self, code: str) -> bool:
+        return self.related.relevant(FileFacts.of(code)) if self.related else may_contain_findings(code)
+
+    def lint_path(self, path: Path) -> FileResult:
+        try:
+            source = read_source(path, self.settings.max_file_bytes)
+        except SourceError as error:
+            result = FileResult(str(path))
+            result.findings.append(_syntax_finding(str(path), str(error), error.line, error.column, error.cell))
+            return _filtered(result, self.settings)
+        return self.lint_source(source)
+
+    def lint_source(self, source: Source) -> FileResult:
+        result = FileResult(source.path, digest=source.digest)
+        if not self._relevant(source.code):
+            return result
+        self.project.begin_file()
+        module, source = _parse(source, result)
+        rules = [r for r in ALL_RULES if r is not SyntaxErrorRule and self.settings.enabled(r.code)]
+        if module is not None and rules:
+            self._run_rules(module, source, rules, result)
+        result.dependencies = dict(self.project.consulted)
+        return _filtered(result, self.settings)
+
+    def _run_rules(self, module: cst.Module, source: Source, rules: list[type[Rule]], result: FileResult) -> None:
+        try:
+            model = build_model(module, source, self.project)
+        except RecursionError:
+            result.findings.append(_syntax_finding(source.path, "code is nested too deeply to analyse", 1, 1, None))
+            return
+        except Exception as error:  # noqa: BLE001 - one file's internal error must not stop the run
+            result.internal_errors.append(_internal_error(source.path, "building the model", error, self.debug))
+            return
+        for rule_class in rules:
+            try:
+                reports = list(rule_class(self.settings).check(model))
+            except Exception as error:  # noqa: BLE001 - one rule's internal error must not stop the run
+                result.internal_errors.append(_internal_error(source.path, rule_class.code, error, self.debug))
+                continue
+            for report in reports:
+                finding = _finding(model, rule_class, report)
+                if finding is not None and finding not in result.findings:
+                    result.findings.append(finding)
+
+
+def lint_path(path: Path, settings: Settings, debug: bool = False) -> FileResult:
+    return Linter(settings, debug).lint_path(path)
+
+
+def lint_source(source: Source, settings: Settings, debug: bool = False) -> FileResult:
+    return Linter(settings, debug).lint_source(source)
+
+
+def _parse(source: Source, result: FileResult) -> tuple[cst.Module | None, Source]:
+    """The parsed module; for a notebook, the cells that do not parse are reported and left out."""
+    module, error = _try_parse(source.code)
+    if error is None or not source.is_notebook:
+        if error is not None:
+            result.findings.append(_syntax_finding(source.path, *error, cell=None))
+        return module, source
+    good: list[tuple[Cell, str]] = []
+    for cell, code in _cell_codes(source):
+        _, cell_error = _try_parse(code)
+        if cell_error is None:
+            good.append((cell, code))
+        else:
+            result.findings.append(_syntax_finding(source.path, *cell_error, cell=cell.index))
+    rebuilt = _join_cells(source.path, good)
+    module, error = _try_parse(rebuilt.code)
+    if error is not None:  # cells that parse alone but not together: report on the notebook
+        result.findings.append(_syntax_finding(source.path, *error, cell=None))
+    return module, rebuilt
+
+
+def _try_parse(code: str) -> tuple[cst.Module | None, tuple[str, int, int] | None]:
+    if _bracket_depth(code) > _MAX_BRACKET_DEPTH:
+        # LibCST's native parser overflows its stack (a segfault) on such input; CPython refuses it.
+        return None, _describe_syntax_error(code, ValueError("too many nested parentheses"))
+    try:
+        return cst.parse_module(code), None
+    except RecursionError:
+        return None, ("code is nested too deeply to parse", 1, 1)
+    except Exception as error:  # noqa: BLE001 - ParserSyntaxError, and whatever else the native parser raises
+        return None, _describe_syntax_error(code, error)
+
+
+def _bracket_depth(code: str) -> int:
+    """The deepest bracket nesting, counting brackets in strings too (a cheap upper bound)."""
+    depth = deepest = 0
+    for match in _BRACKET.finditer(code):
+        depth += 1 if match.group() in "([{" else -1
+        deepest = max(deepest, depth)
+    return deepest
+
+
+def _describe_syntax_error(code: str, libcst_error: Exception) -> tuple[str, int, int]:
+    """CPython's message and position, which users know; LibCST's when CPython accepts the code."""
+    try:
+        compile(code, "<lrlint>", "exec", flags=ast.PyCF_ONLY_AST, dont_inherit=True)
+    except SyntaxError as error:
+        message = error.msg if error.msg.startswith("invalid syntax") else f"invalid syntax: {error.msg}"
+        return message, error.lineno or 1, error.offset or 1
+    except (RecursionError, MemoryError, ValueError):
+        return "code is nested too deeply to parse", 1, 1
+    detail = _LIBCST_POSITION.sub("", getattr(libcst_error, "message", str(libcst_error))).splitlines()[0]
+    line = getattr(libcst_error, "raw_line", 1)
+    return f"syntax lrlint's parser (LibCST) does not support: {detail}", line, 1
+
+
+def _cell_codes(source: Source) -> list[tuple[Cell, str]]:
+    lines = source.code.splitlines(keepends=True)
+    bounds = [cell.first_line for cell in source.cells[1:]] + [len(lines) + 1]
+    return [
+        (cell, "".join(lines[cell.first_line - 1 : end - 1])) for cell, end in zip(source.cells, bounds, strict=True)
+    ]
+
+
+def _join_cells(path: str, cells: list[tuple[Cell, str]]) -> Source:
+    placed, next_line = [], 1
+    for cell, code in cells:
+        placed.append(Cell(cell.index, next_line))
+        next_line += code.count("\n")
+    return Source(path, "".join(code for _, code in cells), tuple(placed))
+
+
+def _finding(model: TrainingModel, rule: type[Rule], report: Report) -> Finding | None:
+    """The finding at the report's node, in whichever module of the project it is; None under noqa."""
+    analysis, line, column = model.locate(report.node)
+    source = analysis.source
+    if _suppressed(source, line, rule.code):
+        return None
+    cell, cell_line = source.locate(line)
+    return Finding(source.path, cell_line, column, rule.code, rule.name, report.message, rule.severity, cell)
+
+
+def _syntax_finding(path: str, message: str, line: int, column: int, cell: int | None) -> Finding:
+    rule = SyntaxErrorRule
+    return Finding(path, max(line, 1), max(column, 1), rule.code, rule.name, message, rule.severity, cell)
+
+
+def _internal_error(path: str, where: str, error: Exception, debug: bool) -> str:
+    line = f"{path}: internal error in {where}: {type(error).__name__}: {error}".splitlines()[0]
+    return line + ("\n" + traceback.format_exc() if debug else "")
+
+
+def _filtered(result: FileResult, settings: Settings) -> FileResult:
+    threshold = SEVERITIES.index(settings.min_severity)
+    result.findings = sorted(
+        (
+            finding
+            for finding in result.findings
+            if settings.enabled_for(finding.code, finding.path)
+            and SEVERITIES.index(finding.severity.value) >= threshold
+        ),
+        key=Finding.sort_key,
+    )
+    return result
+
+
+def _suppressed(source: Source, line: int, code: str) -> bool:
+    """`# noqa` or `# noqa: CODE` on the line (of the combined code, for a notebook)."""
+    match = _NOQA.search(source.line_text(line))
+    if match is None:
+        return False
+    codes = match.group("codes")
+    return codes is None or code in {c.upper() for c in re.split(r"[\s,]+", codes)}
