@@ -48,11 +48,11 @@ class _Excluder:
         self._pattern = re.compile("|".join(translated)) if translated else None
         self._root = os.path.normcase(os.path.abspath(root)) + os.sep if root is not None else None
 
-    def __call__(self, path: Path) -> bool:
+    def __call__(self, path: str, name: str) -> bool:
         if self._pattern is None:
             return False
-        given = os.path.normcase(str(path))
-        if self._pattern.match(os.path.normcase(path.name)) or self._pattern.match(given):
+        given = os.path.normcase(path)
+        if self._pattern.match(os.path.normcase(name)) or self._pattern.match(given):
             return True
         return self._pattern.match(self._relative(given)) is not None
 
@@ -78,7 +78,7 @@ def discover(
             continue
         if path.is_file():
             candidates: Iterable[tuple[Path, tuple[int, int, str]]] = (
-                [] if excluded_by_user(path) else [(path, _identity(path.resolve().parent, path.resolve().name))]
+                [] if excluded_by_user(raw, path.name) else [(path, _identity(path.resolve().parent, path.resolve().name))]
             )
         else:
             candidates = _walk(path, excluded)
@@ -97,15 +97,14 @@ def _identity(folder: Path, name: str) -> tuple[int, int, str]:
 def _walk(directory: Path, excluded: _Excluder) -> Iterator[tuple[Path, tuple[int, int, str]]]:
     visited: set[tuple[int, int]] = set()
     for current, dirnames, filenames in os.walk(directory, followlinks=True):
-        here = Path(current)
-        stat = here.stat()
+        stat = os.stat(current)
         if (stat.st_dev, stat.st_ino) in visited:  # a symlink loop, or a second link to a folder
             dirnames[:] = []
             continue
         visited.add((stat.st_dev, stat.st_ino))
-        dirnames[:] = sorted(d for d in dirnames if not excluded(here / d))
+        dirnames[:] = sorted(d for d in dirnames if not excluded(os.path.join(current, d), d))
         for name in sorted(filenames):
             if name.endswith(LINTED_SUFFIXES):
-                candidate = here / name
-                if not excluded(candidate):
-                    yield candidate, (stat.st_dev, stat.st_ino, name)
+                candidate = os.path.join(current, name)
+                if not excluded(candidate, name):
+                    yield Path(candidate), (stat.st_dev, stat.st_ino, name)

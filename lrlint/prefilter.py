@@ -125,7 +125,9 @@ class ProjectPrefilter:
         project_facts = list(project_facts)
         names = {name for facts in project_facts for name in facts.constructing_classes}
         subclasses = [  # (class, the names its bases use, the names its module imports or defines)
-            (name, set(words), _visible_names(facts)) for facts in project_facts for name, words in facts.class_bases
+            (name, set(words), visible)
+            for facts, visible in ((facts, _visible_names(facts)) for facts in project_facts if facts.class_bases)
+            for name, words in facts.class_bases
         ]
         while True:  # subclasses of those classes, through chains of subclasses
             new = {name for name, bases, visible in subclasses if name not in names and bases & names & visible}
