@@ -78,7 +78,9 @@ def discover(
             continue
         if path.is_file():
             candidates: Iterable[tuple[Path, tuple[int, int, str]]] = (
-                [] if excluded_by_user(raw, path.name) else [(path, _identity(path.resolve().parent, path.resolve().name))]
+                []
+                if excluded_by_user(raw, path.name)
+                else [(path, _identity(path.resolve().parent, path.resolve().name))]
             )
         else:
             candidates = _walk(path, excluded)

@@ -8,9 +8,13 @@ results all come from the cache, starts in a fraction of LibCST's import time.
 from __future__ import annotations
 
 import multiprocessing
+import multiprocessing.pool
+import os
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from lrlint.cache import Cache
 from lrlint.config import Settings
@@ -21,7 +25,12 @@ from lrlint.sources import content_digest
 if TYPE_CHECKING:
     from lrlint.linter import Linter
 
-_PARALLEL_MIN_FILES = 8  # below this, starting workers costs more than it saves
+T = TypeVar("T")
+R = TypeVar("R")
+
+# Below these, starting workers (~0.1 s) costs more than it saves.
+_PARALLEL_MIN_BYTES = 64 * 1024  # of code to analyse
+_PARALLEL_MIN_READS = 256  # files to read and scan
 
 
 @dataclass
@@ -36,25 +45,26 @@ def lint_files(
     paths: list[Path], settings: Settings, debug: bool = False, jobs: int = 1, cache: Cache | None = None
 ) -> RunResult:
     """Lint `paths` with `jobs` worker processes; the result depends neither on `jobs` nor on `cache`."""
-    states = [_state(path, settings, cache) for path in paths]
-    related = ProjectPrefilter.of_states(states)
-    digests = {str(state.path): state.digest for state in states}
+    with _Workers(jobs, settings, debug) as workers:
+        states = _states(paths, settings, cache, workers)
+        related = ProjectPrefilter.of_states(states)
+        digests = {str(state.path): state.digest for state in states}
 
-    def current_digest(path: str) -> str:
-        if path not in digests:
-            digests[path] = content_digest(Path(path))
-        return digests[path]
+        def current_digest(path: str) -> str:
+            if path not in digests:
+                digests[path] = content_digest(Path(path))
+            return digests[path]
 
-    results, misses = [], []
-    for state in states:
-        if state.facts is not None and not related.relevant(state.facts):
-            continue  # cannot contain a finding: never parsed
-        cached = cache.result(state.path, state.digest, current_digest) if cache else None
-        if cached is None:
-            misses.append(state.path)
-        else:
-            results.append(cached)
-    fresh = _lint_all(misses, settings, debug, jobs, related)
+        results, misses = [], []
+        for state in states:
+            if state.facts is not None and not related.relevant(state.facts):
+                continue  # cannot contain a finding: never parsed
+            cached = cache.result(state.path, state.digest, current_digest) if cache else None
+            if cached is None:
+                misses.append(state.path)
+            else:
+                results.append(cached)
+        fresh = _lint_all(misses, settings, debug, related, workers)
     if cache is not None:
         for result in fresh:
             cache.store(result)
@@ -64,35 +74,46 @@ def lint_files(
     return RunResult(sorted(findings, key=Finding.sort_key), errors, len(results), len(results) - len(fresh))
 
 
-def _state(path: Path, settings: Settings, cache: Cache | None) -> FileState:
-    """The file's digest and prefilter facts: from the cache when its size and mtime are unchanged."""
-    if cache is None:
-        return read_state(path, settings.max_file_bytes)
-    try:
-        stat = path.stat()
-    except OSError:
-        return FileState(path, "", None)  # the linter reports why
-    state = cache.state(path, stat)
-    if state is None:
-        state = read_state(path, settings.max_file_bytes)
-        cache.remember_state(state, stat)
-    return state
+def _states(paths: list[Path], settings: Settings, cache: Cache | None, workers: _Workers) -> list[FileState]:
+    """Each file's digest and prefilter facts: from the cache when its size and mtime are unchanged."""
+    states: dict[Path, FileState] = {}
+    to_read: list[tuple[Path, os.stat_result | None]] = []
+    for path in paths:
+        if cache is None:
+            to_read.append((path, None))
+            continue
+        try:
+            stat = path.stat()
+        except OSError:
+            states[path] = FileState(path, "", None)  # the linter reports why
+            continue
+        state = cache.state(path, stat)
+        if state is None:
+            to_read.append((path, stat))
+        else:
+            states[path] = state
+    reading = [path for path, _ in to_read]
+    read = workers.map(partial(read_state, max_bytes=settings.max_file_bytes), reading, _PARALLEL_MIN_READS)
+    for (path, stat), state in zip(to_read, read, strict=True):
+        states[path] = state
+        if cache is not None and stat is not None:
+            cache.remember_state(state, stat)
+    return [states[path] for path in paths]
 
 
 def _lint_all(
-    paths: list[Path], settings: Settings, debug: bool, jobs: int, related: ProjectPrefilter
+    paths: list[Path], settings: Settings, debug: bool, related: ProjectPrefilter, workers: _Workers
 ) -> list[FileResult]:
     if not paths:
         return []
+    sizes = {path: _size(path) for path in paths}
+    if workers.jobs > 1 and len(paths) > 1 and sum(sizes.values()) >= _PARALLEL_MIN_BYTES:
+        largest_first = sorted(paths, key=sizes.__getitem__, reverse=True)  # the longest do not start last
+        return workers.lint(largest_first, related)
     from lrlint.linter import Linter  # parsing and rules: imported only when a file needs them
 
-    if jobs <= 1 or len(paths) < _PARALLEL_MIN_FILES:
-        linter = Linter(settings, debug, related)
-        return [linter.lint_path(path) for path in paths]
-    largest_first = sorted(paths, key=_size, reverse=True)  # the longest files do not start last
-    context = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn")
-    with context.Pool(jobs, initializer=_start_worker, initargs=(settings, debug, related)) as pool:
-        return list(pool.imap_unordered(_lint_in_worker, largest_first))
+    linter = Linter(settings, debug, related)
+    return [linter.lint_path(path) for path in paths]
 
 
 def _size(path: Path) -> int:
@@ -102,16 +123,54 @@ def _size(path: Path) -> int:
         return 0
 
 
-_worker_linter: Linter | None = None
+class _Workers:
+    """Worker processes, started when a stage of the run has enough work for them."""
+
+    def __init__(self, jobs: int, settings: Settings, debug: bool) -> None:
+        self.jobs = jobs
+        self._settings = settings
+        self._debug = debug
+        self._pool: multiprocessing.pool.Pool | None = None
+
+    def __enter__(self) -> _Workers:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        if self._pool is not None:
+            self._pool.terminate()
+
+    def map(self, function: Callable[[T], R], items: list[T], parallel_from: int) -> list[R]:
+        """`function` over `items` in order: in the workers when there are at least `parallel_from`."""
+        if self.jobs <= 1 or len(items) < parallel_from:
+            return [function(item) for item in items]
+        return self._started().map(function, items, chunksize=max(1, len(items) // (self.jobs * 8)))
+
+    def lint(self, paths: list[Path], related: ProjectPrefilter) -> list[FileResult]:
+        return list(self._started().imap_unordered(_lint_in_worker, [(path, related) for path in paths]))
+
+    def _started(self) -> multiprocessing.pool.Pool:
+        if self._pool is None:
+            methods = multiprocessing.get_all_start_methods()
+            context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
+            self._pool = context.Pool(self.jobs, initializer=_start_worker, initargs=(self._settings, self._debug))
+        return self._pool
 
 
-def _start_worker(settings: Settings, debug: bool, related: ProjectPrefilter | None) -> None:
-    from lrlint.linter import Linter
-
-    global _worker_linter  # noqa: PLW0603 - one linter per worker process, shared by its files
-    _worker_linter = Linter(settings, debug, related)
+_worker_settings: tuple[Settings, bool] | None = None
+_worker_linter: Linter | None = None  # one per worker process: its files share the parsed project
 
 
-def _lint_in_worker(path: Path) -> FileResult:
-    assert _worker_linter is not None
+def _start_worker(settings: Settings, debug: bool) -> None:
+    global _worker_settings  # noqa: PLW0603 - the worker's configuration, set once at its start
+    _worker_settings = settings, debug
+
+
+def _lint_in_worker(task: tuple[Path, ProjectPrefilter]) -> FileResult:
+    global _worker_linter  # noqa: PLW0603 - created on the worker's first file
+    path, related = task
+    if _worker_linter is None:
+        from lrlint.linter import Linter
+
+        assert _worker_settings is not None
+        _worker_linter = Linter(*_worker_settings, related)
     return _worker_linter.lint_path(path)
