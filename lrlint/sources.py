@@ -1,7 +1,7 @@
 """Reading what lrlint lints: Python files and the code cells of notebooks.
 
 Every way a file can be unreadable ends in a `SourceError` with a one-line reason, which the
-engine reports as LR000; nothing here raises past `read_source`.
+linter reports as LR000; nothing here raises past `read_source`.
 """
 
 from __future__ import annotations
