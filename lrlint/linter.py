@@ -21,6 +21,9 @@ from lrlint.sources import Cell, Source, SourceError, read_source
 _BRACKET = re.compile(r"[()\[\]{}]")
 _MAX_BRACKET_DEPTH = 200  # CPython's own limit: "too many nested parentheses"
 _LIBCST_POSITION = re.compile(r"^parser error: error at \d+:\d+: ")
+# Parsed modules are kept for the files linted after them, up to this much code (LibCST trees
+# take ~500 bytes of memory per character of code), so memory stays flat on large codebases.
+_PROJECT_CODE_BUDGET = 1_000_000
 _NOQA = re.compile(r"#\s*noqa(?::\s*(?P<codes>[A-Za-z]+\d+(?:[\s,]+[A-Za-z]+\d+)*))?", re.IGNORECASE)
 
 
@@ -61,6 +64,8 @@ class Linter:
         if module is not None and rules:
             self._run_rules(module, source, rules, result)
         result.dependencies = dict(self.project.consulted)
+        if self.project.code_size > _PROJECT_CODE_BUDGET:
+            self.project = Project(self.settings.max_file_bytes)  # parse again what is needed later
         return _filtered(result, self.settings)
 
     def _run_rules(self, module: cst.Module, source: Source, rules: list[type[Rule]], result: FileResult) -> None:

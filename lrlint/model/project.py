@@ -50,6 +50,7 @@ class Project:
         self._owners: dict[FunctionInfo | ClassInfo, ModuleAnalysis] = {}
         self._lookups: dict[tuple[Path, str], tuple[FunctionInfo | ClassInfo | None, dict[str, str]]] = {}
         self.consulted: dict[str, str] = {}  # module files read for the current file: path -> digest
+        self.code_size = 0  # characters of code parsed and kept: what memory grows with
 
     def begin_file(self) -> None:
         """Start recording which modules the analysis of the next file consults (its dependencies)."""
@@ -67,6 +68,7 @@ class Project:
         analysis = ModuleAnalysis(path, source, module, index, metadata, resolver)
         self._loaded[_key(path)] = analysis
         self._digests[_key(path)] = source.digest
+        self.code_size += len(source.code)
         for function in index.all_functions():
             self._owners[function] = analysis
         for class_info in index.classes.values():
