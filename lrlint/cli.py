@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from lrlint import __version__
+from lrlint import __version__, report
 from lrlint.cache import CACHE_DIR_NAME, Cache
 from lrlint.config import (
     SEVERITIES,
@@ -22,7 +22,7 @@ from lrlint.config import (
 from lrlint.discovery import discover
 from lrlint.engine import lint_files
 from lrlint.findings import known_codes
-from lrlint.report import FORMATTERS, summary
+from lrlint.report import FORMATTERS
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 
@@ -35,7 +35,16 @@ def main() -> None:
 
 @main.command()
 @click.argument("paths", nargs=-1, type=click.Path())
-@click.option("--format", "output_format", type=click.Choice(sorted(FORMATTERS)), default="text", show_default=True)
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(list(FORMATTERS)),
+    default="text",
+    show_default=True,
+    help="text: full on a terminal, concise otherwise; github: workflow annotations; sarif: code scanning.",
+)
+@click.option("--statistics", is_flag=True, help="Count the findings of each code instead of listing them.")
+@click.option("--quiet", "-q", is_flag=True, help="Print the findings and nothing else (no summary).")
 @click.option("--select", multiple=True, help="Only these codes or code prefixes (comma-separated, e.g. LR1,LR201).")
 @click.option("--ignore", multiple=True, help="Skip these codes or code prefixes.")
 @click.option("--exclude", multiple=True, help="Glob patterns of files or folders to skip (added to the defaults).")
@@ -60,6 +69,8 @@ def main() -> None:
 def check(
     paths: tuple[str, ...],
     output_format: str,
+    statistics: bool,
+    quiet: bool,
     select: tuple[str, ...],
     ignore: tuple[str, ...],
     exclude: tuple[str, ...],
@@ -103,10 +114,15 @@ def check(
     if problem:
         click.echo(f"lrlint: warning: {problem}", err=True)
 
-    click.echo(FORMATTERS[output_format](ordered), nl=False)
+    if statistics:
+        click.echo(report.statistics(ordered, as_json=output_format == "json"), nl=False)
+    else:
+        output = report.Output.for_stdout(sys.stdout.isatty())
+        click.echo(report.FORMATTERS[output_format](ordered, output), nl=False)
     for error in internal_errors:
         click.echo(f"lrlint: {error}", err=True)
-    click.echo(summary(ordered, len(found.files)), err=True)
+    if not quiet:
+        click.echo(report.summary(ordered, len(found.files)), err=True)
     if internal_errors or found.missing:
         sys.exit(EXIT_ERROR)
     sys.exit(EXIT_FINDINGS if ordered and not exit_zero else EXIT_CLEAN)

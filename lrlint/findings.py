@@ -34,6 +34,8 @@ class Finding:
     message: str
     severity: Severity
     cell: int | None = None  # 0-based index among the notebook's cells
+    end_line: int | None = None  # where the reported code ends (same numbering as line)
+    end_column: int | None = None  # 1-based, just after the last character
 
     def sort_key(self) -> tuple[str, int, int, int, str]:
         return (self.path, -1 if self.cell is None else self.cell, self.line, self.column, self.code)
@@ -41,8 +43,9 @@ class Finding:
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
         data["severity"] = self.severity.value
-        if self.cell is None:
-            del data["cell"]
+        for optional in ("cell", "end_line", "end_column"):
+            if data[optional] is None:
+                del data[optional]
         return data
 
     @classmethod

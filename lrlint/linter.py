@@ -176,7 +176,21 @@ def _finding(model: TrainingModel, rule: type[Rule], report: Report) -> Finding 
     if _suppressed(source, line, rule.code):
         return None
     cell, cell_line = source.locate(line)
-    return Finding(source.path, cell_line, column, rule.code, rule.name, report.message, rule.severity, cell)
+    # An argument's node runs on to its comma: underline up to the end of its value instead.
+    last = report.node.value if isinstance(report.node, cst.Arg) else report.node
+    end_line, end_column = analysis.metadata.end(last)
+    return Finding(
+        source.path,
+        cell_line,
+        column,
+        rule.code,
+        rule.name,
+        report.message,
+        rule.severity,
+        cell,
+        end_line=end_line - (line - cell_line),  # in the same cell as the start
+        end_column=end_column,
+    )
 
 
 def _syntax_finding(path: str, message: str, line: int, column: int, cell: int | None) -> Finding:

@@ -1,15 +1,115 @@
-"""Output formats: text (one finding a line, summary on stderr) and JSON."""
+"""Output formats: for people (text, concise, full), for programs (json), for CI (github, sarif, junit).
+
+`text` is `full` on a terminal (the source line with the reported code underlined, in colour
+unless NO_COLOR is set) and `concise` otherwise: one `path:line:col: CODE severity: message`
+line per finding, which scripts and editors parse.
+"""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+import os
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path, PurePath
+from typing import Any
+from xml.etree import ElementTree
 
-from lrlint.findings import Finding
+from lrlint import __version__
+from lrlint.findings import Finding, Severity
+from lrlint.sources import Source, SourceError, read_source
 
 
-def format_text(findings: Sequence[Finding]) -> str:
-    return "".join(f"{_location(f)}: {f.code} {f.severity.value}: {f.message}\n" for f in findings)
+@dataclass(frozen=True)
+class Output:
+    """Where the report goes: decides `text` between full and concise, and colour."""
+
+    terminal: bool = False
+    colour: bool = False
+    fixable: frozenset[str] = frozenset()  # codes lrlint can fix with --fix
+
+    @classmethod
+    def for_stdout(cls, terminal: bool, fixable: frozenset[str] = frozenset()) -> Output:
+        return cls(terminal, terminal and not os.environ.get("NO_COLOR"), fixable)
+
+
+# -- for people -------------------------------------------------------------------------------
+
+
+def format_concise(findings: Sequence[Finding], output: Output) -> str:
+    return "".join(f"{_header(f, output)}\n" for f in findings)
+
+
+def format_full(findings: Sequence[Finding], output: Output) -> str:
+    lines = _SourceLines()
+    blocks = []
+    for finding in findings:
+        block = [_header(finding, output)]
+        text = lines.get(finding)
+        if text is not None:
+            block += _excerpt(finding, text, output)
+        help_text = f"  = help: `lrlint rule {finding.code}` explains why"
+        if finding.code in output.fixable:
+            help_text += "; run with --fix to apply the fix"
+        block.append(_paint(help_text, "2", output))
+        blocks.append("\n".join(block) + "\n")
+    return "\n".join(blocks)
+
+
+def format_text(findings: Sequence[Finding], output: Output) -> str:
+    return format_full(findings, output) if output.terminal else format_concise(findings, output)
+
+
+def _header(finding: Finding, output: Output) -> str:
+    colour = "31" if finding.severity is Severity.ERROR else "33"
+    code = _paint(finding.code, f"1;{colour}", output)
+    fixable = " [*]" if finding.code in output.fixable else ""
+    return f"{_paint(_location(finding), '1', output)}: {code}{fixable} {finding.severity.value}: {finding.message}"
+
+
+def _excerpt(finding: Finding, text: str, output: Output) -> list[str]:
+    number = str(finding.line)
+    gutter = " " * len(number)
+    start = finding.column - 1
+    same_line = finding.end_line in (None, finding.line) and finding.end_column is not None
+    end = (finding.end_column - 1) if same_line and finding.end_column else len(text.rstrip())
+    marks = "^" * max(1, min(end, len(text.rstrip())) - start)
+    return [
+        f"{gutter} |",
+        f"{number} | {text.rstrip()}",
+        f"{gutter} | {' ' * start}{_paint(marks, '1;31' if finding.severity is Severity.ERROR else '1;33', output)}",
+    ]
+
+
+class _SourceLines:
+    """The reported line of each file, read once per file (combined cells for a notebook)."""
+
+    def __init__(self) -> None:
+        self._lines: dict[str, tuple[list[str], Source] | None] = {}
+
+    def get(self, finding: Finding) -> str | None:
+        if finding.path not in self._lines:
+            try:
+                source = read_source(Path(finding.path))
+                self._lines[finding.path] = (source.code.splitlines(), source)
+            except (SourceError, OSError):
+                self._lines[finding.path] = None
+        known = self._lines[finding.path]
+        if known is None:
+            return None
+        lines, source = known
+        line = finding.line
+        if finding.cell is not None:
+            cell = next((c for c in source.cells if c.index == finding.cell), None)
+            if cell is None:
+                return None
+            line = cell.first_line + finding.line - 1
+        return lines[line - 1] if 0 < line <= len(lines) else None
+
+
+def _paint(text: str, style: str, output: Output) -> str:
+    return f"\x1b[{style}m{text}\x1b[0m" if output.colour else text
 
 
 def _location(finding: Finding) -> str:
@@ -18,8 +118,143 @@ def _location(finding: Finding) -> str:
     return f"{finding.path}:cell {finding.cell}:{finding.line}:{finding.column}"
 
 
-def format_json(findings: Sequence[Finding]) -> str:
+# -- for programs and CI ----------------------------------------------------------------------
+
+
+def format_json(findings: Sequence[Finding], output: Output) -> str:
     return json.dumps([f.to_json() for f in findings], indent=2) + "\n"
+
+
+def format_github(findings: Sequence[Finding], output: Output) -> str:
+    """GitHub Actions workflow commands: each finding becomes an annotation on the pull request."""
+    lines = []
+    for finding in findings:
+        level = "error" if finding.severity is Severity.ERROR else "warning"
+        properties = {"file": finding.path, "title": f"{finding.code} ({finding.name})"}
+        message = finding.message
+        if finding.cell is None:  # a notebook's lines are not the lines of its JSON file
+            properties |= {"line": str(finding.line), "col": str(finding.column)}
+            if finding.end_line is not None and finding.end_column is not None:
+                properties |= {"endLine": str(finding.end_line), "endColumn": str(finding.end_column)}
+        else:
+            message = f"cell {finding.cell}, line {finding.line}: {message}"
+        rendered = ",".join(f"{key}={_github_escape(value, property_value=True)}" for key, value in properties.items())
+        lines.append(f"::{level} {rendered}::{_github_escape(message)}\n")
+    return "".join(lines)
+
+
+def _github_escape(text: str, property_value: bool = False) -> str:
+    text = text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    return text.replace(":", "%3A").replace(",", "%2C") if property_value else text
+
+
+def format_sarif(findings: Sequence[Finding], output: Output) -> str:
+    """SARIF 2.1.0, as GitHub code scanning and other CI dashboards read it."""
+    from lrlint.rules import ALL_RULES  # the rule documentation goes into the log
+
+    index = {rule.code: position for position, rule in enumerate(ALL_RULES)}
+    log = {
+        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+        "version": "2.1.0",
+        "runs": [
+            {
+                "tool": {
+                    "driver": {
+                        "name": "lrlint",
+                        "version": __version__,
+                        "rules": [_sarif_rule(rule) for rule in ALL_RULES],
+                    }
+                },
+                "results": [_sarif_result(finding, index[finding.code]) for finding in findings],
+            }
+        ],
+    }
+    return json.dumps(log, indent=2) + "\n"
+
+
+def _sarif_rule(rule: Any) -> dict[str, Any]:
+    documentation = rule.documentation()
+    return {
+        "id": rule.code,
+        "name": rule.name,
+        "shortDescription": {"text": rule.summary},
+        "fullDescription": {"text": documentation},
+        "help": {"text": documentation, "markdown": documentation},
+        "defaultConfiguration": {"level": "error" if rule.severity is Severity.ERROR else "warning"},
+    }
+
+
+def _sarif_result(finding: Finding, rule_index: int) -> dict[str, Any]:
+    location: dict[str, Any] = {"artifactLocation": {"uri": _uri(finding.path)}}
+    message = finding.message
+    if finding.cell is None:
+        region = {"startLine": finding.line, "startColumn": finding.column}
+        if finding.end_line is not None and finding.end_column is not None:
+            region |= {"endLine": finding.end_line, "endColumn": finding.end_column}
+        location["region"] = region
+    else:
+        message = f"cell {finding.cell}, line {finding.line}: {message}"
+    return {
+        "ruleId": finding.code,
+        "ruleIndex": rule_index,
+        "level": "error" if finding.severity is Severity.ERROR else "warning",
+        "message": {"text": message},
+        "locations": [{"physicalLocation": location}],
+    }
+
+
+def _uri(path: str) -> str:
+    pure = PurePath(path)
+    return Path(path).resolve().as_uri() if pure.is_absolute() else pure.as_posix()
+
+
+def format_junit(findings: Sequence[Finding], output: Output) -> str:
+    """JUnit XML: one test suite per file with findings, one failed test case per finding."""
+    suites = ElementTree.Element("testsuites", name="lrlint", tests=str(max(1, len(findings))))
+    suites.set("failures", str(len(findings)))
+    by_file: dict[str, list[Finding]] = {}
+    for finding in findings:
+        by_file.setdefault(finding.path, []).append(finding)
+    for path, in_file in by_file.items():
+        suite = ElementTree.SubElement(suites, "testsuite", name=path, tests=str(len(in_file)))
+        suite.set("failures", str(len(in_file)))
+        for finding in in_file:
+            case = ElementTree.SubElement(suite, "testcase", name=f"{finding.code} {finding.name}", classname=path)
+            case.set("file", path)
+            case.set("line", str(finding.line))
+            failure = ElementTree.SubElement(case, "failure", message=finding.message, type=finding.code)
+            failure.text = f"{_location(finding)}: {finding.message}"
+    if not findings:
+        suite = ElementTree.SubElement(suites, "testsuite", name="lrlint", tests="1", failures="0")
+        ElementTree.SubElement(suite, "testcase", name="no findings", classname="lrlint")
+    ElementTree.indent(suites)
+    return ElementTree.tostring(suites, encoding="unicode", xml_declaration=True) + "\n"
+
+
+FORMATTERS: dict[str, Callable[[Sequence[Finding], Output], str]] = {
+    "text": format_text,
+    "concise": format_concise,
+    "full": format_full,
+    "json": format_json,
+    "github": format_github,
+    "sarif": format_sarif,
+    "junit": format_junit,
+}
+
+
+# -- summaries --------------------------------------------------------------------------------
+
+
+def statistics(findings: Sequence[Finding], as_json: bool) -> str:
+    """How many findings of each code, most frequent first."""
+    counts = Counter(f.code for f in findings)
+    names = {f.code: f.name for f in findings}
+    ordered = sorted(counts, key=lambda code: (-counts[code], code))
+    if as_json:
+        rows = [{"code": code, "name": names[code], "count": counts[code]} for code in ordered]
+        return json.dumps(rows, indent=2) + "\n"
+    width = len(str(max(counts.values(), default=0)))
+    return "".join(f"{counts[code]:>{width}}  {code}  {names[code]}\n" for code in ordered)
 
 
 def summary(findings: Sequence[Finding], files_checked: int) -> str:
@@ -29,6 +264,3 @@ def summary(findings: Sequence[Finding], files_checked: int) -> str:
     files = len({f.path for f in findings})
     count = len(findings)
     return f"Found {count} finding{'s' if count != 1 else ''} in {files} file{'s' if files != 1 else ''} ({checked})."
-
-
-FORMATTERS = {"text": format_text, "json": format_json}

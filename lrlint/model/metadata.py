@@ -48,6 +48,11 @@ class Metadata:
         code_range = self._positions[node]
         return code_range.start.line, code_range.start.column + 1
 
+    def end(self, node: cst.CSTNode) -> tuple[int, int]:
+        """1-based line and column just after the node's last character."""
+        code_range = self._positions[node]
+        return code_range.end.line, code_range.end.column + 1
+
 
 def _star_imported_modules(module: cst.Module) -> list[str]:
     modules = []
