@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from lrlint import __version__, report
+from lrlint import __version__, baseline, report
 from lrlint.cache import CACHE_DIR_NAME, Cache
 from lrlint.config import (
     SEVERITIES,
@@ -63,6 +63,17 @@ def main() -> None:
     envvar="LRLINT_CACHE_DIR",
     help="Where to keep the cache (default: .lrlint_cache next to the config, or here).",
 )
+@click.option(
+    "--baseline",
+    "baseline_path",
+    type=click.Path(dir_okay=False),
+    help="Report only findings not recorded in this baseline (see --write-baseline).",
+)
+@click.option(
+    "--write-baseline",
+    type=click.Path(dir_okay=False),
+    help="Record the current findings in this file, so that later runs with --baseline report only new ones.",
+)
 @click.option("--exit-zero", is_flag=True, help="Exit with 0 even when there are findings (2 still means an error).")
 @click.option("--isolated", is_flag=True, help="Ignore every configuration file.")
 @click.option("--debug", is_flag=True, help="Show tracebacks of internal errors.")
@@ -80,6 +91,8 @@ def check(
     jobs: int | None,
     no_cache: bool,
     cache_dir: str | None,
+    baseline_path: str | None,
+    write_baseline: str | None,
     exit_zero: bool,
     isolated: bool,
     debug: bool,
@@ -110,6 +123,15 @@ def check(
     cache = None if no_cache else Cache(_cache_directory(settings, cache_dir), settings)
     run = lint_files(found.files, settings, debug, jobs or os.cpu_count() or 1, cache)
     ordered, internal_errors = run.findings, run.internal_errors
+    try:
+        if write_baseline:
+            baseline.write_baseline(Path(write_baseline), ordered)
+            click.echo(f"lrlint: recorded {len(ordered)} finding(s) in {write_baseline}", err=True)
+            sys.exit(EXIT_ERROR if internal_errors else EXIT_CLEAN)
+        if baseline_path:
+            ordered = baseline.without_baseline(Path(baseline_path), ordered)
+    except baseline.BaselineError as error:
+        _fail(str(error))
     problem = cache.save() if cache is not None else None
     if problem:
         click.echo(f"lrlint: warning: {problem}", err=True)

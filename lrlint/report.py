@@ -18,7 +18,7 @@ from xml.etree import ElementTree
 
 from lrlint import __version__
 from lrlint.findings import Finding, Severity
-from lrlint.sources import Source, SourceError, read_source
+from lrlint.sources import LineReader
 
 
 @dataclass(frozen=True)
@@ -42,11 +42,11 @@ def format_concise(findings: Sequence[Finding], output: Output) -> str:
 
 
 def format_full(findings: Sequence[Finding], output: Output) -> str:
-    lines = _SourceLines()
+    lines = LineReader()
     blocks = []
     for finding in findings:
         block = [_header(finding, output)]
-        text = lines.get(finding)
+        text = lines.line(finding.path, finding.cell, finding.line)
         if text is not None:
             block += _excerpt(finding, text, output)
         help_text = f"  = help: `lrlint rule {finding.code}` explains why"
@@ -80,32 +80,6 @@ def _excerpt(finding: Finding, text: str, output: Output) -> list[str]:
         f"{number} | {text.rstrip()}",
         f"{gutter} | {' ' * start}{_paint(marks, '1;31' if finding.severity is Severity.ERROR else '1;33', output)}",
     ]
-
-
-class _SourceLines:
-    """The reported line of each file, read once per file (combined cells for a notebook)."""
-
-    def __init__(self) -> None:
-        self._lines: dict[str, tuple[list[str], Source] | None] = {}
-
-    def get(self, finding: Finding) -> str | None:
-        if finding.path not in self._lines:
-            try:
-                source = read_source(Path(finding.path))
-                self._lines[finding.path] = (source.code.splitlines(), source)
-            except (SourceError, OSError):
-                self._lines[finding.path] = None
-        known = self._lines[finding.path]
-        if known is None:
-            return None
-        lines, source = known
-        line = finding.line
-        if finding.cell is not None:
-            cell = next((c for c in source.cells if c.index == finding.cell), None)
-            if cell is None:
-                return None
-            line = cell.first_line + finding.line - 1
-        return lines[line - 1] if 0 < line <= len(lines) else None
 
 
 def _paint(text: str, style: str, output: Output) -> str:

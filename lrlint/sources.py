@@ -181,3 +181,28 @@ def _neutralise_ipython(line: str) -> str:
         indent = match.group(1) if match else line[: len(line) - len(line.lstrip())]
         return f"{indent}pass"
     return line
+
+
+class LineReader:
+    """Lines of files as findings number them, each file read once (a notebook's within its cells)."""
+
+    def __init__(self) -> None:
+        self._sources: dict[str, tuple[list[str], Source] | None] = {}
+
+    def line(self, path: str, cell: int | None, line: int) -> str | None:
+        if path not in self._sources:
+            try:
+                source = read_source(Path(path))
+                self._sources[path] = (source.code.splitlines(), source)
+            except SourceError:
+                self._sources[path] = None
+        known = self._sources[path]
+        if known is None:
+            return None
+        lines, source = known
+        if cell is not None:
+            placed = next((c for c in source.cells if c.index == cell), None)
+            if placed is None:
+                return None
+            line = placed.first_line + line - 1
+        return lines[line - 1] if 0 < line <= len(lines) else None
