@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
@@ -21,8 +22,11 @@ from lrlint.config import (
 )
 from lrlint.discovery import discover
 from lrlint.engine import lint_files
-from lrlint.findings import known_codes
+from lrlint.findings import Finding, known_codes
 from lrlint.report import FORMATTERS
+
+if TYPE_CHECKING:
+    from lrlint.fix import FileFix
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 
@@ -74,6 +78,8 @@ def main() -> None:
     type=click.Path(dir_okay=False),
     help="Record the current findings in this file, so that later runs with --baseline report only new ones.",
 )
+@click.option("--fix", is_flag=True, help="Apply the fixes of fixable findings ([*]), then report what is left.")
+@click.option("--diff", is_flag=True, help="Show the fixes as a unified diff and change nothing.")
 @click.option("--exit-zero", is_flag=True, help="Exit with 0 even when there are findings (2 still means an error).")
 @click.option("--isolated", is_flag=True, help="Ignore every configuration file.")
 @click.option("--debug", is_flag=True, help="Show tracebacks of internal errors.")
@@ -93,6 +99,8 @@ def check(
     cache_dir: str | None,
     baseline_path: str | None,
     write_baseline: str | None,
+    fix: bool,
+    diff: bool,
     exit_zero: bool,
     isolated: bool,
     debug: bool,
@@ -121,7 +129,12 @@ def check(
         click.echo("lrlint: warning: no Python files or notebooks found", err=True)
 
     cache = None if no_cache else Cache(_cache_directory(settings, cache_dir), settings)
-    run = lint_files(found.files, settings, debug, jobs or os.cpu_count() or 1, cache)
+    jobs = jobs or os.cpu_count() or 1
+    run = lint_files(found.files, settings, debug, jobs, cache)
+    if diff:
+        sys.exit(EXIT_FINDINGS if _show_fixes(run.findings, found.files, settings) else EXIT_CLEAN)
+    if fix and _apply_fixes(run.findings, found.files, settings):
+        run = lint_files(found.files, settings, debug, jobs, cache)  # what is left to report
     ordered, internal_errors = run.findings, run.internal_errors
     try:
         if write_baseline:
@@ -157,6 +170,45 @@ def _settings(paths: tuple[str, ...], config_path: str | None, isolated: bool) -
         return load_settings(Path(config_path))
     start = Path(paths[0]) if Path(paths[0]).exists() else Path.cwd()
     return load_settings(find_config(start))
+
+
+def _fixes(findings: list[Finding], files: list[Path], settings: Settings) -> list[FileFix]:
+    from lrlint.fix import fix_file  # LibCST: only when there is something to fix
+    from lrlint.linter import Linter
+
+    related = Linter.for_files(files, settings).related
+    fixable = sorted({finding.path for finding in findings if finding.fixable})
+    fixes = [fix_file(Path(path), Linter(settings, related=related)) for path in fixable]
+    for fix in fixes:
+        for note in fix.notes if fix else ():
+            click.echo(f"lrlint: {note}", err=True)
+    return [fix for fix in fixes if fix is not None and fix.changed]
+
+
+def _show_fixes(findings: list[Finding], files: list[Path], settings: Settings) -> bool:
+    """Print the fixes as a unified diff; whether there is any."""
+    fixes = _fixes(findings, files, settings)
+    for fix in fixes:
+        click.echo(fix.diff(), nl=False)
+    count = sum(fix.fixes for fix in fixes)
+    click.echo(f"Would fix {count} finding{'s' if count != 1 else ''} in {len(fixes)} file(s).", err=True)
+    return bool(fixes)
+
+
+def _apply_fixes(findings: list[Finding], files: list[Path], settings: Settings) -> bool:
+    """Write the fixes; whether any file changed."""
+    from lrlint.fix import write_fix
+
+    written = 0
+    for fix in _fixes(findings, files, settings):
+        problem = write_fix(fix)
+        if problem:
+            click.echo(f"lrlint: error: {problem}", err=True)
+        else:
+            written += fix.fixes
+    if written:
+        click.echo(f"Fixed {written} finding{'s' if written != 1 else ''}.", err=True)
+    return written > 0
 
 
 def _cache_directory(settings: Settings, option: str | None) -> Path:

@@ -36,6 +36,7 @@ class Finding:
     cell: int | None = None  # 0-based index among the notebook's cells
     end_line: int | None = None  # where the reported code ends (same numbering as line)
     end_column: int | None = None  # 1-based, just after the last character
+    fixable: bool = False  # `--fix` can fix it
 
     def sort_key(self) -> tuple[str, int, int, int, str]:
         return (self.path, -1 if self.cell is None else self.cell, self.line, self.column, self.code)

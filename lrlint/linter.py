@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 import re
 import traceback
+from dataclasses import dataclass
 from pathlib import Path
 
 import libcst as cst
@@ -14,7 +15,7 @@ from lrlint.findings import FileResult, Finding
 from lrlint.model import Project, TrainingModel, build_model
 from lrlint.prefilter import FileFacts, ProjectPrefilter, may_contain_findings, read_state
 from lrlint.rules import ALL_RULES
-from lrlint.rules.base import Report, Rule
+from lrlint.rules.base import Fix, Report, Rule
 from lrlint.rules.lr000_syntax_error import SyntaxErrorRule
 from lrlint.sources import Cell, Source, SourceError, read_source
 
@@ -25,6 +26,15 @@ _LIBCST_POSITION = re.compile(r"^parser error: error at \d+:\d+: ")
 # take ~500 bytes of memory per character of code), so memory stays flat on large codebases.
 _PROJECT_CODE_BUDGET = 1_000_000
 _NOQA = re.compile(r"#\s*noqa(?::\s*(?P<codes>[A-Za-z]+\d+(?:[\s,]+[A-Za-z]+\d+)*))?", re.IGNORECASE)
+
+
+@dataclass
+class Fixable:
+    """What `--fix` needs of one linted file: its parsed module and the fixes of its findings."""
+
+    module: cst.Module
+    source: Source  # what the module was parsed from (for a notebook, the cells that parse)
+    fixes: list[Fix]
 
 
 class Linter:
@@ -55,20 +65,32 @@ class Linter:
         return self.lint_source(source)
 
     def lint_source(self, source: Source) -> FileResult:
+        return self._lint(source)[0]
+
+    def fixable(self, source: Source) -> Fixable | None:
+        """The module parsed from `source` and the fixes of its reported findings (None: nothing parsed)."""
+        return self._lint(source)[1]
+
+    def _lint(self, source: Source) -> tuple[FileResult, Fixable | None]:
         result = FileResult(source.path, digest=source.digest)
         if not self._relevant(source.code):
-            return result
+            return result, None
         self.project.begin_file()
         module, source = _parse(source, result)
         rules = [r for r in ALL_RULES if r is not SyntaxErrorRule and self.settings.enabled(r.code)]
+        fixes: dict[Finding, Fix] = {}
         if module is not None and rules:
-            self._run_rules(module, source, rules, result)
+            self._run_rules(module, source, rules, result, fixes)
         result.dependencies = dict(self.project.consulted)
         if self.project.code_size > _PROJECT_CODE_BUDGET:
             self.project = Project(self.settings.max_file_bytes)  # parse again what is needed later
-        return _filtered(result, self.settings)
+        result = _filtered(result, self.settings)
+        kept = [fixes[finding] for finding in result.findings if finding in fixes]
+        return result, Fixable(module, source, kept) if module is not None else None
 
-    def _run_rules(self, module: cst.Module, source: Source, rules: list[type[Rule]], result: FileResult) -> None:
+    def _run_rules(
+        self, module: cst.Module, source: Source, rules: list[type[Rule]], result: FileResult, fixes: dict[Finding, Fix]
+    ) -> None:
         try:
             model = build_model(module, source, self.project)
         except RecursionError:
@@ -84,9 +106,12 @@ class Linter:
                 result.internal_errors.append(_internal_error(source.path, rule_class.code, error, self.debug))
                 continue
             for report in reports:
-                finding = _finding(model, rule_class, report)
+                fix = report.fix if report.fix and all(model.metadata.has(node) for node in report.fix) else None
+                finding = _finding(model, rule_class, report, fixable=fix is not None)
                 if finding is not None and finding not in result.findings:
                     result.findings.append(finding)
+                    if fix is not None:
+                        fixes[finding] = fix
 
 
 def lint_path(path: Path, settings: Settings, debug: bool = False) -> FileResult:
@@ -169,7 +194,7 @@ def _join_cells(path: str, cells: list[tuple[Cell, str]]) -> Source:
     return Source(path, "".join(code for _, code in cells), tuple(placed))
 
 
-def _finding(model: TrainingModel, rule: type[Rule], report: Report) -> Finding | None:
+def _finding(model: TrainingModel, rule: type[Rule], report: Report, fixable: bool) -> Finding | None:
     """The finding at the report's node, in whichever module of the project it is; None under noqa."""
     analysis, line, column = model.locate(report.node)
     source = analysis.source
@@ -190,6 +215,7 @@ def _finding(model: TrainingModel, rule: type[Rule], report: Report) -> Finding 
         cell,
         end_line=end_line - (line - cell_line),  # in the same cell as the start
         end_column=end_column,
+        fixable=fixable,
     )
 
 

@@ -27,30 +27,29 @@ class Output:
 
     terminal: bool = False
     colour: bool = False
-    fixable: frozenset[str] = frozenset()  # codes lrlint can fix with --fix
 
     @classmethod
-    def for_stdout(cls, terminal: bool, fixable: frozenset[str] = frozenset()) -> Output:
-        return cls(terminal, terminal and not os.environ.get("NO_COLOR"), fixable)
+    def for_stdout(cls, terminal: bool) -> Output:
+        return cls(terminal, terminal and not os.environ.get("NO_COLOR"))
 
 
 # -- for people -------------------------------------------------------------------------------
 
 
 def format_concise(findings: Sequence[Finding], output: Output) -> str:
-    return "".join(f"{_header(f, output)}\n" for f in findings)
+    return "".join(f"{_header(f, output, mark_fixable=False)}\n" for f in findings)
 
 
 def format_full(findings: Sequence[Finding], output: Output) -> str:
     lines = LineReader()
     blocks = []
     for finding in findings:
-        block = [_header(finding, output)]
+        block = [_header(finding, output, mark_fixable=True)]
         text = lines.line(finding.path, finding.cell, finding.line)
         if text is not None:
             block += _excerpt(finding, text, output)
         help_text = f"  = help: `lrlint rule {finding.code}` explains why"
-        if finding.code in output.fixable:
+        if finding.fixable:
             help_text += "; run with --fix to apply the fix"
         block.append(_paint(help_text, "2", output))
         blocks.append("\n".join(block) + "\n")
@@ -61,10 +60,11 @@ def format_text(findings: Sequence[Finding], output: Output) -> str:
     return format_full(findings, output) if output.terminal else format_concise(findings, output)
 
 
-def _header(finding: Finding, output: Output) -> str:
+def _header(finding: Finding, output: Output, mark_fixable: bool) -> str:
+    """`path:line:col: CODE severity: message`, the line scripts parse; `[*]` only for people."""
     colour = "31" if finding.severity is Severity.ERROR else "33"
     code = _paint(finding.code, f"1;{colour}", output)
-    fixable = " [*]" if finding.code in output.fixable else ""
+    fixable = " [*]" if mark_fixable and finding.fixable else ""
     return f"{_paint(_location(finding), '1', output)}: {code}{fixable} {finding.severity.value}: {finding.message}"
 
 

@@ -9,7 +9,7 @@ suite runs them all (tests/test_rule_examples.py).
 from __future__ import annotations
 
 import inspect
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -19,11 +19,16 @@ from lrlint.config import Settings
 from lrlint.findings import Severity
 from lrlint.model import TrainingModel
 
+# An autofix: nodes of the linted module, each replaced by a new node or removed. Only fixes that
+# are unambiguous are offered; lrlint applies them with `--fix` and shows them with `--diff`.
+Fix = Mapping[cst.CSTNode, cst.CSTNode | cst.RemovalSentinel]
+
 
 @dataclass(frozen=True)
 class Report:
     node: cst.CSTNode
     message: str
+    fix: Fix | None = None
 
 
 class Rule:

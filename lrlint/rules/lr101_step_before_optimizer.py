@@ -7,6 +7,7 @@ from lrlint.model import Loop, LoopKind, Role, TraceItem, TrainingModel
 from lrlint.model.resolve import Objects
 from lrlint.model.trace import guard_names
 from lrlint.rules.base import Report, Rule
+from lrlint.rules.edits import moved_after
 
 
 class StepBeforeOptimizer(Rule):
@@ -111,6 +112,7 @@ for epoch in range(5):
                         f"`{model.receiver(item.call)}.step()` runs before `{model.receiver(after[0].call)}"
                         f".step()` ({model.where(after[0].call)}) in the first iteration: the scheduler skips "
                         f"the first value of its schedule and torch warns; call it after the optimizer step of {names}",
+                        moved_after(model.module, item.call, after[0].call),
                     )
             elif item.loops and not optimizers & (stepped | model.escaped) and not _steps_other_optimizer(item):
                 yield Report(

@@ -91,11 +91,14 @@ def _check_call(call: cst.Call, spec: SchedulerSpec, bound: BoundArguments) -> I
     for arg in unknown:
         assert arg.keyword is not None
         name = arg.keyword.value
-        suggestion = suggest(name, spec, taken)
+        candidates = suggestions(name, spec, taken)
+        suggestion = candidates[0] if candidates else None
         hint = f"did you mean `{suggestion}`?" if suggestion else f"it accepts {_accepted(spec)}"
         if suggestion:
             taken.add(suggestion)
-        yield Report(arg, f"{spec.short_name}() has no argument `{name}`: {hint} (TypeError at run time)")
+        # Renamed only when one parameter is a close match: a guess between two is the user's call.
+        fix = {arg.keyword: arg.keyword.with_changes(value=suggestion)} if len(candidates) == 1 else None
+        yield Report(arg, f"{spec.short_name}() has no argument `{name}`: {hint} (TypeError at run time)", fix)
     for arg in bound.duplicates:
         assert arg.keyword is not None
         yield Report(arg, f"{spec.short_name}() gets `{arg.keyword.value}` twice, by position and by name (TypeError)")
@@ -111,18 +114,18 @@ def _check_call(call: cst.Call, spec: SchedulerSpec, bound: BoundArguments) -> I
         yield Report(call, f"{spec.short_name}() is missing required argument {names} (TypeError at run time)")
 
 
-def suggest(name: str, spec: SchedulerSpec, taken: set[str]) -> str | None:
-    """The parameter of `spec` that `name` most likely means, not already given."""
+def suggestions(name: str, spec: SchedulerSpec, taken: set[str]) -> list[str]:
+    """The parameters of `spec` not already given that `name` may mean, most likely first."""
     candidates = [p.name for p in spec.parameters if p.keyword and p.name not in taken]
-    for synonym in _SYNONYMS.get(name.lower(), ()):
-        if synonym in candidates:
-            return synonym
+    synonyms = [synonym for synonym in _SYNONYMS.get(name.lower(), ()) if synonym in candidates]
+    if synonyms:
+        return synonyms[:1]  # the table names what the word means in torch: no ambiguity
     by_lower = {c.lower(): c for c in candidates}
-    close = difflib.get_close_matches(name.lower(), list(by_lower), n=1, cutoff=0.6)
+    close = difflib.get_close_matches(name.lower(), list(by_lower), n=3, cutoff=0.6)
     if close:
-        return by_lower[close[0]]
+        return [by_lower[match] for match in close]
     containing = [c for c in candidates if name.lower() in c.lower() or c.lower() in name.lower()]
-    return containing[0] if len(containing) == 1 else None
+    return containing if len(containing) == 1 else []
 
 
 def _accepted(spec: SchedulerSpec) -> str:

@@ -6,6 +6,7 @@ from lrlint.catalog import newest_torch, removed_argument, version_tuple
 from lrlint.findings import Severity
 from lrlint.model import TrainingModel
 from lrlint.rules.base import Report, Rule
+from lrlint.rules.edits import without_argument
 
 
 class RemovedArgument(Rule):
@@ -52,4 +53,6 @@ plateau = ReduceLROnPlateau(optimizer, mode="min", patience=5, verbose=True)  # 
                     status = f"was removed in torch {entry.removed} (TypeError)"
                 else:
                     status = f"is deprecated since torch {entry.deprecated} and removed in {entry.removed}"
-                yield Report(arg, f"`{entry.name}=` of {spec.short_name}() {status}: {entry.advice}")
+                yield Report(
+                    arg, f"`{entry.name}=` of {spec.short_name}() {status}: {entry.advice}", without_argument(call, arg)
+                )

@@ -5,6 +5,7 @@ from collections.abc import Iterator
 from lrlint.findings import Severity
 from lrlint.model import TrackedObject, TrainingModel
 from lrlint.rules.base import Report, Rule
+from lrlint.rules.edits import without_arguments
 
 # Their step() argument is documented API, not the deprecated epoch form.
 _ARGUMENT_IS_API = frozenset({"CosineAnnealingWarmRestarts", "ReduceLROnPlateau"})
@@ -66,6 +67,7 @@ for epoch in range(90):
                 item.call,
                 f"`{receiver}.step({argument})` uses the deprecated epoch argument: call `{receiver}.step()` "
                 "once per epoch (restore state with load_state_dict to resume)",
+                without_arguments(item.call),
             )
 
 

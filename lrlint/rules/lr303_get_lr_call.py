@@ -7,6 +7,7 @@ import libcst as cst
 from lrlint.findings import Severity
 from lrlint.model import Role, TrainingModel
 from lrlint.rules.base import Report, Rule
+from lrlint.rules.edits import renamed_attribute
 
 
 class GetLrCall(Rule):
@@ -60,4 +61,5 @@ print("lr", scheduler.get_lr()[0])  # expect: LR303
                         f"`{model.receiver(item.call)}.get_lr()` is internal to step(): outside it torch warns, "
                         "and chainable schedulers return a rate the run does not use; call "
                         f"`{model.receiver(item.call)}.get_last_lr()`",
+                        renamed_attribute(func, "get_last_lr"),
                     )
