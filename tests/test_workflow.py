@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -117,3 +118,40 @@ def test_the_readme_flake8_command_reports_lrl_codes(tmp_path: Path) -> None:
         "train.py:26:8: LRL104 StepLR is created but never stepped: the learning rate stays at its initial value; "
         "call step() at its cadence or remove it",
     ]
+
+
+def lrlint_commands(marker: str) -> list[str]:
+    """The shell commands of a README snippet that run lrlint (YAML `run:` steps or bash lines)."""
+    commands = []
+    for line in readme_snippet(marker).splitlines():
+        command = line.split("run:", 1)[-1].split("#", 1)[0].strip(" -")
+        if command.startswith("lrlint "):
+            commands.append(command)
+    return commands
+
+
+def shell(command: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    lrlint = f"{sys.executable} -m lrlint"
+    return subprocess.run(
+        command.replace("lrlint ", f"{lrlint} ", 1), shell=True, cwd=cwd, capture_output=True, text=True, check=False
+    )
+
+
+def test_the_readme_github_actions_steps_annotate_and_write_sarif(tmp_path: Path) -> None:
+    (tmp_path / "train.py").write_text(BUGGY)
+    annotate, sarif = lrlint_commands("github-actions")
+    annotations = shell(annotate, tmp_path)
+    assert annotations.returncode == 1
+    assert annotations.stdout.startswith("::error file=train.py,title=LR101 (step-before-optimizer),line=17,col=5")
+    assert shell(sarif, tmp_path).returncode == 1
+    log = json.loads((tmp_path / "lrlint.sarif").read_text())
+    assert [r["ruleId"] for r in log["runs"][0]["results"]] == ["LR101"]
+
+
+def test_the_readme_baseline_commands_quiet_legacy_findings(tmp_path: Path) -> None:
+    (tmp_path / "train.py").write_text(BUGGY)
+    record, compare = lrlint_commands("baseline")
+    assert shell(record, tmp_path).returncode == 0
+    assert shell(compare, tmp_path).returncode == 0
+    (tmp_path / "new.py").write_text(BUGGY)
+    assert shell(compare, tmp_path).returncode == 1
