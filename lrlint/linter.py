@@ -12,6 +12,7 @@ import libcst as cst
 
 from lrlint.config import SEVERITIES, Settings
 from lrlint.findings import FileResult, Finding
+from lrlint.guards import MAX_BRACKET_DEPTH, bracket_depth_and_span, overlong_chain
 from lrlint.model import Project, TrainingModel, build_model
 from lrlint.prefilter import FileFacts, ProjectPrefilter, may_contain_findings, read_state
 from lrlint.rules import ALL_RULES
@@ -19,8 +20,6 @@ from lrlint.rules.base import Fix, Report, Rule
 from lrlint.rules.lr000_syntax_error import SyntaxErrorRule
 from lrlint.sources import Cell, Source, SourceError, read_source
 
-_BRACKET = re.compile(r"[()\[\]{}]")
-_MAX_BRACKET_DEPTH = 200  # CPython's own limit: "too many nested parentheses"
 _LIBCST_POSITION = re.compile(r"^parser error: error at \d+:\d+: ")
 # Parsed modules are kept for the files linted after them, up to this much code (LibCST trees
 # take ~500 bytes of memory per character of code), so memory stays flat on large codebases.
@@ -144,24 +143,18 @@ def _parse(source: Source, result: FileResult) -> tuple[cst.Module | None, Sourc
 
 
 def _try_parse(code: str) -> tuple[cst.Module | None, tuple[str, int, int] | None]:
-    if _bracket_depth(code) > _MAX_BRACKET_DEPTH:
-        # LibCST's native parser overflows its stack (a segfault) on such input; CPython refuses it.
+    depth, longest_span = bracket_depth_and_span(code)
+    if depth > MAX_BRACKET_DEPTH:
         return None, _describe_syntax_error(code, ValueError("too many nested parentheses"))
+    hazard = overlong_chain(code, longest_span)
+    if hazard is not None:
+        return None, hazard
     try:
         return cst.parse_module(code), None
     except RecursionError:
         return None, ("code is nested too deeply to parse", 1, 1)
     except Exception as error:  # noqa: BLE001 - ParserSyntaxError, and whatever else the native parser raises
         return None, _describe_syntax_error(code, error)
-
-
-def _bracket_depth(code: str) -> int:
-    """The deepest bracket nesting, counting brackets in strings too (a cheap upper bound)."""
-    depth = deepest = 0
-    for match in _BRACKET.finditer(code):
-        depth += 1 if match.group() in "([{" else -1
-        deepest = max(deepest, depth)
-    return deepest
 
 
 def _describe_syntax_error(code: str, libcst_error: Exception) -> tuple[str, int, int]:
