@@ -7,8 +7,6 @@ results all come from the cache, starts in a fraction of LibCST's import time.
 
 from __future__ import annotations
 
-import multiprocessing
-import multiprocessing.pool
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -23,6 +21,8 @@ from lrlint.prefilter import FileState, ProjectPrefilter, read_state
 from lrlint.sources import content_digest
 
 if TYPE_CHECKING:
+    import multiprocessing.pool
+
     from lrlint.linter import Linter
 
 T = TypeVar("T")
@@ -150,6 +150,8 @@ class _Workers:
 
     def _started(self) -> multiprocessing.pool.Pool:
         if self._pool is None:
+            import multiprocessing  # only runs with work for several processes pay for it
+
             methods = multiprocessing.get_all_start_methods()
             context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
             self._pool = context.Pool(self.jobs, initializer=_start_worker, initargs=(self._settings, self._debug))
