@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import json
 import os
 import sys
 from pathlib import Path
@@ -226,6 +228,38 @@ def _known_prefix(code: str) -> bool:
 def _fail(message: str) -> None:
     click.echo(f"lrlint: error: {message}", err=True)
     sys.exit(EXIT_ERROR)
+
+
+@main.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
+@click.option("--epochs", type=click.IntRange(min=1), default=10, show_default=True, help="Epochs to simulate.")
+@click.option(
+    "--steps-per-epoch",
+    type=click.IntRange(min=1),
+    default=100,
+    show_default=True,
+    help="Batches per epoch: the value of len(loader) in the code.",
+)
+@click.option("--format", "output_format", type=click.Choice(["table", "json", "csv"]), default="table")
+def simulate(paths: tuple[str, ...], epochs: int, steps_per_epoch: int, output_format: str) -> None:
+    """Show the learning rate each scheduler of PATHS produces, epoch by epoch, with real torch."""
+    import importlib.util
+
+    if importlib.util.find_spec("torch") is None:
+        _fail("simulate needs torch: pip install 'lrlint[torch]' (the CPU build is enough)")
+    from lrlint import simulate as simulation
+
+    results = [(path, simulation.simulate_file(path, epochs, steps_per_epoch)) for path in paths]
+    if output_format == "json":
+        click.echo(json.dumps([row for path, found in results for row in simulation.as_json(path, found)], indent=2))
+    elif output_format == "csv":
+        writer = csv.writer(sys.stdout)
+        writer.writerow(["path", "scheduler", "where", "epoch", "lr_start", "lr_end"])
+        for path, found in results:
+            writer.writerows(simulation.render_csv(path, found))
+    else:
+        for path, found in results:
+            click.echo(simulation.render_table(path, found, epochs, steps_per_epoch), nl=False)
 
 
 @main.command()

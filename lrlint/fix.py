@@ -14,7 +14,6 @@ else in the file changes); otherwise it is left alone with a note.
 
 from __future__ import annotations
 
-import ast
 import codecs
 import difflib
 import io
@@ -29,6 +28,7 @@ from typing import Any
 
 import libcst as cst
 
+from lrlint.guards import python_syntax_tree
 from lrlint.linter import Linter
 from lrlint.rules.base import Fix
 from lrlint.sources import Cell, Source, SourceError, digest_of, read_source
@@ -146,7 +146,7 @@ class _Replace(cst.CSTTransformer):
 def _parses(code: str) -> bool:
     try:
         cst.parse_module(code)
-        compile(code, "<lrlint fix>", "exec", flags=ast.PyCF_ONLY_AST, dont_inherit=True)
+        python_syntax_tree(code)
     except Exception:  # noqa: BLE001 - any failure means: do not write this
         return False
     return True

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ast
 import re
+import warnings
 
 MAX_BRACKET_DEPTH = 200  # CPython's own limit
 MAX_CHAIN = 1000  # chained operations in one expression; real code stays far below
@@ -41,7 +42,7 @@ def overlong_chain(code: str, longest_span: int) -> tuple[str, int, int] | None:
     if longest_span < _LONG_LOGICAL_LINE and max(map(len, code.splitlines()), default=0) < _LONG_LOGICAL_LINE:
         return None
     try:
-        tree = ast.parse(code)
+        tree = python_syntax_tree(code)
     except (RecursionError, MemoryError):
         return "an expression is nested too deeply for CPython to compile", 1, 1
     except (SyntaxError, ValueError):
@@ -56,3 +57,11 @@ def overlong_chain(code: str, longest_span: int) -> tuple[str, int, int] | None:
             chained = isinstance(child, _CHAINING) and isinstance(node, _CHAINING)
             stack.append((child, length + 1 if chained else 0))
     return None
+
+
+def python_syntax_tree(code: str) -> ast.Module:
+    """CPython's syntax tree of the code, without the SyntaxWarnings it would print about it."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        tree: ast.Module = compile(code, "<lrlint>", "exec", flags=ast.PyCF_ONLY_AST, dont_inherit=True)
+    return tree

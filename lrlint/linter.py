@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ast
 import re
 import traceback
 from dataclasses import dataclass
@@ -12,7 +11,7 @@ import libcst as cst
 
 from lrlint.config import SEVERITIES, Settings
 from lrlint.findings import FileResult, Finding
-from lrlint.guards import MAX_BRACKET_DEPTH, bracket_depth_and_span, overlong_chain
+from lrlint.guards import MAX_BRACKET_DEPTH, bracket_depth_and_span, overlong_chain, python_syntax_tree
 from lrlint.model import Project, TrainingModel, build_model
 from lrlint.prefilter import FileFacts, ProjectPrefilter, may_contain_findings, read_state
 from lrlint.rules import ALL_RULES
@@ -160,7 +159,7 @@ def _try_parse(code: str) -> tuple[cst.Module | None, tuple[str, int, int] | Non
 def _describe_syntax_error(code: str, libcst_error: Exception) -> tuple[str, int, int]:
     """CPython's message and position, which users know; LibCST's when CPython accepts the code."""
     try:
-        compile(code, "<lrlint>", "exec", flags=ast.PyCF_ONLY_AST, dont_inherit=True)
+        python_syntax_tree(code)
     except SyntaxError as error:
         message = error.msg if error.msg.startswith("invalid syntax") else f"invalid syntax: {error.msg}"
         return message, error.lineno or 1, error.offset or 1

@@ -1,0 +1,368 @@
+"""What learning rates the code will produce: real torch schedulers, stepped the way the code steps them.
+
+Two layers:
+
+- `lr_sequence` and `lr_sequence_of`, a small API for users' own tests: build a scheduler on
+  a dummy parameter and return the learning rate of every period (epoch or step).
+- `simulate_source`, behind `lrlint simulate`: for each scheduler the static model found,
+  evaluate its constructor arguments (literals, module constants, arithmetic, and `len(...)`
+  of a data source replaced by the assumed steps per epoch), build it with torch, step it at
+  the cadence the code uses, and say what cannot be simulated instead of guessing.
+
+torch is imported here only, and only when a simulation runs. User code is never run: the
+arguments are evaluated by `SafeEvaluator`, which knows numbers, arithmetic and a few pure
+functions, nothing else.
+
+Convention: `lrs[k]` is the learning rate the optimizer uses during period k, before the
+scheduler's step at its end. (torch's tutorials print `get_last_lr()` after each step, which
+is `lrs[k + 1]`.)
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import libcst as cst
+
+from lrlint.model import Role, StepCadence, TrackedObject, TrainingModel, Unit
+
+DEFAULT_OPTIMIZER = "SGD"
+
+
+# -- the API for users' tests -------------------------------------------------------------------
+
+
+def lr_sequence(
+    scheduler: str | type | Callable[..., Any],
+    optimizer_lr: float,
+    steps: int,
+    *,
+    optimizer: str = DEFAULT_OPTIMIZER,
+    metrics: Sequence[float] | None = None,
+    **kwargs: Any,
+) -> list[float]:
+    """The learning rate of each of `steps` periods, for `scheduler(optimizer, **kwargs)`.
+
+    `scheduler` is a torch scheduler class, its name (`"StepLR"`), or any callable taking the
+    optimizer first. `metrics` feeds ReduceLROnPlateau one value per step.
+    """
+    build = _scheduler_class(scheduler) if isinstance(scheduler, str) else scheduler
+    values = list(metrics) if metrics is not None else None
+
+    def step(period: int, built: Any) -> None:
+        built.step(values[period]) if values is not None else built.step()
+
+    return lr_sequence_of(lambda opt: build(opt, **kwargs), optimizer_lr, steps, step, optimizer=optimizer)
+
+
+def lr_sequence_of(
+    build: Callable[[Any], Any],
+    optimizer_lr: float | None,
+    steps: int,
+    step: Callable[[int, Any], None],
+    *,
+    optimizer: str = DEFAULT_OPTIMIZER,
+    optimizer_kwargs: dict[str, Any] | None = None,
+) -> list[float]:
+    """The general form: `build(optimizer)` returns whatever `step(period, built)` steps.
+
+    For phases switched by hand (`if epoch < 20: warmup.step() else: decay.step()`), build
+    both and choose in `step`. The optimizer steps before the schedulers in every period.
+    """
+    import torch  # noqa: PLC0415 - torch only when a simulation runs
+
+    parameter = torch.nn.Parameter(torch.zeros(1))
+    options = dict(optimizer_kwargs or {})
+    if optimizer_lr is not None:
+        options["lr"] = optimizer_lr
+    opt = getattr(torch.optim, optimizer)([parameter], **options)
+    built = build(opt)
+    lrs = []
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # deprecation notes of the simulated code are not ours to show
+        for period in range(steps):
+            lrs.append(float(opt.param_groups[0]["lr"]))
+            opt.step()
+            step(period, built)
+    return lrs
+
+
+def _scheduler_class(name: str) -> Any:
+    import torch  # noqa: PLC0415
+
+    found = getattr(torch.optim.lr_scheduler, name.rsplit(".", 1)[-1], None)
+    if found is None:
+        raise ValueError(f"torch.optim.lr_scheduler has no {name}")
+    return found
+
+
+# -- evaluating the code's arguments without running it ----------------------------------------
+
+
+class CannotSimulate(Exception):
+    """The reason, shown as `cannot simulate: <reason>`."""
+
+
+_FUNCTIONS: dict[str, Callable[..., Any]] = {
+    "int": int,
+    "float": float,
+    "round": round,
+    "min": min,
+    "max": max,
+    "abs": abs,
+    "math.ceil": math.ceil,
+    "math.floor": math.floor,
+    "math.sqrt": math.sqrt,
+    "math.cos": math.cos,
+    "math.pi": lambda: math.pi,
+}
+_BINARY: dict[type, Callable[[Any, Any], Any]] = {
+    cst.Add: lambda a, b: a + b,
+    cst.Subtract: lambda a, b: a - b,
+    cst.Multiply: lambda a, b: a * b,
+    cst.Divide: lambda a, b: a / b,
+    cst.FloorDivide: lambda a, b: a // b,
+    cst.Modulo: lambda a, b: a % b,
+    cst.Power: lambda a, b: a**b if abs(b) <= 64 else math.inf,
+}
+
+
+@dataclass
+class SafeEvaluator:
+    """Numbers, arithmetic, named constants and a few pure functions; anything else is refused."""
+
+    model: TrainingModel
+    steps_per_epoch: int
+    assumptions: list[str] = field(default_factory=list)
+
+    def value(self, expr: cst.BaseExpression) -> Any:
+        known = self.model.values.value(expr)
+        if _is_value(known):
+            return known
+        return self._evaluate(expr)
+
+    def _evaluate(self, expr: cst.BaseExpression) -> Any:
+        code = self.model.code(expr)
+        if isinstance(expr, cst.BinaryOperation) and type(expr.operator) in _BINARY:
+            return _BINARY[type(expr.operator)](self.value(expr.left), self.value(expr.right))
+        if isinstance(expr, cst.UnaryOperation) and isinstance(expr.operator, cst.Minus):
+            return -self.value(expr.expression)
+        if isinstance(expr, (cst.List, cst.Tuple)):
+            return [self.value(element.value) for element in expr.elements]
+        if isinstance(expr, cst.Call):
+            name = cst.Module([]).code_for_node(expr.func)
+            if name == "len" and len(expr.args) == 1:
+                self.assumptions.append(f"{code} = {self.steps_per_epoch} (--steps-per-epoch)")
+                return self.steps_per_epoch
+            if name in _FUNCTIONS and all(arg.keyword is None and not arg.star for arg in expr.args):
+                return _FUNCTIONS[name](*(self.value(arg.value) for arg in expr.args))
+        raise CannotSimulate(f"`{code}` is not known before the run")
+
+
+def _is_value(value: object) -> bool:
+    if isinstance(value, list):
+        return all(_is_value(item) for item in value)
+    return isinstance(value, (int, float, str, bool))
+
+
+# -- simulating the code's schedulers -----------------------------------------------------------
+
+
+@dataclass
+class Schedule:
+    """One scheduler of the code, simulated, or the reason it could not be."""
+
+    name: str
+    where: str
+    cadence: str = ""
+    per_epoch: list[tuple[float, float]] = field(default_factory=list)  # (lr at start, lr at end) per epoch
+    sized_for: str = ""
+    assumptions: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    cannot: str = ""
+
+
+def simulate_model(model: TrainingModel, epochs: int, steps_per_epoch: int) -> list[Schedule]:
+    steps: dict[TrackedObject, set[StepCadence]] = {}
+    for trace, item in model.scheduler_steps():
+        for scheduler in item.objects:
+            steps.setdefault(scheduler, set()).add(trace.cadence(item))
+    schedulers = [o for o in model.resolver.constructed() if o.role is Role.SCHEDULER and o.spec is not None]
+    children = {child for scheduler in schedulers for child in scheduler.children}
+    return [
+        _simulate(model, scheduler, steps.get(scheduler, set()), epochs, steps_per_epoch)
+        for scheduler in model.ordered(frozenset(schedulers))
+        if scheduler not in children
+    ]
+
+
+def _simulate(
+    model: TrainingModel, scheduler: TrackedObject, cadences: set[StepCadence], epochs: int, steps_per_epoch: int
+) -> Schedule:
+    schedule = Schedule(scheduler.name, model.where(scheduler.call))
+    evaluator = SafeEvaluator(model, steps_per_epoch)
+    try:
+        if len(cadences) != 1 or StepCadence.UNKNOWN in cadences:
+            raise CannotSimulate(_cadence_problem(cadences))
+        (cadence,) = cadences
+        schedule.cadence = cadence.value
+        build, lr = _construction(model, scheduler, evaluator)
+        per_period = steps_per_epoch if cadence is StepCadence.PER_BATCH else 1
+        lrs = lr_sequence_of(build, lr, epochs * per_period + 1, lambda _, built: built.step())
+    except CannotSimulate as reason:
+        schedule.cannot = str(reason)
+        return schedule
+    except (TypeError, ValueError, ArithmeticError) as error:  # torch refuses the arguments (see LR201/LR203)
+        schedule.cannot = f"torch refuses the arguments: {error}"
+        return schedule
+    schedule.per_epoch = [(lrs[e * per_period], lrs[(e + 1) * per_period]) for e in range(epochs)]
+    schedule.assumptions = sorted(set(evaluator.assumptions))
+    schedule.sized_for = _sized_for(model, scheduler, cadence, epochs * per_period)
+    schedule.notes = _jumps(schedule.per_epoch, scheduler)
+    return schedule
+
+
+def _cadence_problem(cadences: set[StepCadence]) -> str:
+    if not cadences:
+        return "lrlint does not see where it is stepped"
+    if StepCadence.UNKNOWN in cadences:
+        return "it is stepped in a loop lrlint cannot classify as per batch or per epoch"
+    return "it is stepped both per batch and per epoch"
+
+
+def _construction(
+    model: TrainingModel, scheduler: TrackedObject, evaluator: SafeEvaluator
+) -> tuple[Callable[[Any], Any], float | None]:
+    """A builder of the scheduler on any optimizer, and the learning rate of the code's optimizer."""
+    optimizers = list(scheduler.optimizers)
+    if len(optimizers) != 1:
+        raise CannotSimulate("lrlint does not know which optimizer it drives")
+    lr = _optimizer_lr(optimizers[0], evaluator)
+
+    def build(opt: Any) -> Any:
+        return _build(scheduler, opt, evaluator)
+
+    return build, lr
+
+
+def _optimizer_lr(optimizer: TrackedObject, evaluator: SafeEvaluator) -> float | None:
+    call = optimizer.call
+    keyword = next((arg.value for arg in call.args if arg.keyword and arg.keyword.value == "lr"), None)
+    positional = [arg.value for arg in call.args if arg.keyword is None and not arg.star]
+    expr = keyword or (positional[1] if len(positional) > 1 else None)
+    return float(evaluator.value(expr)) if expr is not None else None  # None: torch's default
+
+
+def _build(scheduler: TrackedObject, opt: Any, evaluator: SafeEvaluator) -> Any:
+    spec, arguments = scheduler.spec, scheduler.arguments
+    assert spec is not None and arguments is not None
+    if arguments.has_star_args or arguments.has_star_kwargs:
+        raise CannotSimulate("its arguments are passed with * or **")
+    if spec.kind != "class" or not spec.qualified_name.startswith("torch.optim.lr_scheduler."):
+        raise CannotSimulate(f"{spec.short_name} is not a torch scheduler class")
+    kwargs: dict[str, Any] = {}
+    for name, arg in arguments.values.items():
+        if name == "optimizer":
+            continue
+        if name == "schedulers":
+            kwargs[name] = [_build(child, opt, evaluator) for child in scheduler.children]
+            if len(kwargs[name]) != len(getattr(arg.value, "elements", ())):
+                raise CannotSimulate("lrlint does not know every scheduler of the sequence")
+        elif name in ("lr_lambda", "lr_lambdas"):
+            raise CannotSimulate(f"{spec.short_name} takes a function; lambdas are not simulated yet")
+        else:
+            kwargs[name] = evaluator.value(arg.value)
+    return _scheduler_class(spec.short_name)(opt, **kwargs)
+
+
+def _sized_for(model: TrainingModel, scheduler: TrackedObject, cadence: StepCadence, steps: int) -> str:
+    """What the schedule was sized for, when the code steps it at another cadence."""
+    sizing = model.sizing(scheduler)
+    if sizing.unit is Unit.ITERATIONS and cadence is StepCadence.PER_EPOCH:
+        return f"sized in optimizer steps ({sizing.evidence}), but stepped only {steps} times (once per epoch)"
+    if sizing.unit is Unit.EPOCHS and cadence is StepCadence.PER_BATCH:
+        return f"sized in epochs ({sizing.evidence}), but stepped {steps} times (every batch)"
+    return ""
+
+
+def _jumps(per_epoch: list[tuple[float, float]], scheduler: TrackedObject) -> list[str]:
+    """Upward jumps after a decay: SequentialLR restarting a phase from the base LR, usually unintended."""
+    if not scheduler.children:
+        return []  # a single scheduler's rises are its shape (warmup, cycles, restarts)
+    notes = []
+    starts = [start for start, _ in per_epoch]
+    for epoch in range(1, len(starts)):
+        decayed = min(starts[:epoch]) < starts[0]
+        if decayed and starts[epoch] > starts[epoch - 1] * (1 + 1e-9):
+            why = f"{scheduler.name} restarts the next scheduler from the base LR"
+            notes.append(
+                f"LR jumps from {_number(starts[epoch - 1])} to {_number(starts[epoch])} at epoch {epoch}: {why}"
+            )
+    return notes
+
+
+def _number(value: float) -> str:
+    return f"{value:.6g}"
+
+
+def simulate_file(path: str, epochs: int, steps_per_epoch: int) -> list[Schedule]:
+    """Every scheduler of the file, simulated; the file is read and parsed, never run."""
+    from pathlib import Path
+
+    from lrlint.model import Project, build_model
+    from lrlint.sources import read_source
+
+    source = read_source(Path(path))
+    model = build_model(cst.parse_module(source.code), source, Project())
+    return simulate_model(model, epochs, steps_per_epoch)
+
+
+# -- output ---------------------------------------------------------------------------------------
+
+
+def render_table(path: str, schedules: list[Schedule], epochs: int, steps_per_epoch: int) -> str:
+    lines = [f"{path}: {epochs} epochs, {steps_per_epoch} steps per epoch (lr at the start / end of each epoch)"]
+    if not schedules:
+        lines.append("  no scheduler found")
+    for schedule in schedules:
+        lines.append(
+            f"  {schedule.name} ({schedule.where})" + (f", stepped {schedule.cadence}" if schedule.cadence else "")
+        )
+        if schedule.cannot:
+            lines.append(f"    cannot simulate: {schedule.cannot}")
+            continue
+        for assumption in schedule.assumptions:
+            lines.append(f"    assuming {assumption}")
+        lines.append("    epoch  lr (start)    lr (end)")
+        lines += [f"    {e:>5}  {_number(a):<12}  {_number(b)}" for e, (a, b) in enumerate(schedule.per_epoch)]
+        if schedule.sized_for:
+            lines.append(f"    note: {schedule.sized_for}")
+        lines += [f"    note: {note}" for note in schedule.notes]
+    return "\n".join(lines) + "\n"
+
+
+def as_json(path: str, schedules: list[Schedule]) -> list[dict[str, Any]]:
+    return [
+        {
+            "path": path,
+            "scheduler": s.name,
+            "where": s.where,
+            "cadence": s.cadence or None,
+            "lr_per_epoch": [{"epoch": e, "start": a, "end": b} for e, (a, b) in enumerate(s.per_epoch)],
+            "assumptions": s.assumptions,
+            "notes": ([s.sized_for] if s.sized_for else []) + s.notes,
+            "cannot_simulate": s.cannot or None,
+        }
+        for s in schedules
+    ]
+
+
+def render_csv(path: str, schedules: list[Schedule]) -> list[list[str]]:
+    rows = []
+    for s in schedules:
+        rows += [[path, s.name, s.where, str(e), repr(a), repr(b)] for e, (a, b) in enumerate(s.per_epoch)]
+    return rows

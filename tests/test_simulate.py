@@ -1,0 +1,112 @@
+"""`lrlint simulate` and the lr_sequence API, against the tutorial facts, independent arithmetic and torch."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from lrlint.cli import main
+
+torch = pytest.importorskip("torch")
+from lrlint.simulate import lr_sequence, lr_sequence_of  # noqa: E402 - needs torch
+
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
+
+
+def close(actual: list[float], expected: list[float]) -> bool:
+    return len(actual) == len(expected) and all(abs(a - b) < 1e-12 for a, b in zip(actual, expected, strict=True))
+
+
+def test_steplr_after_three_steps_is_half_the_lr() -> None:
+    assert close(lr_sequence("StepLR", 0.1, 4, step_size=2, gamma=0.5)[3:], [0.05])
+
+
+def test_steplr_per_epoch_in_both_conventions() -> None:
+    during = lr_sequence("StepLR", 0.1, 7, step_size=3, gamma=0.1)
+    assert close(during[:6], [0.1, 0.1, 0.1, 0.01, 0.01, 0.01])  # the LR each epoch trains with
+    assert close(during[1:7], [0.1, 0.1, 0.01, 0.01, 0.01, 0.001])  # get_last_lr() printed after each step
+
+
+def test_exponential_with_adam() -> None:
+    lrs = lr_sequence(torch.optim.lr_scheduler.ExponentialLR, 0.01, 5, optimizer="Adam", gamma=0.9)
+    assert close(lrs, [0.01 * 0.9**k for k in range(5)])
+
+
+def step_then_exponential_expected(switch_restarts: bool) -> list[float]:
+    """The two-phase schedule computed by hand, for 25 epochs."""
+    phase1 = [0.1 * 0.5 ** (epoch // 5) for epoch in range(20)]
+    if switch_restarts:  # SequentialLR: the second scheduler starts again from the base LR
+        return phase1 + [0.1 * 0.9**k for k in range(5)]
+    after_boundary = 0.1 * 0.5 ** (20 // 5)  # the step at the end of epoch 19 is StepLR's
+    return phase1 + [after_boundary * 0.9**k for k in range(5)]
+
+
+def test_two_phases_as_sequential_lr_restart_from_the_base_lr() -> None:
+    def build(opt: object) -> object:
+        lr = torch.optim.lr_scheduler
+        return lr.SequentialLR(opt, [lr.StepLR(opt, 5, 0.5), lr.ExponentialLR(opt, 0.9)], milestones=[20])
+
+    lrs = lr_sequence_of(build, 0.1, 25, lambda _, scheduler: scheduler.step())
+    assert close(lrs, step_then_exponential_expected(switch_restarts=True))
+    assert close(lrs[15:23], [0.0125] * 5 + [0.1, 0.09, 0.081])
+
+
+def test_two_phases_switched_by_hand_continue_from_the_current_lr() -> None:
+    def build(opt: object) -> tuple[object, object]:
+        lr = torch.optim.lr_scheduler
+        return lr.StepLR(opt, 5, 0.5), lr.ExponentialLR(opt, 0.9)
+
+    def step(epoch: int, phases: tuple[object, object]) -> None:
+        (phases[0] if epoch < 20 else phases[1]).step()  # type: ignore[attr-defined]
+
+    lrs = lr_sequence_of(build, 0.1, 25, step)
+    assert close(lrs, step_then_exponential_expected(switch_restarts=False))
+
+
+def simulate(*args: str) -> tuple[int, str]:
+    done = CliRunner().invoke(main, ["simulate", *args])
+    return done.exit_code, done.stdout
+
+
+def test_simulate_the_two_phase_fixture_and_point_out_the_jump() -> None:
+    code, out = simulate(str(FIXTURES / "two_phase_sequential_clean.py"), "--epochs", "23")
+    assert code == 0
+    assert "       19  0.0125        0.1\n       20  0.1           0.09\n" in out
+    assert "note: LR jumps from 0.0125 to 0.1 at epoch 20: SequentialLR restarts the next scheduler" in out
+
+
+def test_simulate_onecycle_stepped_per_epoch_shows_it_never_leaves_warmup() -> None:
+    code, out = simulate(str(FIXTURES / "onecycle_per_epoch.py"), "--epochs", "3", "--steps-per-epoch", "500")
+    assert code == 0 and "assuming len(loader) = 500 (--steps-per-epoch)" in out
+    assert "stepped only 3 times (once per epoch)" in out
+    options = ("--epochs", "3", "--steps-per-epoch", "500", "--format", "json")
+    data = json.loads(simulate(str(FIXTURES / "onecycle_per_epoch.py"), *options)[1])
+    (schedule,) = data
+    start, end = schedule["lr_per_epoch"][0]["start"], schedule["lr_per_epoch"][-1]["end"]
+    assert schedule["cadence"] == "per epoch" and start < end < start * 1.003  # left warmup by under 0.3%
+
+
+def test_simulate_states_what_it_cannot_know(tmp_path: Path) -> None:
+    path = tmp_path / "train.py"
+    path.write_text(
+        "import torch\nopt = torch.optim.SGD(params, lr=0.1)\n"
+        "s = torch.optim.lr_scheduler.StepLR(opt, step_size=args.step)\n"
+        "for epoch in range(9):\n    for b in loader:\n        opt.step()\n    s.step()\n"
+    )
+    code, out = simulate(str(path))
+    assert code == 0 and "cannot simulate: `args.step` is not known before the run" in out
+
+
+def test_check_never_imports_torch() -> None:
+    probe = (
+        "import sys\nfrom lrlint.cli import main\n"
+        f"try:\n    main(['check', '--no-cache', {str(FIXTURES)!r}])\nexcept SystemExit:\n    pass\n"
+        "print('torch' in sys.modules)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=False)
+    assert done.stdout.strip().splitlines()[-1] == "False"
