@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import csv
+import importlib.util
 import json
 import os
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -31,6 +33,7 @@ if TYPE_CHECKING:
     from lrlint.fix import FileFix
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
+CONFIRM_EPOCHS, CONFIRM_STEPS_PER_EPOCH = 10, 100  # what --confirm simulates, as its messages say
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -82,6 +85,11 @@ def main() -> None:
 )
 @click.option("--fix", is_flag=True, help="Apply the fixes of fixable findings ([*]), then report what is left.")
 @click.option("--diff", is_flag=True, help="Show the fixes as a unified diff and change nothing.")
+@click.option(
+    "--confirm",
+    is_flag=True,
+    help="Simulate with torch what LR101-LR106 findings do to the schedule (needs the torch extra).",
+)
 @click.option("--exit-zero", is_flag=True, help="Exit with 0 even when there are findings (2 still means an error).")
 @click.option("--isolated", is_flag=True, help="Ignore every configuration file.")
 @click.option("--debug", is_flag=True, help="Show tracebacks of internal errors.")
@@ -103,6 +111,7 @@ def check(
     write_baseline: str | None,
     fix: bool,
     diff: bool,
+    confirm: bool,
     exit_zero: bool,
     isolated: bool,
     debug: bool,
@@ -124,6 +133,8 @@ def check(
     if unknown:
         _fail(f"unknown rule code(s): {', '.join(unknown)} (see `lrlint rule --all`)")
 
+    if confirm and importlib.util.find_spec("torch") is None:
+        _fail("--confirm needs torch: pip install 'lrlint[torch]' (the CPU build is enough)")
     found = discover(paths, settings.exclude, settings.root)
     for missing in found.missing:
         click.echo(f"lrlint: error: {missing}: no such file or directory", err=True)
@@ -147,6 +158,8 @@ def check(
             ordered = baseline.without_baseline(Path(baseline_path), ordered)
     except baseline.BaselineError as error:
         _fail(str(error))
+    if confirm:
+        ordered = _confirmed(ordered, found.files)
     problem = cache.save() if cache is not None else None
     if problem:
         click.echo(f"lrlint: warning: {problem}", err=True)
@@ -213,6 +226,19 @@ def _apply_fixes(findings: list[Finding], files: list[Path], settings: Settings)
     return written > 0
 
 
+def _confirmed(findings: list[Finding], files: list[Path]) -> list[Finding]:
+    """The findings, each with what torch makes of the code it is about, when lrlint can simulate it."""
+    from lrlint import simulate as simulation
+
+    schedules = simulation.simulate_files([str(file) for file in files], CONFIRM_EPOCHS, CONFIRM_STEPS_PER_EPOCH)
+    return [
+        replace(finding, consequence=simulation.consequence(finding.code, finding.path, finding.line, schedules))
+        if finding.cell is None
+        else finding
+        for finding in findings
+    ]
+
+
 def _cache_directory(settings: Settings, option: str | None) -> Path:
     if option:
         return Path(option)
@@ -243,8 +269,6 @@ def _fail(message: str) -> None:
 @click.option("--format", "output_format", type=click.Choice(["table", "json", "csv"]), default="table")
 def simulate(paths: tuple[str, ...], epochs: int, steps_per_epoch: int, output_format: str) -> None:
     """Show the learning rate each scheduler of PATHS produces, epoch by epoch, with real torch."""
-    import importlib.util
-
     if importlib.util.find_spec("torch") is None:
         _fail("simulate needs torch: pip install 'lrlint[torch]' (the CPU build is enough)")
     from lrlint import simulate as simulation

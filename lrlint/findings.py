@@ -37,6 +37,7 @@ class Finding:
     end_line: int | None = None  # where the reported code ends (same numbering as line)
     end_column: int | None = None  # 1-based, just after the last character
     fixable: bool = False  # `--fix` can fix it
+    consequence: str | None = None  # with `--confirm`: what torch does with the code, simulated
 
     def sort_key(self) -> tuple[str, int, int, int, str]:
         return (self.path, -1 if self.cell is None else self.cell, self.line, self.column, self.code)
@@ -44,7 +45,7 @@ class Finding:
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
         data["severity"] = self.severity.value
-        for optional in ("cell", "end_line", "end_column"):
+        for optional in ("cell", "end_line", "end_column", "consequence"):
             if data[optional] is None:
                 del data[optional]
         return data

@@ -37,7 +37,11 @@ class Output:
 
 
 def format_concise(findings: Sequence[Finding], output: Output) -> str:
-    return "".join(f"{_header(f, output, mark_fixable=False)}\n" for f in findings)
+    return "".join(f"{_header(f, output, mark_fixable=False)}\n{_consequence(f)}" for f in findings)
+
+
+def _consequence(finding: Finding) -> str:
+    return f"  = {finding.consequence}\n" if finding.consequence else ""
 
 
 def format_full(findings: Sequence[Finding], output: Output) -> str:
@@ -48,6 +52,8 @@ def format_full(findings: Sequence[Finding], output: Output) -> str:
         text = lines.line(finding.path, finding.cell, finding.line)
         if text is not None:
             block += _excerpt(finding, text, output)
+        if finding.consequence:
+            block.append(f"  = {finding.consequence}")
         help_text = f"  = help: `lrlint rule {finding.code}` explains why"
         if finding.fixable:
             help_text += "; run with --fix to apply the fix"

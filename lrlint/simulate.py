@@ -184,20 +184,27 @@ class Schedule:
     assumptions: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     cannot: str = ""
+    steps: set[tuple[str, int]] = field(default_factory=set)  # (path, line) of its step() calls
+    other_cadence: list[tuple[float, float]] = field(default_factory=list)  # the same, stepped the other way
 
 
 def simulate_model(model: TrainingModel, epochs: int, steps_per_epoch: int) -> list[Schedule]:
     steps: dict[TrackedObject, set[StepCadence]] = {}
+    places: dict[TrackedObject, set[tuple[str, int]]] = {}
     for trace, item in model.scheduler_steps():
+        analysis, line, _ = model.locate(item.call)
         for scheduler in item.objects:
             steps.setdefault(scheduler, set()).add(trace.cadence(item))
+            places.setdefault(scheduler, set()).add((analysis.source.path, line))
     schedulers = [o for o in model.resolver.constructed() if o.role is Role.SCHEDULER and o.spec is not None]
     children = {child for scheduler in schedulers for child in scheduler.children}
-    return [
-        _simulate(model, scheduler, steps.get(scheduler, set()), epochs, steps_per_epoch)
-        for scheduler in model.ordered(frozenset(schedulers))
-        if scheduler not in children
-    ]
+    found = []
+    for scheduler in model.ordered(frozenset(schedulers)):
+        if scheduler not in children:
+            schedule = _simulate(model, scheduler, steps.get(scheduler, set()), epochs, steps_per_epoch)
+            schedule.steps = places.get(scheduler, set())
+            found.append(schedule)
+    return found
 
 
 def _simulate(
@@ -213,6 +220,7 @@ def _simulate(
         build, lr = _construction(model, scheduler, evaluator)
         per_period = steps_per_epoch if cadence is StepCadence.PER_BATCH else 1
         lrs = lr_sequence_of(build, lr, epochs * per_period + 1, lambda _, built: built.step())
+
     except CannotSimulate as reason:
         schedule.cannot = str(reason)
         return schedule
@@ -220,6 +228,12 @@ def _simulate(
         schedule.cannot = f"torch refuses the arguments: {error}"
         return schedule
     schedule.per_epoch = [(lrs[e * per_period], lrs[(e + 1) * per_period]) for e in range(epochs)]
+    other = 1 if cadence is StepCadence.PER_BATCH else steps_per_epoch
+    try:
+        other_lrs = lr_sequence_of(build, lr, epochs * other + 1, lambda _, built: built.step())
+        schedule.other_cadence = [(other_lrs[e * other], other_lrs[(e + 1) * other]) for e in range(epochs)]
+    except (TypeError, ValueError, ArithmeticError):
+        pass  # at the other cadence it runs past its end (OneCycleLR): no comparison to show
     schedule.assumptions = sorted(set(evaluator.assumptions))
     schedule.sized_for = _sized_for(model, scheduler, cadence, epochs * per_period)
     schedule.notes = _jumps(schedule.per_epoch, scheduler)
@@ -319,6 +333,64 @@ def simulate_file(path: str, epochs: int, steps_per_epoch: int) -> list[Schedule
     source = read_source(Path(path))
     model = build_model(cst.parse_module(source.code), source, Project())
     return simulate_model(model, epochs, steps_per_epoch)
+
+
+# -- what a finding means for the run (`lrlint check --confirm`) --------------------------------
+
+CONFIRMED_CODES = ("LR101", "LR102", "LR103", "LR105", "LR106")
+
+
+def consequence(code: str, path: str, line: int, schedules: list[Schedule]) -> str | None:
+    """The simulated effect of a finding at `path:line` on the schedule it is about."""
+    schedule = next((s for s in schedules if (path, line) in s.steps and s.per_epoch), None)
+    if schedule is None or code not in CONFIRMED_CODES:
+        return None
+    first_start, _ = schedule.per_epoch[0]
+    last = len(schedule.per_epoch) - 1
+    _, final = schedule.per_epoch[-1]
+    if code == "LR101":
+        return _early_by_one(schedule)
+    if code in ("LR102", "LR103"):
+        stepped = "every batch" if schedule.cadence == StepCadence.PER_BATCH.value else "once per epoch"
+        change = f"lr {_number(first_start)} -> {_number(final)} after {last + 1} epochs"
+        text = f"simulated {schedule.name} stepped {stepped}: {change}"
+        if schedule.other_cadence:
+            text += f"; stepped at the cadence it was sized for: {_number(schedule.other_cadence[-1][1])}"
+        return text
+    return (
+        f"simulated {schedule.name} as the code steps it: lr {_number(first_start)} -> {_number(final)} "
+        f"after {last + 1} epochs"
+    )
+
+
+def _early_by_one(schedule: Schedule) -> str:
+    """A scheduler stepped before the optimizer: each epoch trains at the next epoch's rate."""
+    starts = [start for start, _ in schedule.per_epoch]
+    ends = [end for _, end in schedule.per_epoch]
+    for epoch, (intended, actual) in enumerate(zip(starts, ends, strict=True)):
+        if abs(actual - intended) > 1e-12 * max(abs(intended), 1e-30):
+            return (
+                f"simulated {schedule.name}: epoch {epoch} trains at {_number(actual)} instead of "
+                f"{_number(intended)}; every change of the schedule comes one epoch early"
+            )
+    return f"simulated {schedule.name}: no change of the rate in the first {len(starts)} epochs, but torch warns"
+
+
+def simulate_files(paths: Sequence[str], epochs: int, steps_per_epoch: int) -> list[Schedule]:
+    """The schedules of every file that can hold one (unreadable or unparsable files add none)."""
+    from pathlib import Path
+
+    from lrlint.prefilter import may_contain_findings
+    from lrlint.sources import SourceError, read_source
+
+    schedules = []
+    for path in paths:
+        try:
+            if may_contain_findings(read_source(Path(path)).code):
+                schedules += simulate_file(path, epochs, steps_per_epoch)
+        except (SourceError, cst.ParserSyntaxError, RecursionError):
+            continue
+    return schedules
 
 
 # -- output ---------------------------------------------------------------------------------------

@@ -110,3 +110,29 @@ def test_check_never_imports_torch() -> None:
     )
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=False)
     assert done.stdout.strip().splitlines()[-1] == "False"
+
+
+def check(*args: str) -> tuple[int, str, str]:
+    done = CliRunner().invoke(main, ["check", "--no-cache", *args])
+    return done.exit_code, done.stdout, done.stderr
+
+
+def test_confirm_adds_the_simulated_consequence() -> None:
+    project = str(FIXTURES / "projects" / "engine_steps_per_batch")
+    code, out, _ = check(project, "--confirm")
+    assert code == 1 and out.splitlines()[1] == (
+        "  = simulated StepLR stepped every batch: lr 0.1 -> 1e-34 after 10 epochs; "
+        "stepped at the cadence it was sized for: 0.1"
+    )
+    (finding,) = json.loads(check(project, "--confirm", "--format", "json")[1])
+    assert finding["code"] == "LR102" and finding["consequence"].startswith("simulated StepLR stepped every batch")
+    assert "consequence" not in json.loads(check(project, "--format", "json")[1])[0]
+
+
+def test_confirm_without_torch_says_how_to_install_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    import importlib.util
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "torch" else real(name, *a))
+    code, _, err = check(str(FIXTURES / "onecycle_per_epoch.py"), "--confirm")
+    assert code == 2 and "--confirm needs torch: pip install 'lrlint[torch]'" in err
