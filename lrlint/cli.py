@@ -267,10 +267,18 @@ def _fail(message: str) -> None:
     help="Batches per epoch: the value of len(loader) in the code.",
 )
 @click.option("--format", "output_format", type=click.Choice(["table", "json", "csv"]), default="table")
-def simulate(paths: tuple[str, ...], epochs: int, steps_per_epoch: int, output_format: str) -> None:
+@click.option("--plot", is_flag=True, help="Draw each schedule as a text chart under its table.")
+@click.option(
+    "--png", type=click.Path(dir_okay=False), help="Also save the schedules as a PNG chart (needs matplotlib)."
+)
+def simulate(
+    paths: tuple[str, ...], epochs: int, steps_per_epoch: int, output_format: str, plot: bool, png: str | None
+) -> None:
     """Show the learning rate each scheduler of PATHS produces, epoch by epoch, with real torch."""
     if importlib.util.find_spec("torch") is None:
         _fail("simulate needs torch: pip install 'lrlint[torch]' (the CPU build is enough)")
+    if png and importlib.util.find_spec("matplotlib") is None:
+        _fail("--png needs matplotlib: pip install matplotlib (or use --plot for a text chart)")
     from lrlint import simulate as simulation
 
     results = [(path, simulation.simulate_file(path, epochs, steps_per_epoch)) for path in paths]
@@ -284,6 +292,11 @@ def simulate(paths: tuple[str, ...], epochs: int, steps_per_epoch: int, output_f
     else:
         for path, found in results:
             click.echo(simulation.render_table(path, found, epochs, steps_per_epoch), nl=False)
+            for schedule in found if plot else ():
+                click.echo(simulation.render_plot(schedule), nl=False)
+    if png:
+        simulation.save_png([(path, s) for path, found in results for s in found if s.per_epoch], png)
+        click.echo(f"lrlint: wrote {png}", err=True)
 
 
 @main.command()

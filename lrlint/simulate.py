@@ -24,6 +24,7 @@ import math
 import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 import libcst as cst
@@ -139,6 +140,23 @@ class SafeEvaluator:
     steps_per_epoch: int
     assumptions: list[str] = field(default_factory=list)
 
+    @cached_property
+    def _argparse_defaults(self) -> dict[str, cst.BaseExpression]:
+        """`parser.add_argument("--lr-step", default=30)` -> {"lr_step": 30}, for `args.lr_step`."""
+        defaults = {}
+        for call, _ in self.model.calls():
+            if not (isinstance(call.func, cst.Attribute) and call.func.attr.value == "add_argument"):
+                continue
+            keywords = {arg.keyword.value: arg.value for arg in call.args if arg.keyword}
+            flags = [arg.value.evaluated_value for arg in call.args if isinstance(arg.value, cst.SimpleString)]
+            long_flags = [flag for flag in flags if isinstance(flag, str) and flag.startswith("--")]
+            dest = keywords.get("dest")
+            name = dest.evaluated_value if isinstance(dest, cst.SimpleString) else None
+            name = name or (long_flags[0][2:].replace("-", "_") if long_flags else None)
+            if isinstance(name, str) and "default" in keywords:
+                defaults[name] = keywords["default"]
+        return defaults
+
     def value(self, expr: cst.BaseExpression) -> Any:
         known = self.model.values.value(expr)
         if _is_value(known):
@@ -153,6 +171,10 @@ class SafeEvaluator:
             return -self.value(expr.expression)
         if isinstance(expr, (cst.List, cst.Tuple)):
             return [self.value(element.value) for element in expr.elements]
+        if isinstance(expr, cst.Attribute) and expr.attr.value in self._argparse_defaults:
+            default = self._argparse_defaults[expr.attr.value]
+            self.assumptions.append(f"{code} = {self.model.code(default)} (its argparse default)")
+            return self.value(default)
         if isinstance(expr, cst.Call):
             name = cst.Module([]).code_for_node(expr.func)
             if name == "len" and len(expr.args) == 1:
@@ -438,3 +460,39 @@ def render_csv(path: str, schedules: list[Schedule]) -> list[list[str]]:
     for s in schedules:
         rows += [[path, s.name, s.where, str(e), repr(a), repr(b)] for e, (a, b) in enumerate(s.per_epoch)]
     return rows
+
+
+def render_plot(schedule: Schedule, height: int = 10, width: int = 60) -> str:
+    """The learning rate at the start of each epoch as a text chart that any terminal shows."""
+    starts = [start for start, _ in schedule.per_epoch]
+    if not starts:
+        return ""
+    columns = starts if len(starts) <= width else [starts[i * len(starts) // width] for i in range(width)]
+    low, high = min(columns), max(columns)
+    span = (high - low) or 1.0
+    levels = [round((value - low) / span * (height - 1)) for value in columns]
+    rows = []
+    for level in range(height - 1, -1, -1):
+        label = _number(low + span * level / (height - 1)) if level in (0, height - 1) else ""
+        rows.append(f"    {label:>11} |" + "".join("*" if lvl == level else " " for lvl in levels))
+    rows.append(f"    {'':>11} +" + "-" * len(columns))
+    rows.append(f"    {'':>11}  epoch 0{'':>{max(0, len(columns) - 8 - len(str(len(starts) - 1)))}} {len(starts) - 1}")
+    return "\n".join(rows) + "\n"
+
+
+def save_png(schedules: list[tuple[str, Schedule]], file: str) -> None:
+    """Plot every simulated schedule into one PNG (needs matplotlib)."""
+    import matplotlib  # noqa: PLC0415 - optional
+
+    matplotlib.use("Agg")
+    from matplotlib import pyplot  # noqa: PLC0415
+
+    figure, axes = pyplot.subplots(figsize=(8, 4))
+    for path, schedule in schedules:
+        axes.plot([start for start, _ in schedule.per_epoch], label=f"{schedule.name} ({path}, {schedule.where})")
+    axes.set_xlabel("epoch")
+    axes.set_ylabel("learning rate")
+    axes.legend(fontsize="small")
+    figure.tight_layout()
+    figure.savefig(file)
+    pyplot.close(figure)

@@ -136,3 +136,26 @@ def test_confirm_without_torch_says_how_to_install_it(monkeypatch: pytest.Monkey
     monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "torch" else real(name, *a))
     code, _, err = check(str(FIXTURES / "onecycle_per_epoch.py"), "--confirm")
     assert code == 2 and "--confirm needs torch: pip install 'lrlint[torch]'" in err
+
+
+def test_plot_draws_the_jump_in_a_plain_terminal() -> None:
+    code, out = simulate(str(FIXTURES / "two_phase_sequential_clean.py"), "--epochs", "30", "--plot")
+    chart = out.split("restarts the next scheduler from the base LR\n", 1)[1].splitlines()
+    assert code == 0 and chart[0].strip().startswith("0.1 |*****") and chart[9].strip().startswith("0.0125 |")
+    assert chart[0].split("|", 1)[1][20] == "*"  # back at the top at epoch 20
+    assert all(ord(character) < 128 for character in out)
+
+
+def test_png_without_matplotlib_says_so(monkeypatch: pytest.MonkeyPatch) -> None:
+    import importlib.util
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "matplotlib" else real(name, *a))
+    code, _ = simulate(str(FIXTURES / "two_phase_sequential_clean.py"), "--png", "lr.png")
+    assert code == 2
+
+
+def test_argparse_defaults_are_used_and_stated() -> None:
+    code, out = simulate(str(FIXTURES / "argparse_cosine_per_batch.py"), "--epochs", "2", "--steps-per-epoch", "3")
+    assert code == 0 and "assuming args.epochs = 100 (its argparse default)" in out
+    assert "sized in epochs (T_max=args.epochs), but stepped 6 times (every batch)" in out
