@@ -74,6 +74,19 @@ def lr_sequence_of(
     For phases switched by hand (`if epoch < 20: warmup.step() else: decay.step()`), build
     both and choose in `step`. The optimizer steps before the schedulers in every period.
     """
+    return _rates(build, optimizer_lr, steps, step, optimizer=optimizer, optimizer_kwargs=optimizer_kwargs)[:-1]
+
+
+def _rates(
+    build: Callable[[Any], Any],
+    optimizer_lr: float | None,
+    steps: int,
+    step: Callable[[int, Any], None],
+    *,
+    optimizer: str = DEFAULT_OPTIMIZER,
+    optimizer_kwargs: dict[str, Any] | None = None,
+) -> list[float]:
+    """The rate before each of `steps` periods, and the rate after the last one."""
     import torch  # noqa: PLC0415 - torch only when a simulation runs
 
     parameter = torch.nn.Parameter(torch.zeros(1))
@@ -89,7 +102,7 @@ def lr_sequence_of(
             lrs.append(float(opt.param_groups[0]["lr"]))
             opt.step()
             step(period, built)
-    return lrs
+    return [*lrs, float(opt.param_groups[0]["lr"])]
 
 
 def _scheduler_class(name: str) -> Any:
@@ -239,9 +252,9 @@ def _simulate(
             raise CannotSimulate(_cadence_problem(cadences))
         (cadence,) = cadences
         schedule.cadence = cadence.value
-        build, lr = _construction(model, scheduler, evaluator)
+        build, lr = scheduler_builder(model, scheduler, evaluator)
         per_period = steps_per_epoch if cadence is StepCadence.PER_BATCH else 1
-        lrs = lr_sequence_of(build, lr, epochs * per_period + 1, lambda _, built: built.step())
+        lrs = _rates(build, lr, epochs * per_period, lambda _, built: built.step())
 
     except CannotSimulate as reason:
         schedule.cannot = str(reason)
@@ -252,7 +265,7 @@ def _simulate(
     schedule.per_epoch = [(lrs[e * per_period], lrs[(e + 1) * per_period]) for e in range(epochs)]
     other = 1 if cadence is StepCadence.PER_BATCH else steps_per_epoch
     try:
-        other_lrs = lr_sequence_of(build, lr, epochs * other + 1, lambda _, built: built.step())
+        other_lrs = _rates(build, lr, epochs * other, lambda _, built: built.step())
         schedule.other_cadence = [(other_lrs[e * other], other_lrs[(e + 1) * other]) for e in range(epochs)]
     except (TypeError, ValueError, ArithmeticError):
         pass  # at the other cadence it runs past its end (OneCycleLR): no comparison to show
@@ -270,7 +283,7 @@ def _cadence_problem(cadences: set[StepCadence]) -> str:
     return "it is stepped both per batch and per epoch"
 
 
-def _construction(
+def scheduler_builder(
     model: TrainingModel, scheduler: TrackedObject, evaluator: SafeEvaluator
 ) -> tuple[Callable[[Any], Any], float | None]:
     """A builder of the scheduler on any optimizer, and the learning rate of the code's optimizer."""
@@ -294,25 +307,38 @@ def _optimizer_lr(optimizer: TrackedObject, evaluator: SafeEvaluator) -> float |
 
 
 def _build(scheduler: TrackedObject, opt: Any, evaluator: SafeEvaluator) -> Any:
+    """The scheduler built as the code calls it: every argument as written, the optimizer replaced
+    by `opt`. Arguments torch does not accept are passed too, so that torch refuses them as it would."""
     spec, arguments = scheduler.spec, scheduler.arguments
     assert spec is not None and arguments is not None
     if arguments.has_star_args or arguments.has_star_kwargs:
         raise CannotSimulate("its arguments are passed with * or **")
     if spec.kind != "class" or not spec.qualified_name.startswith("torch.optim.lr_scheduler."):
         raise CannotSimulate(f"{spec.short_name} is not a torch scheduler class")
-    kwargs: dict[str, Any] = {}
-    for name, arg in arguments.values.items():
-        if name == "optimizer":
-            continue
-        if name == "schedulers":
-            kwargs[name] = [_build(child, opt, evaluator) for child in scheduler.children]
-            if len(kwargs[name]) != len(getattr(arg.value, "elements", ())):
-                raise CannotSimulate("lrlint does not know every scheduler of the sequence")
-        elif name in ("lr_lambda", "lr_lambdas"):
-            raise CannotSimulate(f"{spec.short_name} takes a function; lambdas are not simulated yet")
+    names = {id(arg): name for name, arg in arguments.values.items()}
+    positional: list[Any] = []
+    keywords: dict[str, Any] = {}
+    for arg in scheduler.call.args:
+        name = names.get(id(arg)) or (arg.keyword.value if arg.keyword else "")
+        value = _argument(name, arg, scheduler, opt, evaluator)
+        if arg.keyword is None:
+            positional.append(value)
         else:
-            kwargs[name] = evaluator.value(arg.value)
-    return _scheduler_class(spec.short_name)(opt, **kwargs)
+            keywords[arg.keyword.value] = value
+    return _scheduler_class(spec.short_name)(*positional, **keywords)
+
+
+def _argument(name: str, arg: cst.Arg, scheduler: TrackedObject, opt: Any, evaluator: SafeEvaluator) -> Any:
+    if name == "optimizer":
+        return opt
+    if name == "schedulers":
+        children = [_build(child, opt, evaluator) for child in scheduler.children]
+        if len(children) != len(getattr(arg.value, "elements", ())):
+            raise CannotSimulate("lrlint does not know every scheduler of the sequence")
+        return children
+    if name in ("lr_lambda", "lr_lambdas"):
+        raise CannotSimulate(f"{scheduler.name} takes a function; lambdas are not simulated yet")
+    return evaluator.value(arg.value)
 
 
 def _sized_for(model: TrainingModel, scheduler: TrackedObject, cadence: StepCadence, steps: int) -> str:
