@@ -14,7 +14,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePath
 from typing import Any
-from xml.etree import ElementTree
 
 from lrlint import __version__
 from lrlint.findings import Finding, Severity
@@ -190,6 +189,8 @@ def _uri(path: str) -> str:
 
 def format_junit(findings: Sequence[Finding], output: Output) -> str:
     """JUnit XML: one test suite per file with findings, one failed test case per finding."""
+    from xml.etree import ElementTree  # noqa: PLC0415 - only this format needs it
+
     suites = ElementTree.Element("testsuites", name="lrlint", tests=str(max(1, len(findings))))
     suites.set("failures", str(len(findings)))
     by_file: dict[str, list[Finding]] = {}

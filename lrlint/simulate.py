@@ -74,25 +74,17 @@ def lr_sequence_of(
     For phases switched by hand (`if epoch < 20: warmup.step() else: decay.step()`), build
     both and choose in `step`. The optimizer steps before the schedulers in every period.
     """
-    return _rates(build, optimizer_lr, steps, step, optimizer=optimizer, optimizer_kwargs=optimizer_kwargs)[:-1]
+    options = {**(optimizer_kwargs or {}), **({"lr": optimizer_lr} if optimizer_lr is not None else {})}
+    return _rates(build, steps, step, optimizer, options)[:-1]
 
 
 def _rates(
-    build: Callable[[Any], Any],
-    optimizer_lr: float | None,
-    steps: int,
-    step: Callable[[int, Any], None],
-    *,
-    optimizer: str = DEFAULT_OPTIMIZER,
-    optimizer_kwargs: dict[str, Any] | None = None,
+    build: Callable[[Any], Any], steps: int, step: Callable[[int, Any], None], optimizer: str, options: dict[str, Any]
 ) -> list[float]:
     """The rate before each of `steps` periods, and the rate after the last one."""
     import torch  # noqa: PLC0415 - torch only when a simulation runs
 
     parameter = torch.nn.Parameter(torch.zeros(1))
-    options = dict(optimizer_kwargs or {})
-    if optimizer_lr is not None:
-        options["lr"] = optimizer_lr
     opt = getattr(torch.optim, optimizer)([parameter], **options)
     built = build(opt)
     lrs = []
@@ -254,7 +246,8 @@ def _simulate(
         schedule.cadence = cadence.value
         build, lr = scheduler_builder(model, scheduler, evaluator)
         per_period = steps_per_epoch if cadence is StepCadence.PER_BATCH else 1
-        lrs = _rates(build, lr, epochs * per_period, lambda _, built: built.step())
+        options = {"lr": lr} if lr is not None else {}
+        lrs = _rates(build, epochs * per_period, lambda _, built: built.step(), DEFAULT_OPTIMIZER, options)
 
     except CannotSimulate as reason:
         schedule.cannot = str(reason)
@@ -265,7 +258,7 @@ def _simulate(
     schedule.per_epoch = [(lrs[e * per_period], lrs[(e + 1) * per_period]) for e in range(epochs)]
     other = 1 if cadence is StepCadence.PER_BATCH else steps_per_epoch
     try:
-        other_lrs = _rates(build, lr, epochs * other, lambda _, built: built.step())
+        other_lrs = _rates(build, epochs * other, lambda _, built: built.step(), DEFAULT_OPTIMIZER, options)
         schedule.other_cadence = [(other_lrs[e * other], other_lrs[(e + 1) * other]) for e in range(epochs)]
     except (TypeError, ValueError, ArithmeticError):
         pass  # at the other cadence it runs past its end (OneCycleLR): no comparison to show
