@@ -29,7 +29,8 @@ from typing import Any
 
 import libcst as cst
 
-from lrlint.model import Role, StepCadence, TrackedObject, TrainingModel, Unit
+from lrlint.model import Loop, LoopKind, Role, StepCadence, TrackedObject, TrainingModel, Unit
+from lrlint.model.syntax import Guard
 
 DEFAULT_OPTIMIZER = "SGD"
 
@@ -226,8 +227,13 @@ def simulate_model(model: TrainingModel, epochs: int, steps_per_epoch: int) -> l
     schedulers = [o for o in model.resolver.constructed() if o.role is Role.SCHEDULER and o.spec is not None]
     children = {child for scheduler in schedulers for child in scheduler.children}
     found = []
+    phased = _phases(model, steps_per_epoch)
+    for group in phased:
+        found.append(_simulate_phases(model, group, epochs, steps_per_epoch))
+        found[-1].steps = set().union(*(places.get(scheduler, set()) for scheduler, _ in group))
+    in_phases = {scheduler for group in phased for scheduler, _ in group}
     for scheduler in model.ordered(frozenset(schedulers)):
-        if scheduler not in children:
+        if scheduler not in children and scheduler not in in_phases:
             schedule = _simulate(model, scheduler, steps.get(scheduler, set()), epochs, steps_per_epoch)
             schedule.steps = places.get(scheduler, set())
             found.append(schedule)
@@ -265,6 +271,106 @@ def _simulate(
     schedule.assumptions = sorted(set(evaluator.assumptions))
     schedule.sized_for = _sized_for(model, scheduler, cadence, epochs * per_period)
     schedule.notes = _jumps(schedule.per_epoch, scheduler)
+    return schedule
+
+
+# -- phases switched by hand: `if epoch < 20: warmup.step() else: decay.step()` ------------------
+
+Phase = tuple[TrackedObject, Callable[[int], bool]]  # a scheduler, and in which epochs the code steps it
+_COMPARE: dict[type, Callable[[Any, Any], bool]] = {
+    cst.LessThan: lambda a, b: a < b,
+    cst.LessThanEqual: lambda a, b: a <= b,
+    cst.GreaterThan: lambda a, b: a > b,
+    cst.GreaterThanEqual: lambda a, b: a >= b,
+    cst.Equal: lambda a, b: a == b,
+    cst.NotEqual: lambda a, b: a != b,
+}
+
+
+def _phases(model: TrainingModel, steps_per_epoch: int) -> list[list[Phase]]:
+    """Schedulers of one optimizer, each stepped once per epoch under a condition on the epoch counter."""
+    evaluator = SafeEvaluator(model, steps_per_epoch)
+    by_optimizer: dict[TrackedObject, list[Phase]] = {}
+    unguarded: set[TrackedObject] = set()
+    for trace, item in model.scheduler_steps():
+        epoch_loops = [loop for loop in item.loops if loop.kind is LoopKind.EPOCH]
+        if trace.cadence(item) is not StepCadence.PER_EPOCH or len(item.objects) != 1 or not epoch_loops:
+            unguarded |= item.objects
+            continue
+        (scheduler,) = item.objects
+        condition = _epoch_condition(epoch_loops[-1], item.guards_inside(epoch_loops[-1]), evaluator)
+        if condition is None or len(scheduler.optimizers) != 1:
+            unguarded.add(scheduler)
+            continue
+        (optimizer,) = scheduler.optimizers
+        by_optimizer.setdefault(optimizer, []).append((scheduler, condition))
+    groups = []
+    for phases in by_optimizer.values():
+        schedulers = {scheduler for scheduler, _ in phases}
+        if len(schedulers) == len(phases) > 1 and not schedulers & unguarded:
+            groups.append(phases)
+    return groups
+
+
+def _epoch_condition(loop: Loop, guards: tuple[Guard, ...], evaluator: SafeEvaluator) -> Callable[[int], bool] | None:
+    """`epoch < warmup_epochs` (or its else branch) as a test of the epoch number; None if it is another test."""
+    counters = loop.target_names()
+    tests = []
+    for guard in guards:
+        test = guard.test
+        if not (isinstance(test, cst.Comparison) and len(test.comparisons) == 1):
+            return None
+        target = test.comparisons[0]
+        compare = _COMPARE.get(type(target.operator))
+        left_is_counter = isinstance(test.left, cst.Name) and test.left.value in counters
+        right_is_counter = isinstance(target.comparator, cst.Name) and target.comparator.value in counters
+        if compare is None or left_is_counter == right_is_counter:
+            return None
+        try:
+            bound = evaluator.value(target.comparator if left_is_counter else test.left)
+        except CannotSimulate:
+            return None
+        tests.append((compare, bound, left_is_counter, guard.negated))
+    if not tests:
+        return None
+
+    def holds(epoch: int) -> bool:
+        return all(
+            (compare(epoch, bound) if counter_left else compare(bound, epoch)) != negated
+            for compare, bound, counter_left, negated in tests
+        )
+
+    return holds
+
+
+def _simulate_phases(model: TrainingModel, phases: list[Phase], epochs: int, steps_per_epoch: int) -> Schedule:
+    names = " / ".join(scheduler.name for scheduler, _ in phases)
+    schedule = Schedule(names, ", ".join(model.where(s.call) for s, _ in phases), StepCadence.PER_EPOCH.value)
+    evaluator = SafeEvaluator(model, steps_per_epoch)
+    ordered = sorted(phases, key=lambda phase: model.position(phase[0].call))
+    try:
+        lr = _optimizer_lr(next(iter(ordered[0][0].optimizers)), evaluator)
+        built: list[Any] = []
+
+        def build(opt: Any) -> list[Any]:
+            built.extend(_build(scheduler, opt, evaluator) for scheduler, _ in ordered)  # in the code's order
+            return built
+
+        def step(epoch: int, schedulers: list[Any]) -> None:
+            for (_, holds), scheduler in zip(ordered, schedulers, strict=True):
+                if holds(epoch):
+                    scheduler.step()
+
+        lrs = _rates(build, epochs, step, DEFAULT_OPTIMIZER, {"lr": lr} if lr is not None else {})
+    except CannotSimulate as reason:
+        schedule.cannot = str(reason)
+        return schedule
+    except (TypeError, ValueError, ArithmeticError) as error:
+        schedule.cannot = f"torch refuses the arguments: {error}"
+        return schedule
+    schedule.per_epoch = [(lrs[e], lrs[e + 1]) for e in range(epochs)]
+    schedule.assumptions = sorted(set(evaluator.assumptions))
+    schedule.notes = ["phases switched by `if` on the epoch: each continues from the current LR"]
     return schedule
 
 

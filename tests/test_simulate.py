@@ -159,3 +159,11 @@ def test_argparse_defaults_are_used_and_stated() -> None:
     code, out = simulate(str(FIXTURES / "argparse_cosine_per_batch.py"), "--epochs", "2", "--steps-per-epoch", "3")
     assert code == 0 and "assuming args.epochs = 100 (its argparse default)" in out
     assert "sized in epochs (T_max=args.epochs), but stepped 6 times (every batch)" in out
+
+
+def test_simulate_the_if_switch_fixture_continues_from_the_current_lr() -> None:
+    options = ("--epochs", "25", "--format", "json")
+    (schedule,) = json.loads(simulate(str(FIXTURES / "two_phase_if_switch_clean.py"), *options)[1])
+    assert schedule["scheduler"] == "StepLR / ExponentialLR"
+    starts = [epoch["start"] for epoch in schedule["lr_per_epoch"]]
+    assert close(starts, step_then_exponential_expected(switch_restarts=False))
