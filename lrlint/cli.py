@@ -258,7 +258,7 @@ def _fail(message: str) -> None:
 
 @main.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
-@click.option("--epochs", type=click.IntRange(min=1), default=10, show_default=True, help="Epochs to simulate.")
+@click.option("--epochs", type=click.IntRange(min=1), help="Epochs to simulate (default: the code's, else 10).")
 @click.option(
     "--steps-per-epoch",
     type=click.IntRange(min=1),
@@ -272,7 +272,7 @@ def _fail(message: str) -> None:
     "--png", type=click.Path(dir_okay=False), help="Also save the schedules as a PNG chart (needs matplotlib)."
 )
 def simulate(
-    paths: tuple[str, ...], epochs: int, steps_per_epoch: int, output_format: str, plot: bool, png: str | None
+    paths: tuple[str, ...], epochs: int | None, steps_per_epoch: int, output_format: str, plot: bool, png: str | None
 ) -> None:
     """Show the learning rate each scheduler of PATHS produces, epoch by epoch, with real torch."""
     if importlib.util.find_spec("torch") is None:
@@ -281,21 +281,21 @@ def simulate(
         _fail("--png needs matplotlib: pip install matplotlib (or use --plot for a text chart)")
     from lrlint import simulate as simulation
 
-    results = [(path, simulation.simulate_file(path, epochs, steps_per_epoch)) for path in paths]
+    results = [(path, *simulation.simulate_file(path, epochs, steps_per_epoch)) for path in paths]
     if output_format == "json":
-        click.echo(json.dumps([row for path, found in results for row in simulation.as_json(path, found)], indent=2))
+        click.echo(json.dumps([row for path, _, found in results for row in simulation.as_json(path, found)], indent=2))
     elif output_format == "csv":
         writer = csv.writer(sys.stdout)
         writer.writerow(["path", "scheduler", "where", "epoch", "lr_start", "lr_end"])
-        for path, found in results:
+        for path, _, found in results:
             writer.writerows(simulation.render_csv(path, found))
     else:
-        for path, found in results:
-            click.echo(simulation.render_table(path, found, epochs, steps_per_epoch), nl=False)
+        for path, simulated_epochs, found in results:
+            click.echo(simulation.render_table(path, found, simulated_epochs, steps_per_epoch), nl=False)
             for schedule in found if plot else ():
                 click.echo(simulation.render_plot(schedule), nl=False)
     if png:
-        simulation.save_png([(path, s) for path, found in results for s in found if s.per_epoch], png)
+        simulation.save_png([(path, s) for path, _, found in results for s in found if s.per_epoch], png)
         click.echo(f"lrlint: wrote {png}", err=True)
 
 

@@ -470,8 +470,14 @@ def _number(value: float) -> str:
     return f"{value:.6g}"
 
 
-def simulate_file(path: str, epochs: int, steps_per_epoch: int) -> list[Schedule]:
-    """Every scheduler of the file, simulated; the file is read and parsed, never run."""
+DEFAULT_EPOCHS = 10
+
+
+def simulate_file(path: str, epochs: int | None, steps_per_epoch: int) -> tuple[int, list[Schedule]]:
+    """Every scheduler of the file, simulated; the file is read and parsed, never run.
+
+    Without `epochs`, as many as the code's epoch loop runs (`range(EPOCHS)`), if lrlint knows it.
+    """
     from pathlib import Path
 
     from lrlint.model import Project, build_model
@@ -479,7 +485,33 @@ def simulate_file(path: str, epochs: int, steps_per_epoch: int) -> list[Schedule
 
     source = read_source(Path(path))
     model = build_model(cst.parse_module(source.code), source, Project())
-    return simulate_model(model, epochs, steps_per_epoch)
+    assumption = None
+    if epochs is None:
+        epochs, assumption = _code_epochs(model, steps_per_epoch)
+    schedules = simulate_model(model, epochs, steps_per_epoch)
+    for schedule in schedules:
+        schedule.assumptions = ([assumption] if assumption else []) + schedule.assumptions
+    return epochs, schedules
+
+
+def _code_epochs(model: TrainingModel, steps_per_epoch: int) -> tuple[int, str]:
+    """The number of epochs of the code's epoch loop, and the assumption to state."""
+    evaluator = SafeEvaluator(model, steps_per_epoch)
+    for trace in model.traces:
+        for loop in trace.loops:
+            node = loop.node
+            iterable = node.iter if isinstance(node, cst.For) else None
+            is_range = isinstance(iterable, cst.Call) and model.code(iterable.func) == "range"
+            if loop.kind is not LoopKind.EPOCH or not is_range or not 1 <= len(iterable.args) <= 2:
+                continue
+            try:
+                bounds = [int(evaluator.value(arg.value)) for arg in iterable.args]
+            except (CannotSimulate, TypeError, ValueError):
+                continue
+            count = bounds[-1] - (bounds[0] if len(bounds) == 2 else 0)
+            if count > 0:
+                return count, f"{count} epochs, as the code's `{model.code(iterable)}` (--epochs to change)"
+    return DEFAULT_EPOCHS, f"{DEFAULT_EPOCHS} epochs: the code's epoch count is not known (--epochs to change)"
 
 
 # -- what a finding means for the run (`lrlint check --confirm`) --------------------------------
@@ -534,7 +566,7 @@ def simulate_files(paths: Sequence[str], epochs: int, steps_per_epoch: int) -> l
     for path in paths:
         try:
             if may_contain_findings(read_source(Path(path)).code):
-                schedules += simulate_file(path, epochs, steps_per_epoch)
+                schedules += simulate_file(path, epochs, steps_per_epoch)[1]
         except (SourceError, cst.ParserSyntaxError, RecursionError):
             continue
     return schedules

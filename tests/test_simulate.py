@@ -167,3 +167,17 @@ def test_simulate_the_if_switch_fixture_continues_from_the_current_lr() -> None:
     assert schedule["scheduler"] == "StepLR / ExponentialLR"
     starts = [epoch["start"] for epoch in schedule["lr_per_epoch"]]
     assert close(starts, step_then_exponential_expected(switch_restarts=False))
+
+
+def test_the_epoch_count_comes_from_the_code_when_known(tmp_path: Path) -> None:
+    code, out = simulate(str(FIXTURES / "tutorial_steplr_clean.py"))
+    assert code == 0 and out.startswith(f"{FIXTURES / 'tutorial_steplr_clean.py'}: 30 epochs")
+    assert "assuming 30 epochs, as the code's `range(30)` (--epochs to change)" in out
+    assert "       10  0.01          0.01\n" in out and "       29  0.001         0.0001\n" in out
+    path = tmp_path / "loop.py"
+    path.write_text(
+        "import torch\nopt = torch.optim.SGD(p, lr=0.1)\ns = torch.optim.lr_scheduler.StepLR(opt, 2)\n"
+        "for epoch in range(start, end):\n    for b in loader:\n        opt.step()\n    s.step()\n"
+    )
+    code, out = simulate(str(path))
+    assert "assuming 10 epochs: the code's epoch count is not known (--epochs to change)" in out
