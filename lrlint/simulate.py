@@ -145,6 +145,7 @@ class SafeEvaluator:
     model: TrainingModel
     steps_per_epoch: int
     assumptions: list[str] = field(default_factory=list)
+    bindings: dict[str, Any] = field(default_factory=dict)  # a lambda's parameter, while it is called
 
     @cached_property
     def _argparse_defaults(self) -> dict[str, cst.BaseExpression]:
@@ -164,6 +165,8 @@ class SafeEvaluator:
         return defaults
 
     def value(self, expr: cst.BaseExpression) -> Any:
+        if isinstance(expr, cst.Name) and expr.value in self.bindings:
+            return self.bindings[expr.value]
         known = self.model.values.value(expr)
         if _is_value(known):
             return known
@@ -177,6 +180,12 @@ class SafeEvaluator:
             return -self.value(expr.expression)
         if isinstance(expr, (cst.List, cst.Tuple)):
             return [self.value(element.value) for element in expr.elements]
+        if isinstance(expr, cst.Name):
+            return self.value(self._bound_once(expr))
+        if isinstance(expr, cst.IfExp):
+            return self.value(expr.body) if self._condition(expr.test) else self.value(expr.orelse)
+        if isinstance(expr, cst.Lambda):
+            return self._function(expr)
         if isinstance(expr, cst.Attribute) and expr.attr.value in self._argparse_defaults:
             default = self._argparse_defaults[expr.attr.value]
             self.assumptions.append(f"{code} = {self.model.code(default)} (its argparse default)")
@@ -189,6 +198,41 @@ class SafeEvaluator:
             if name in _FUNCTIONS and all(arg.keyword is None and not arg.star for arg in expr.args):
                 return _FUNCTIONS[name](*(self.value(arg.value) for arg in expr.args))
         raise CannotSimulate(f"`{code}` is not known before the run")
+
+    def _bound_once(self, name: cst.Name) -> cst.BaseExpression:
+        """The expression a name is assigned once, at the top of the module (`warmup = len(loader)`)."""
+        scope = self.model.metadata.scope(name)
+        assignments = list(scope[name.value]) if scope is not None else []
+        node = assignments[0].node if len(assignments) == 1 else None
+        bound = self.model.index.name_values.get(node) if isinstance(node, cst.Name) else None
+        if bound is None or bound.path or bound.function is not self.model.index.module:
+            raise CannotSimulate(f"`{name.value}` is not known before the run")
+        return bound.value
+
+    def _condition(self, test: cst.BaseExpression) -> bool:
+        if isinstance(test, cst.Comparison) and len(test.comparisons) == 1:
+            compare = _COMPARE.get(type(test.comparisons[0].operator))
+            if compare is not None:
+                return compare(self.value(test.left), self.value(test.comparisons[0].comparator))
+        raise CannotSimulate(f"`{self.model.code(test)}` is not a comparison lrlint can evaluate")
+
+    def _function(self, function: cst.Lambda) -> Callable[[int], float]:
+        """A one-parameter lambda of pure arithmetic, evaluated by this evaluator at every call."""
+        params = function.params.params
+        extra = function.params.posonly_params or function.params.kwonly_params or function.params.star_kwarg
+        if len(params) != 1 or isinstance(function.params.star_arg, cst.Param) or extra:
+            raise CannotSimulate(f"`{self.model.code(function)}` does not take just the step number")
+        name = params[0].name.value
+
+        def call(step: int) -> float:
+            self.bindings[name] = step
+            try:
+                return float(self.value(function.body))
+            finally:
+                del self.bindings[name]
+
+        call(0)  # refuse now, not in the middle of torch's constructor, what cannot be evaluated
+        return call
 
 
 def _is_value(value: object) -> bool:
@@ -219,11 +263,14 @@ class Schedule:
 def simulate_model(model: TrainingModel, epochs: int, steps_per_epoch: int) -> list[Schedule]:
     steps: dict[TrackedObject, set[StepCadence]] = {}
     places: dict[TrackedObject, set[tuple[str, int]]] = {}
+    conditions: dict[TrackedObject, set[str]] = {}
     for trace, item in model.scheduler_steps():
         analysis, line, _ = model.locate(item.call)
+        inside = item.guards_inside(item.loops[-1]) if item.loops else item.guards
         for scheduler in item.objects:
             steps.setdefault(scheduler, set()).add(trace.cadence(item))
             places.setdefault(scheduler, set()).add((analysis.source.path, line))
+            conditions.setdefault(scheduler, set()).update(model.code(guard.test) for guard in inside)
     schedulers = [o for o in model.resolver.constructed() if o.role is Role.SCHEDULER and o.spec is not None]
     children = {child for scheduler in schedulers for child in scheduler.children}
     found = []
@@ -236,6 +283,9 @@ def simulate_model(model: TrainingModel, epochs: int, steps_per_epoch: int) -> l
         if scheduler not in children and scheduler not in in_phases:
             schedule = _simulate(model, scheduler, steps.get(scheduler, set()), epochs, steps_per_epoch)
             schedule.steps = places.get(scheduler, set())
+            if conditions.get(scheduler) and schedule.per_epoch:
+                tests = ", ".join(f"`if {test}`" for test in sorted(conditions[scheduler]))
+                schedule.notes.append(f"stepped under {tests}: simulated as if stepped {schedule.cadence} every time")
             found.append(schedule)
     return found
 
@@ -435,8 +485,8 @@ def _argument(name: str, arg: cst.Arg, scheduler: TrackedObject, opt: Any, evalu
         if len(children) != len(getattr(arg.value, "elements", ())):
             raise CannotSimulate("lrlint does not know every scheduler of the sequence")
         return children
-    if name in ("lr_lambda", "lr_lambdas"):
-        raise CannotSimulate(f"{scheduler.name} takes a function; lambdas are not simulated yet")
+    if name in ("lr_lambda", "lr_lambdas") and not isinstance(arg.value, (cst.Lambda, cst.List)):
+        raise CannotSimulate(f"{scheduler.name} takes `{evaluator.model.code(arg.value)}`: only lambdas are evaluated")
     return evaluator.value(arg.value)
 
 

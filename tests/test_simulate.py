@@ -181,3 +181,25 @@ def test_the_epoch_count_comes_from_the_code_when_known(tmp_path: Path) -> None:
     )
     code, out = simulate(str(path))
     assert "assuming 10 epochs: the code's epoch count is not known (--epochs to change)" in out
+
+
+def test_lambdas_of_pure_arithmetic_are_evaluated_safely() -> None:
+    data = json.loads(simulate(str(FIXTURES / "competing_two_schedulers.py"), "--epochs", "6", "--format", "json")[1])
+    warmup = next(s for s in data if s["scheduler"] == "LambdaLR")
+    expected = [0.1 * min(1.0, (epoch + 1) / 5) for epoch in range(6)]
+    assert close([epoch["start"] for epoch in warmup["lr_per_epoch"]], expected)
+
+
+def test_simulate_never_runs_user_code(tmp_path: Path) -> None:
+    marker = tmp_path / "MARKER"
+    path = tmp_path / "train.py"
+    path.write_text(
+        f"import pathlib\npathlib.Path({str(marker)!r}).write_text('ran')\nimport torch\n"
+        "opt = torch.optim.SGD(p, lr=0.1)\n"
+        f"s = torch.optim.lr_scheduler.LambdaLR(opt, lambda e: __import__('pathlib').Path({str(marker)!r}).touch())\n"
+        f"t = torch.optim.lr_scheduler.StepLR(opt, step_size=open({str(marker)!r}, 'w').write('x'))\n"
+        "for epoch in range(3):\n    for b in loader:\n        opt.step()\n    s.step()\n    t.step()\n"
+    )
+    code, out = simulate(str(path))
+    assert code == 0 and out.count("cannot simulate: ") == 2
+    assert not marker.exists()
