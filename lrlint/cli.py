@@ -278,7 +278,7 @@ def simulate(
     if importlib.util.find_spec("torch") is None:
         _fail("simulate needs torch: pip install 'lrlint[torch]' (the CPU build is enough)")
     if png and importlib.util.find_spec("matplotlib") is None:
-        _fail("--png needs matplotlib: pip install matplotlib (or use --plot for a text chart)")
+        _fail("--png needs matplotlib: pip install 'lrlint[plot]' (or use --plot for a text chart)")
     from lrlint import simulate as simulation
 
     results = [(path, *simulation.simulate_file(path, epochs, steps_per_epoch)) for path in paths]
