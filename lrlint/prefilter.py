@@ -92,12 +92,13 @@ class FileFacts:
     @classmethod
     def of(cls, code: str) -> FileFacts:
         mentions = may_contain_findings(code)
+        classes = _classes(code)
         constructs = _scheduler_construction()
-        bases = tuple((name, tuple(_WORD.findall(words))) for name, words in _class_bases(code))
+        constructing = [c.name for c in classes if constructs.search(_body(code, c))] if mentions else []
         return cls(
             mentions_scheduler=mentions,
-            constructing_classes=tuple(n for n, body in _classes(code) if constructs.search(body)) if mentions else (),
-            class_bases=tuple((name, words) for name, words in bases if words),
+            constructing_classes=tuple(constructing),
+            class_bases=tuple((c.name, words) for c in classes if (words := tuple(_WORD.findall(c.bases)))),
             imported_names=frozenset(imported_names(code)),
         )
 
@@ -175,18 +176,22 @@ def _scheduler_construction() -> re.Pattern[str]:
     return re.compile(rf"\b(?:{names}|_?LRScheduler)\s*\(|\bget_\w*schedul\w*\s*\(")
 
 
-def _classes(code: str) -> list[tuple[str, str]]:
-    """(name, source of the class body without doctest examples) for every top-level class.
-
-    The body starts after the header, whose `class StepLR(` would read as a construction.
-    """
-    found = []
-    for match in _matches_at_lines_with(code, "class", _CLASS):
-        end = _TOP_LEVEL.search(code, match.end())
-        body = code[match.end() : end.start() if end else len(code)]
-        found.append((match.group(1), _DOCTEST_LINE.sub("", body)))
-    return found
+@dataclass(frozen=True)
+class _Class:
+    name: str
+    bases: str  # the text between the header's parentheses
+    body_start: int  # just after the header, whose `class StepLR(` would read as a construction
 
 
-def _class_bases(code: str) -> list[tuple[str, str]]:
-    return [(match.group(1), match.group(2) or "") for match in _matches_at_lines_with(code, "class", _CLASS)]
+def _classes(code: str) -> list[_Class]:
+    """Every top-level class, from one scan of the lines that say `class`."""
+    return [
+        _Class(match.group(1), match.group(2) or "", match.end())
+        for match in _matches_at_lines_with(code, "class", _CLASS)
+    ]
+
+
+def _body(code: str, class_: _Class) -> str:
+    """The class's body without doctest examples (only wanted for files that mention a scheduler)."""
+    end = _TOP_LEVEL.search(code, class_.body_start)
+    return _DOCTEST_LINE.sub("", code[class_.body_start : end.start() if end else len(code)])
