@@ -25,7 +25,7 @@ from lrlint.config import (
     split_codes,
 )
 from lrlint.discovery import discover
-from lrlint.engine import lint_files
+from lrlint.engine import RunResult, lint_files
 from lrlint.findings import Finding, known_codes
 from lrlint.report import FORMATTERS
 
@@ -145,8 +145,8 @@ def check(
     jobs = jobs or os.cpu_count() or 1
     run = lint_files(found.files, settings, debug, jobs, cache)
     if diff:
-        sys.exit(EXIT_FINDINGS if _show_fixes(run.findings, found.files, settings) else EXIT_CLEAN)
-    if fix and _apply_fixes(run.findings, found.files, settings):
+        sys.exit(EXIT_FINDINGS if _show_fixes(run, settings) else EXIT_CLEAN)
+    if fix and _apply_fixes(run, settings):
         run = lint_files(found.files, settings, debug, jobs, cache)  # what is left to report
     ordered, internal_errors = run.findings, run.internal_errors
     try:
@@ -187,22 +187,21 @@ def _settings(paths: tuple[str, ...], config_path: str | None, isolated: bool) -
     return load_settings(find_config(start))
 
 
-def _fixes(findings: list[Finding], files: list[Path], settings: Settings) -> list[FileFix]:
+def _fixes(run: RunResult, settings: Settings) -> list[FileFix]:
     from lrlint.fix import fix_file  # LibCST: only when there is something to fix
     from lrlint.linter import Linter
 
-    related = Linter.for_files(files, settings).related
-    fixable = sorted({finding.path for finding in findings if finding.fixable})
-    fixes = [fix_file(Path(path), Linter(settings, related=related)) for path in fixable]
+    fixable = sorted({finding.path for finding in run.findings if finding.fixable})
+    fixes = [fix_file(Path(path), Linter(settings, related=run.related)) for path in fixable]
     for fix in fixes:
         for note in fix.notes if fix else ():
             click.echo(f"lrlint: {note}", err=True)
     return [fix for fix in fixes if fix is not None and fix.changed]
 
 
-def _show_fixes(findings: list[Finding], files: list[Path], settings: Settings) -> bool:
+def _show_fixes(run: RunResult, settings: Settings) -> bool:
     """Print the fixes as a unified diff; whether there is any."""
-    fixes = _fixes(findings, files, settings)
+    fixes = _fixes(run, settings)
     for fix in fixes:
         click.echo(fix.diff(), nl=False)
     count = sum(fix.fixes for fix in fixes)
@@ -210,12 +209,12 @@ def _show_fixes(findings: list[Finding], files: list[Path], settings: Settings) 
     return bool(fixes)
 
 
-def _apply_fixes(findings: list[Finding], files: list[Path], settings: Settings) -> bool:
+def _apply_fixes(run: RunResult, settings: Settings) -> bool:
     """Write the fixes; whether any file changed."""
     from lrlint.fix import write_fix
 
     written = 0
-    for fix in _fixes(findings, files, settings):
+    for fix in _fixes(run, settings):
         problem = write_fix(fix)
         if problem:
             click.echo(f"lrlint: error: {problem}", err=True)

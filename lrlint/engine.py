@@ -39,6 +39,7 @@ class RunResult:
     internal_errors: list[str]
     analysed: int = 0  # files that passed the prefilter
     cached: int = 0  # of those, files whose result came from the cache
+    related: ProjectPrefilter | None = None  # which files matter, given the others: for fixing them later
 
 
 def lint_files(
@@ -71,7 +72,8 @@ def lint_files(
     results += fresh
     findings = {finding for result in results for finding in result.findings}
     errors = [error for result in sorted(results, key=lambda r: r.path) for error in result.internal_errors]
-    return RunResult(sorted(findings, key=Finding.sort_key), errors, len(results), len(results) - len(fresh))
+    ordered = sorted(findings, key=Finding.sort_key)
+    return RunResult(ordered, errors, len(results), len(results) - len(fresh), related)
 
 
 def _states(paths: list[Path], settings: Settings, cache: Cache | None, workers: _Workers) -> list[FileState]:
