@@ -31,7 +31,7 @@ import libcst as cst
 from lrlint.guards import python_syntax_tree
 from lrlint.linter import Linter
 from lrlint.rules.base import Fix
-from lrlint.sources import Cell, Source, SourceError, digest_of, read_source
+from lrlint.sources import Cell, Source, SourceError, digest_of, source_of
 
 MAX_PASSES = 10
 
@@ -60,16 +60,15 @@ class FileFix:
 def fix_file(path: Path, linter: Linter) -> FileFix | None:
     """The fixed text of the file (nothing is written); None when it cannot be read."""
     try:
-        data = path.read_bytes()
-        source = read_source(path, linter.settings.max_file_bytes)
+        data = path.read_bytes()  # once: the text fixed and the digest checked before writing are of these bytes
+        source = source_of(path, data)
     except (OSError, SourceError):
         return None
     if source.is_notebook:
         return _fix_notebook(path, data, source, linter)
-    text = _decoded(data)
     code, applied, notes = _fixed_code(source, linter)
-    after = text if applied == 0 else _with_original_newlines(code, text)
-    return FileFix(path, text, after, applied, notes, digest_of(data))
+    after = source.code if applied == 0 else _with_original_newlines(code, source.code)
+    return FileFix(path, source.code, after, applied, notes, source.digest)
 
 
 def write_fix(fix: FileFix) -> str | None:
@@ -155,11 +154,6 @@ def _parses(code: str) -> bool:
 # -- bytes and text of .py files ----------------------------------------------------------------
 
 
-def _decoded(data: bytes) -> str:
-    encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
-    return data.decode(encoding).removeprefix("\ufeff")
-
-
 def _encoded(text: str, original: bytes) -> bytes:
     encoding, _ = tokenize.detect_encoding(io.BytesIO(original).readline)
     bom = codecs.BOM_UTF8 if original.startswith(codecs.BOM_UTF8) else b""
@@ -178,7 +172,7 @@ def _with_original_newlines(code: str, original: str) -> str:
 
 def _fix_notebook(path: Path, data: bytes, source: Source, linter: Linter) -> FileFix:
     text = data.decode("utf-8-sig")
-    fix = FileFix(path, text, text, digest=digest_of(data))
+    fix = FileFix(path, text, text, digest=source.digest)
     code, applied, notes = _fixed_code(source, linter)
     fix.notes += notes
     if applied == 0:

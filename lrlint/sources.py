@@ -70,7 +70,11 @@ class Source:
 
 
 def read_source(path: Path, max_bytes: int = MAX_FILE_BYTES) -> Source:
-    data = _read_bytes(path, max_bytes)
+    return source_of(path, _read_bytes(path, max_bytes))
+
+
+def source_of(path: Path, data: bytes) -> Source:
+    """The code in a file's bytes, already read (raises SourceError like read_source)."""
     if path.suffix == ".ipynb":
         return Source(str(path), *_notebook_code(data), digest=digest_of(data))
     return Source(str(path), decode_python(data), digest=digest_of(data))
