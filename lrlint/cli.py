@@ -280,7 +280,12 @@ def simulate(
         _fail("--png needs matplotlib: pip install 'lrlint[plot]' (or use --plot for a text chart)")
     from lrlint import simulate as simulation
 
-    results = [(path, *simulation.simulate_file(path, epochs, steps_per_epoch)) for path in paths]
+    results = []
+    for path in paths:
+        try:
+            results.append((path, *simulation.simulate_file(path, epochs, steps_per_epoch)))
+        except simulation.CannotSimulate as reason:
+            click.echo(f"lrlint: {path}: cannot simulate: {reason}", err=True)
     if output_format == "json":
         click.echo(json.dumps([row for path, _, found in results for row in simulation.as_json(path, found)], indent=2))
     elif output_format == "csv":
@@ -296,6 +301,8 @@ def simulate(
     if png:
         simulation.save_png([(path, s) for path, _, found in results for s in found if s.per_epoch], png)
         click.echo(f"lrlint: wrote {png}", err=True)
+    if len(results) < len(paths):
+        sys.exit(EXIT_ERROR)
 
 
 @main.command()

@@ -122,26 +122,27 @@ def lint_source(source: Source, settings: Settings, debug: bool = False) -> File
 
 def _parse(source: Source, result: FileResult) -> tuple[cst.Module | None, Source]:
     """The parsed module; for a notebook, the cells that do not parse are reported and left out."""
-    module, error = _try_parse(source.code)
+    module, error = try_parse(source.code)
     if error is None or not source.is_notebook:
         if error is not None:
             result.findings.append(_syntax_finding(source.path, *error, cell=None))
         return module, source
     good: list[tuple[Cell, str]] = []
     for cell, code in _cell_codes(source):
-        _, cell_error = _try_parse(code)
+        _, cell_error = try_parse(code)
         if cell_error is None:
             good.append((cell, code))
         else:
             result.findings.append(_syntax_finding(source.path, *cell_error, cell=cell.index))
     rebuilt = _join_cells(source.path, good)
-    module, error = _try_parse(rebuilt.code)
+    module, error = try_parse(rebuilt.code)
     if error is not None:  # cells that parse alone but not together: report on the notebook
         result.findings.append(_syntax_finding(source.path, *error, cell=None))
     return module, rebuilt
 
 
-def _try_parse(code: str) -> tuple[cst.Module | None, tuple[str, int, int] | None]:
+def try_parse(code: str) -> tuple[cst.Module | None, tuple[str, int, int] | None]:
+    """The module, or why it cannot be parsed (message, line, column), never crashing LibCST."""
     depth, longest_span = bracket_depth_and_span(code)
     if depth > MAX_BRACKET_DEPTH:
         return None, _describe_syntax_error(code, ValueError("too many nested parentheses"))

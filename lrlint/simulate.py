@@ -25,12 +25,16 @@ import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
+from pathlib import Path
 from typing import Any
 
 import libcst as cst
 
-from lrlint.model import Loop, LoopKind, Role, StepCadence, TrackedObject, TrainingModel, Unit
+from lrlint.linter import try_parse
+from lrlint.model import Loop, LoopKind, Project, Role, StepCadence, TrackedObject, TrainingModel, Unit, build_model
 from lrlint.model.syntax import Guard
+from lrlint.prefilter import may_contain_findings
+from lrlint.sources import Source, SourceError, read_source
 
 DEFAULT_OPTIMIZER = "SGD"
 
@@ -527,14 +531,27 @@ def simulate_file(path: str, epochs: int | None, steps_per_epoch: int) -> tuple[
     """Every scheduler of the file, simulated; the file is read and parsed, never run.
 
     Without `epochs`, as many as the code's epoch loop runs (`range(EPOCHS)`), if lrlint knows it.
+    Raises CannotSimulate when the file cannot be read or parsed.
     """
-    from pathlib import Path
+    return simulate_source(_read(path), epochs, steps_per_epoch)
 
-    from lrlint.model import Project, build_model
-    from lrlint.sources import read_source
 
-    source = read_source(Path(path))
-    model = build_model(cst.parse_module(source.code), source, Project())
+def _read(path: str) -> Source:
+    try:
+        return read_source(Path(path))
+    except SourceError as error:
+        raise CannotSimulate(str(error)) from None
+
+
+def simulate_source(source: Source, epochs: int | None, steps_per_epoch: int) -> tuple[int, list[Schedule]]:
+    module, problem = try_parse(source.code)  # the parse that refuses what would crash LibCST
+    if module is None:
+        message, line, _ = problem or ("it does not parse", 1, 1)
+        raise CannotSimulate(f"line {line}: {message}")
+    try:
+        model = build_model(module, source, Project())
+    except RecursionError:
+        raise CannotSimulate("the code is nested too deeply to analyse") from None
     assumption = None
     if epochs is None:
         epochs, assumption = _code_epochs(model, steps_per_epoch)
@@ -607,17 +624,13 @@ def _early_by_one(schedule: Schedule) -> str:
 
 def simulate_files(paths: Sequence[str], epochs: int, steps_per_epoch: int) -> list[Schedule]:
     """The schedules of every file that can hold one (unreadable or unparsable files add none)."""
-    from pathlib import Path
-
-    from lrlint.prefilter import may_contain_findings
-    from lrlint.sources import SourceError, read_source
-
     schedules = []
     for path in paths:
         try:
-            if may_contain_findings(read_source(Path(path)).code):
-                schedules += simulate_file(path, epochs, steps_per_epoch)[1]
-        except (SourceError, cst.ParserSyntaxError, RecursionError):
+            source = _read(path)
+            if may_contain_findings(source.code):
+                schedules += simulate_source(source, epochs, steps_per_epoch)[1]
+        except CannotSimulate:
             continue
     return schedules
 

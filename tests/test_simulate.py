@@ -203,3 +203,15 @@ def test_simulate_never_runs_user_code(tmp_path: Path) -> None:
     code, out = simulate(str(path))
     assert code == 0 and out.count("cannot simulate: ") == 2
     assert not marker.exists()
+
+
+def test_files_that_cannot_be_read_or_parsed_are_one_line_each(tmp_path: Path) -> None:
+    binary, deep = tmp_path / "binary.py", tmp_path / "deep.py"
+    binary.write_bytes(b"\x7fELF\x00\x01")
+    deep.write_text("from torch.optim import lr_scheduler\nx = " + "(" * 3000 + "1" + ")" * 3000 + "\n")
+    done = CliRunner().invoke(main, ["simulate", str(binary), str(deep), str(FIXTURES / "tutorial_steplr_clean.py")])
+    assert done.exit_code == 2 and "StepLR (line 12), stepped per epoch" in done.stdout
+    assert done.stderr.splitlines() == [
+        f"lrlint: {binary}: cannot simulate: file contains NUL bytes: not a Python source file",
+        f"lrlint: {deep}: cannot simulate: line 2: invalid syntax: too many nested parentheses",
+    ]
