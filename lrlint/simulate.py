@@ -118,6 +118,15 @@ class CannotSimulate(Exception):
     """The reason, shown as `cannot simulate: <reason>`."""
 
 
+# What ends one schedule's simulation: lrlint's own reason, or torch refusing the code's arguments
+# (the TypeError of LR201/LR202, the ValueError of LR203).
+_REFUSALS = (CannotSimulate, TypeError, ValueError, ArithmeticError)
+
+
+def _refusal(error: Exception) -> str:
+    return str(error) if isinstance(error, CannotSimulate) else f"torch refuses the arguments: {error}"
+
+
 _FUNCTIONS: dict[str, Callable[..., Any]] = {
     "int": int,
     "float": float,
@@ -129,7 +138,6 @@ _FUNCTIONS: dict[str, Callable[..., Any]] = {
     "math.floor": math.floor,
     "math.sqrt": math.sqrt,
     "math.cos": math.cos,
-    "math.pi": lambda: math.pi,
 }
 _BINARY: dict[type, Callable[[Any, Any], Any]] = {
     cst.Add: lambda a, b: a + b,
@@ -309,11 +317,8 @@ def _simulate(
         options = {"lr": lr} if lr is not None else {}
         lrs = _rates(build, epochs * per_period, lambda _, built: built.step(), DEFAULT_OPTIMIZER, options)
 
-    except CannotSimulate as reason:
-        schedule.cannot = str(reason)
-        return schedule
-    except (TypeError, ValueError, ArithmeticError) as error:  # torch refuses the arguments (see LR201/LR203)
-        schedule.cannot = f"torch refuses the arguments: {error}"
+    except _REFUSALS as error:
+        schedule.cannot = _refusal(error)
         return schedule
     schedule.per_epoch = [(lrs[e * per_period], lrs[(e + 1) * per_period]) for e in range(epochs)]
     other = 1 if cadence is StepCadence.PER_BATCH else steps_per_epoch
@@ -416,11 +421,8 @@ def _simulate_phases(model: TrainingModel, phases: list[Phase], epochs: int, ste
                     scheduler.step()
 
         lrs = _rates(build, epochs, step, DEFAULT_OPTIMIZER, {"lr": lr} if lr is not None else {})
-    except CannotSimulate as reason:
-        schedule.cannot = str(reason)
-        return schedule
-    except (TypeError, ValueError, ArithmeticError) as error:
-        schedule.cannot = f"torch refuses the arguments: {error}"
+    except _REFUSALS as error:
+        schedule.cannot = _refusal(error)
         return schedule
     schedule.per_epoch = [(lrs[e], lrs[e + 1]) for e in range(epochs)]
     schedule.assumptions = sorted(set(evaluator.assumptions))
