@@ -36,11 +36,17 @@ class Output:
 
 
 def format_concise(findings: Sequence[Finding], output: Output) -> str:
-    return "".join(f"{_header(f, output, mark_fixable=False)}\n{_consequence(f)}" for f in findings)
+    lines = []
+    for finding in findings:
+        lines.append(_header(finding, output, mark_fixable=False))
+        if finding.consequence:
+            lines.append(_consequence(finding))
+    return "".join(f"{line}\n" for line in lines)
 
 
 def _consequence(finding: Finding) -> str:
-    return f"  = {finding.consequence}\n" if finding.consequence else ""
+    """The second line `--confirm` adds."""
+    return f"  = {finding.consequence}"
 
 
 def format_full(findings: Sequence[Finding], output: Output) -> str:
@@ -52,7 +58,7 @@ def format_full(findings: Sequence[Finding], output: Output) -> str:
         if text is not None:
             block += _excerpt(finding, text, output)
         if finding.consequence:
-            block.append(f"  = {finding.consequence}")
+            block.append(_consequence(finding))
         help_text = f"  = help: `lrlint rule {finding.code}` explains why"
         if finding.fixable:
             help_text += "; run with --fix to apply the fix"
@@ -67,8 +73,7 @@ def format_text(findings: Sequence[Finding], output: Output) -> str:
 
 def _header(finding: Finding, output: Output, mark_fixable: bool) -> str:
     """`path:line:col: CODE severity: message`, the line scripts parse; `[*]` only for people."""
-    colour = "31" if finding.severity is Severity.ERROR else "33"
-    code = _paint(finding.code, f"1;{colour}", output)
+    code = _paint(finding.code, _severity_style(finding), output)
     fixable = " [*]" if mark_fixable and finding.fixable else ""
     return f"{_paint(_location(finding), '1', output)}: {code}{fixable} {finding.severity.value}: {finding.message}"
 
@@ -83,8 +88,12 @@ def _excerpt(finding: Finding, text: str, output: Output) -> list[str]:
     return [
         f"{gutter} |",
         f"{number} | {text.rstrip()}",
-        f"{gutter} | {' ' * start}{_paint(marks, '1;31' if finding.severity is Severity.ERROR else '1;33', output)}",
+        f"{gutter} | {' ' * start}{_paint(marks, _severity_style(finding), output)}",
     ]
+
+
+def _severity_style(finding: Finding) -> str:
+    return "1;31" if finding.severity is Severity.ERROR else "1;33"  # bold red, bold yellow
 
 
 def _paint(text: str, style: str, output: Output) -> str:
