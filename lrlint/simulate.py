@@ -33,6 +33,7 @@ import libcst as cst
 from lrlint.linter import try_parse
 from lrlint.model import Loop, LoopKind, Project, Role, StepCadence, TrackedObject, TrainingModel, Unit, build_model
 from lrlint.model.syntax import Guard
+from lrlint.model.trace import TraceItem
 from lrlint.prefilter import may_contain_findings
 from lrlint.sources import Source, SourceError, read_source
 
@@ -195,7 +196,7 @@ class SafeEvaluator:
         if isinstance(expr, cst.Name):
             return self.value(self._bound_once(expr))
         if isinstance(expr, cst.IfExp):
-            return self.value(expr.body) if self._condition(expr.test) else self.value(expr.orelse)
+            return self.value(expr.body) if self.condition(expr.test) else self.value(expr.orelse)
         if isinstance(expr, cst.Lambda):
             return self._function(expr)
         if isinstance(expr, cst.Attribute) and expr.attr.value in self._argparse_defaults:
@@ -221,7 +222,7 @@ class SafeEvaluator:
             raise CannotSimulate(f"`{name.value}` is not known before the run")
         return bound.value
 
-    def _condition(self, test: cst.BaseExpression) -> bool:
+    def condition(self, test: cst.BaseExpression) -> bool:
         if isinstance(test, cst.Comparison) and len(test.comparisons) == 1:
             compare = _COMPARE.get(type(test.comparisons[0].operator))
             if compare is not None:
@@ -272,51 +273,127 @@ class Schedule:
     other_cadence: list[tuple[float, float]] = field(default_factory=list)  # the same, stepped the other way
 
 
-def simulate_model(model: TrainingModel, epochs: int, steps_per_epoch: int) -> list[Schedule]:
-    steps: dict[TrackedObject, set[StepCadence]] = {}
-    places: dict[TrackedObject, set[tuple[str, int]]] = {}
-    conditions: dict[TrackedObject, set[str]] = {}
+@dataclass
+class Stepping:
+    """How the code steps one scheduler, gathered from all its `step()` calls."""
+
+    cadences: set[StepCadence] = field(default_factory=set)
+    places: set[tuple[str, int]] = field(default_factory=set)  # (path, line) of the calls
+    conditions: set[str] = field(default_factory=set)  # `if` tests lrlint cannot evaluate
+    batches_per_epoch: int | None = None  # a step guarded by a test of the batch index
+    calls_per_iteration: int = 0  # unconditional step() calls in one iteration
+    explicit: str = ""  # `step(epoch)`: the code sets the position itself
+
+    def effective_cadence(self) -> StepCadence:
+        """The one cadence of the calls; a step guarded to one batch of the epoch is per epoch."""
+        (cadence,) = self.cadences
+        return StepCadence.PER_EPOCH if self.batches_per_epoch == 1 else cadence
+
+    def per_period(self, steps_per_epoch: int) -> int:
+        cadence_steps = steps_per_epoch if StepCadence.PER_BATCH in self.cadences else 1
+        batches = cadence_steps if self.batches_per_epoch is None else self.batches_per_epoch
+        return batches * max(self.calls_per_iteration, 1)
+
+    def notes(self, cadence: str, steps_per_epoch: int) -> list[str]:
+        notes = []
+        if self.calls_per_iteration > 1:
+            notes.append(
+                f"stepped by {self.calls_per_iteration} `step()` calls {cadence}: it advances that much faster"
+            )
+        if self.batches_per_epoch is not None:
+            notes.append(f"stepped on {self.batches_per_epoch} of {steps_per_epoch} batches per epoch (its `if`)")
+        if self.conditions:
+            tests = ", ".join(f"`if {test}`" for test in sorted(self.conditions))
+            notes.append(f"stepped under {tests}: simulated as if stepped {cadence} every time")
+        return notes
+
+
+def _steppings(model: TrainingModel, steps_per_epoch: int) -> dict[TrackedObject, Stepping]:
+    steppings: dict[TrackedObject, Stepping] = {}
     for trace, item in model.scheduler_steps():
         analysis, line, _ = model.locate(item.call)
         inside = item.guards_inside(item.loops[-1]) if item.loops else item.guards
+        cadence = trace.cadence(item)
+        evaluator = SafeEvaluator(model, steps_per_epoch)
+        batches = _batches_stepped(item, evaluator) if cadence is StepCadence.PER_BATCH else None
         for scheduler in item.objects:
-            steps.setdefault(scheduler, set()).add(trace.cadence(item))
-            places.setdefault(scheduler, set()).add((analysis.source.path, line))
-            conditions.setdefault(scheduler, set()).update(model.code(guard.test) for guard in inside)
+            stepping = steppings.setdefault(scheduler, Stepping())
+            stepping.cadences.add(cadence)
+            stepping.places.add((analysis.source.path, line))
+            if item.call.args and scheduler.name != "ReduceLROnPlateau":
+                stepping.explicit = model.code(item.call)
+            stepping.calls_per_iteration += not inside
+            if batches is None:
+                stepping.conditions.update(model.code(guard.test) for guard in inside)
+            else:
+                stepping.batches_per_epoch = batches
+    return steppings
+
+
+def simulate_model(model: TrainingModel, epochs: int, steps_per_epoch: int) -> list[Schedule]:
+    steppings = _steppings(model, steps_per_epoch)
     schedulers = [o for o in model.resolver.constructed() if o.role is Role.SCHEDULER and o.spec is not None]
     children = {child for scheduler in schedulers for child in scheduler.children}
     found = []
     phased = _phases(model, steps_per_epoch)
     for group in phased:
         found.append(_simulate_phases(model, group, epochs, steps_per_epoch))
-        found[-1].steps = set().union(*(places.get(scheduler, set()) for scheduler, _ in group))
+        found[-1].steps = set().union(*(steppings[scheduler].places for scheduler, _ in group))
     in_phases = {scheduler for group in phased for scheduler, _ in group}
     for scheduler in model.ordered(frozenset(schedulers)):
         if scheduler not in children and scheduler not in in_phases:
-            schedule = _simulate(model, scheduler, steps.get(scheduler, set()), epochs, steps_per_epoch)
-            schedule.steps = places.get(scheduler, set())
-            if conditions.get(scheduler) and schedule.per_epoch:
-                tests = ", ".join(f"`if {test}`" for test in sorted(conditions[scheduler]))
-                schedule.notes.append(f"stepped under {tests}: simulated as if stepped {schedule.cadence} every time")
-            found.append(schedule)
+            found.append(_simulate(model, scheduler, steppings.get(scheduler, Stepping()), epochs, steps_per_epoch))
     return found
 
 
+def _batches_stepped(item: TraceItem, evaluator: SafeEvaluator) -> int | None:
+    """On how many batches of an epoch a step guarded inside `for i, batch in enumerate(loader)` runs.
+
+    `if i == len(loader) - 1` gives 1, `if (i + 1) % 4 == 0` a quarter; None when there is no such
+    guard or it cannot be evaluated from the batch index alone.
+    """
+    loop = item.loops[-1] if item.loops else None
+    guards = item.guards_inside(loop) if loop is not None else ()
+    target, iterated = (loop.event.target, loop.event.iterated) if loop is not None else (None, None)
+    enumerated = isinstance(iterated, cst.Call) and cst.Module([]).code_for_node(iterated.func) == "enumerate"
+    if not guards or not enumerated or not isinstance(target, cst.Tuple) or not target.elements:
+        return None
+    index = target.elements[0].value
+    if not isinstance(index, cst.Name):
+        return None
+    stepped = 0
+    try:
+        for batch in range(evaluator.steps_per_epoch):
+            evaluator.bindings[index.value] = batch
+            stepped += all(evaluator.condition(guard.test) != guard.negated for guard in guards)
+    except CannotSimulate:
+        return None
+    finally:
+        evaluator.bindings.pop(index.value, None)
+    return stepped
+
+
 def _simulate(
-    model: TrainingModel, scheduler: TrackedObject, cadences: set[StepCadence], epochs: int, steps_per_epoch: int
+    model: TrainingModel, scheduler: TrackedObject, stepping: Stepping, epochs: int, steps_per_epoch: int
 ) -> Schedule:
-    schedule = Schedule(scheduler.name, model.where(scheduler.call))
+    schedule = Schedule(scheduler.name, model.where(scheduler.call), steps=stepping.places)
     evaluator = SafeEvaluator(model, steps_per_epoch)
     try:
-        if len(cadences) != 1 or StepCadence.UNKNOWN in cadences:
-            raise CannotSimulate(_cadence_problem(cadences))
-        (cadence,) = cadences
+        if len(stepping.cadences) != 1 or StepCadence.UNKNOWN in stepping.cadences:
+            raise CannotSimulate(_cadence_problem(stepping.cadences))
+        if stepping.explicit:
+            raise CannotSimulate(
+                f"stepped as `{stepping.explicit}`: the code sets the position itself, "
+                "lrlint simulates `step()` without an argument"
+            )
+        if scheduler.name == "ReduceLROnPlateau":
+            raise CannotSimulate("ReduceLROnPlateau follows the metric the run reports: not known before the run")
+        cadence = stepping.effective_cadence()
         schedule.cadence = cadence.value
         build, lr = scheduler_builder(model, scheduler, evaluator)
-        per_period = steps_per_epoch if cadence is StepCadence.PER_BATCH else 1
+        per_period = stepping.per_period(steps_per_epoch)
         options = {"lr": lr} if lr is not None else {}
         lrs = _rates(build, epochs * per_period, lambda _, built: built.step(), DEFAULT_OPTIMIZER, options)
-
     except _REFUSALS as error:
         schedule.cannot = _refusal(error)
         return schedule
@@ -329,7 +406,7 @@ def _simulate(
         pass  # at the other cadence it runs past its end (OneCycleLR): no comparison to show
     schedule.assumptions = sorted(set(evaluator.assumptions))
     schedule.sized_for = _sized_for(model, scheduler, cadence, epochs * per_period)
-    schedule.notes = _jumps(schedule.per_epoch, scheduler)
+    schedule.notes = stepping.notes(schedule.cadence, steps_per_epoch) + _jumps(schedule.per_epoch, scheduler)
     return schedule
 
 
