@@ -60,7 +60,12 @@ _PER_CLASS: dict[str, tuple[Check, ...]] = {
         Check("gamma", _decay, _DECAY),
     ),
     "MultiStepLR": (
-        Check("milestones", _sorted, "milestones should increase: the schedule is read in order"),
+        Check(
+            "milestones",
+            _sorted,
+            "out of order: torch sorts the milestones and drops the LR at each in increasing order; "
+            "write them sorted, or fix the one that is a typo",
+        ),
         Check("gamma", _decay, _DECAY),
     ),
     # gamma > 1 is the LR range test ("LR finder"), a deliberate use of ExponentialLR.
