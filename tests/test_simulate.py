@@ -215,3 +215,44 @@ def test_files_that_cannot_be_read_or_parsed_are_one_line_each(tmp_path: Path) -
         f"lrlint: {binary}: cannot simulate: file contains NUL bytes: not a Python source file",
         f"lrlint: {deep}: cannot simulate: line 2: invalid syntax: too many nested parentheses",
     ]
+
+
+def simulate_loop(tmp_path: Path, scheduler: str, batch_body: str, epoch_tail: str = "") -> str:
+    """`lrlint simulate --format json` of a small script: SGD lr=0.1, 3 epochs of `for i, b in enumerate(loader)`."""
+    path = tmp_path / "train.py"
+    path.write_text(
+        f"import torch\nopt = torch.optim.SGD(params, lr=0.1)\ns = {scheduler}\n"
+        f"for epoch in range(3):\n    for i, b in enumerate(loader):\n        opt.step()\n{batch_body}{epoch_tail}"
+    )
+    code, out = simulate(str(path), "--steps-per-epoch", "8", "--format", "json")
+    assert code == 0, out
+    return out
+
+
+def epoch_ends(out: str) -> list[float]:
+    (schedule,) = json.loads(out)
+    return [epoch["end"] for epoch in schedule["lr_per_epoch"]]
+
+
+def test_a_step_guarded_by_the_batch_index_runs_where_the_test_holds(tmp_path: Path) -> None:
+    exponential = "torch.optim.lr_scheduler.ExponentialLR(opt, gamma=0.5)"
+    last_batch = simulate_loop(tmp_path, exponential, "        if i == len(loader) - 1:\n            s.step()\n")
+    assert close(epoch_ends(last_batch), [0.05, 0.025, 0.0125])
+    every_fourth = simulate_loop(tmp_path, exponential, "        if (i + 1) % 4 == 0:\n            s.step()\n")
+    assert close(epoch_ends(every_fourth), [0.1 * 0.5**2, 0.1 * 0.5**4, 0.1 * 0.5**6])
+    assert "stepped on 2 of 8 batches per epoch (its `if`)" in json.loads(every_fourth)[0]["notes"]
+
+
+def test_two_step_calls_per_epoch_advance_the_schedule_twice(tmp_path: Path) -> None:
+    out = simulate_loop(
+        tmp_path, "torch.optim.lr_scheduler.ExponentialLR(opt, gamma=0.5)", "", "    s.step()\n    s.step()\n"
+    )
+    assert close(epoch_ends(out), [0.025, 0.00625, 0.0015625])
+
+
+def test_step_with_an_epoch_and_plateau_are_not_simulated(tmp_path: Path) -> None:
+    warm_restarts = "torch.optim.lr_scheduler.CosineAnnealingWarmRestarts(opt, T_0=2)"
+    out = simulate_loop(tmp_path, warm_restarts, "        s.step(epoch + i / 8)\n")
+    assert "the code sets the position itself" in json.loads(out)[0]["cannot_simulate"]
+    out = simulate_loop(tmp_path, "torch.optim.lr_scheduler.ReduceLROnPlateau(opt)", "", "    s.step(loss)\n")
+    assert "follows the metric the run reports" in json.loads(out)[0]["cannot_simulate"]
