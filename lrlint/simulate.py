@@ -20,6 +20,7 @@ is `lrs[k + 1]`.)
 
 from __future__ import annotations
 
+import importlib
 import math
 import warnings
 from collections.abc import Callable, Sequence
@@ -110,6 +111,27 @@ def _scheduler_class(name: str) -> Any:
     if found is None:
         raise ValueError(f"torch.optim.lr_scheduler has no {name}")
     return found
+
+
+FACTORY_PACKAGES = ("transformers.",)  # installed libraries whose scheduler factories are called as they are
+
+
+def _scheduler_factory(qualified_name: str, kind: str) -> Callable[..., Any]:
+    """The torch scheduler class, or a library's factory (`transformers.get_cosine_schedule_with_warmup`)."""
+    if kind == "class" and qualified_name.startswith("torch.optim.lr_scheduler."):
+        return _scheduler_class(qualified_name)
+    if not qualified_name.startswith(FACTORY_PACKAGES):
+        raise CannotSimulate(f"{qualified_name.rsplit('.', 1)[-1]} is not a torch scheduler class")
+    module_name, _, name = qualified_name.rpartition(".")
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError:
+        package = module_name.partition(".")[0]
+        raise CannotSimulate(f"{name} comes from {package}, which is not installed here") from None
+    factory = getattr(module, name, None)
+    if not callable(factory):
+        raise CannotSimulate(f"the installed {module_name} has no {name}")
+    return factory
 
 
 # -- evaluating the code's arguments without running it ----------------------------------------
@@ -271,6 +293,8 @@ class Schedule:
     cannot: str = ""
     steps: set[tuple[str, int]] = field(default_factory=set)  # (path, line) of its step() calls
     other_cadence: list[tuple[float, float]] = field(default_factory=list)  # the same, stepped the other way
+    per_step: list[float] = field(default_factory=list)  # stepped more than once per epoch: the lr of each step
+    steps_per_epoch: int = 1  # of `per_step`
 
 
 @dataclass
@@ -398,6 +422,8 @@ def _simulate(
         schedule.cannot = _refusal(error)
         return schedule
     schedule.per_epoch = [(lrs[e * per_period], lrs[(e + 1) * per_period]) for e in range(epochs)]
+    if per_period > 1:
+        schedule.per_step, schedule.steps_per_epoch = lrs[:-1], per_period
     other = 1 if cadence is StepCadence.PER_BATCH else steps_per_epoch
     try:
         other_lrs = _rates(build, epochs * other, lambda _, built: built.step(), DEFAULT_OPTIMIZER, options)
@@ -405,8 +431,12 @@ def _simulate(
     except (TypeError, ValueError, ArithmeticError):
         pass  # at the other cadence it runs past its end (OneCycleLR): no comparison to show
     schedule.assumptions = sorted(set(evaluator.assumptions))
-    schedule.sized_for = _sized_for(model, scheduler, cadence, epochs * per_period)
-    schedule.notes = stepping.notes(schedule.cadence, steps_per_epoch) + _jumps(schedule.per_epoch, scheduler)
+    schedule.sized_for = _sized_for(model, scheduler, cadence, epochs * per_period, steps_per_epoch)
+    schedule.notes = [
+        *stepping.notes(schedule.cadence, steps_per_epoch),
+        *_jumps(schedule.per_epoch, scheduler),
+        *_within_epochs(schedule),
+    ]
     return schedule
 
 
@@ -545,8 +575,7 @@ def _build(scheduler: TrackedObject, opt: Any, evaluator: SafeEvaluator) -> Any:
     assert spec is not None and arguments is not None
     if arguments.has_star_args or arguments.has_star_kwargs:
         raise CannotSimulate("its arguments are passed with * or **")
-    if spec.kind != "class" or not spec.qualified_name.startswith("torch.optim.lr_scheduler."):
-        raise CannotSimulate(f"{spec.short_name} is not a torch scheduler class")
+    make = _scheduler_factory(spec.qualified_name, spec.kind)
     names = {id(arg): name for name, arg in arguments.values.items()}
     positional: list[Any] = []
     keywords: dict[str, Any] = {}
@@ -557,7 +586,7 @@ def _build(scheduler: TrackedObject, opt: Any, evaluator: SafeEvaluator) -> Any:
             positional.append(value)
         else:
             keywords[arg.keyword.value] = value
-    return _scheduler_class(spec.short_name)(*positional, **keywords)
+    return make(*positional, **keywords)
 
 
 def _argument(name: str, arg: cst.Arg, scheduler: TrackedObject, opt: Any, evaluator: SafeEvaluator) -> Any:
@@ -573,11 +602,17 @@ def _argument(name: str, arg: cst.Arg, scheduler: TrackedObject, opt: Any, evalu
     return evaluator.value(arg.value)
 
 
-def _sized_for(model: TrainingModel, scheduler: TrackedObject, cadence: StepCadence, steps: int) -> str:
+def _sized_for(
+    model: TrainingModel, scheduler: TrackedObject, cadence: StepCadence, steps: int, steps_per_epoch: int
+) -> str:
     """What the schedule was sized for, when the code steps it at another cadence."""
     sizing = model.sizing(scheduler)
     if sizing.unit is Unit.ITERATIONS and cadence is StepCadence.PER_EPOCH:
-        return f"sized in optimizer steps ({sizing.evidence}), but stepped only {steps} times (once per epoch)"
+        run_steps = steps * steps_per_epoch
+        return (
+            f"sized in optimizer steps ({sizing.evidence}), but stepped only {steps} times (once per epoch): "
+            f"{steps / run_steps:.1%} of the run's {run_steps} optimizer steps"
+        )
     if sizing.unit is Unit.EPOCHS and cadence is StepCadence.PER_BATCH:
         return f"sized in epochs ({sizing.evidence}), but stepped {steps} times (every batch)"
     return ""
@@ -597,6 +632,22 @@ def _jumps(per_epoch: list[tuple[float, float]], scheduler: TrackedObject) -> li
                 f"LR jumps from {_number(starts[epoch - 1])} to {_number(starts[epoch])} at epoch {epoch}: {why}"
             )
     return notes
+
+
+def _within_epochs(schedule: Schedule) -> list[str]:
+    """Where an epoch's start and end hide what the steps in between do (a warmup peak, a restart)."""
+    for epoch, (start, end) in enumerate(schedule.per_epoch):
+        first = epoch * schedule.steps_per_epoch
+        inside = schedule.per_step[first : first + schedule.steps_per_epoch]
+        low, high = min(start, end), max(start, end)
+        outside = [(step, lr) for step, lr in enumerate(inside) if not low * (1 - 1e-9) <= lr <= high * (1 + 1e-9)]
+        if outside:
+            step, lr = max(outside, key=lambda found: abs(found[1] - start))
+            return [
+                f"within epoch {epoch} the lr reaches {_number(lr)} (step {first + step}), beyond its start and end: "
+                "--per-step lists every step"
+            ]
+    return []
 
 
 def _number(value: float) -> str:
@@ -717,7 +768,9 @@ def simulate_files(paths: Sequence[str], epochs: int, steps_per_epoch: int) -> l
 # -- output ---------------------------------------------------------------------------------------
 
 
-def render_table(path: str, schedules: list[Schedule], epochs: int, steps_per_epoch: int) -> str:
+def render_table(
+    path: str, schedules: list[Schedule], epochs: int, steps_per_epoch: int, per_step: bool = False
+) -> str:
     lines = [f"{path}: {epochs} epochs, {steps_per_epoch} steps per epoch (lr at the start / end of each epoch)"]
     if not schedules:
         lines.append("  no scheduler found")
@@ -730,15 +783,37 @@ def render_table(path: str, schedules: list[Schedule], epochs: int, steps_per_ep
             continue
         for assumption in schedule.assumptions:
             lines.append(f"    assuming {assumption}")
-        lines.append("    epoch  lr (start)    lr (end)")
-        lines += [f"    {e:>5}  {_number(a):<12}  {_number(b)}" for e, (a, b) in enumerate(schedule.per_epoch)]
+        lines += _table_rows(schedule)
         if schedule.sized_for:
             lines.append(f"    note: {schedule.sized_for}")
         lines += [f"    note: {note}" for note in schedule.notes]
+        lines += render_steps(schedule) if per_step else []
     return "\n".join(lines) + "\n"
 
 
-def as_json(path: str, schedules: list[Schedule]) -> list[dict[str, Any]]:
+def _table_rows(schedule: Schedule) -> list[str]:
+    """One row per epoch; when a cadence finding applies, the schedule at the cadence it was sized for beside it."""
+    beside = schedule.other_cadence if schedule.sized_for else []
+    header = "    epoch  lr (start)    lr (end)" + ("      as sized (end)" if beside else "")
+    rows = []
+    for epoch, (start, end) in enumerate(schedule.per_epoch):
+        row = f"    {epoch:>5}  {_number(start):<12}  {_number(end)}"
+        rows.append(f"{row:<37}  {_number(beside[epoch][1])}" if beside else row)
+    return [header, *rows]
+
+
+def render_steps(schedule: Schedule) -> list[str]:
+    """Every step of a schedule stepped more than once per epoch: the lr it trains at."""
+    if not schedule.per_step:
+        return []
+    rows = [
+        f"    {step:>7}  {step // schedule.steps_per_epoch:>5}  {_number(lr)}"
+        for step, lr in enumerate(schedule.per_step)
+    ]
+    return ["       step  epoch  lr (during the step)", *rows]
+
+
+def as_json(path: str, schedules: list[Schedule], per_step: bool = False) -> list[dict[str, Any]]:
     return [
         {
             "path": path,
@@ -750,14 +825,23 @@ def as_json(path: str, schedules: list[Schedule]) -> list[dict[str, Any]]:
             "notes": ([s.sized_for] if s.sized_for else []) + s.notes,
             "cannot_simulate": s.cannot or None,
         }
+        | ({"lr_per_step": s.per_step} if per_step else {})
         for s in schedules
     ]
 
 
-def render_csv(path: str, schedules: list[Schedule]) -> list[list[str]]:
+CSV_HEADER = ["path", "scheduler", "where", "epoch", "lr_start", "lr_end"]
+CSV_STEP_HEADER = ["path", "scheduler", "where", "epoch", "step", "lr"]
+
+
+def render_csv(path: str, schedules: list[Schedule], per_step: bool = False) -> list[list[str]]:
     rows = []
     for s in schedules:
-        rows += [[path, s.name, s.where, str(e), repr(a), repr(b)] for e, (a, b) in enumerate(s.per_epoch)]
+        if per_step:
+            each = s.steps_per_epoch
+            rows += [[path, s.name, s.where, str(n // each), str(n), repr(lr)] for n, lr in enumerate(s.per_step)]
+        else:
+            rows += [[path, s.name, s.where, str(e), repr(a), repr(b)] for e, (a, b) in enumerate(s.per_epoch)]
     return rows
 
 
