@@ -267,11 +267,18 @@ def _fail(message: str) -> None:
 )
 @click.option("--format", "output_format", type=click.Choice(["table", "json", "csv"]), default="table")
 @click.option("--plot", is_flag=True, help="Draw each schedule as a text chart under its table.")
+@click.option("--per-step", is_flag=True, help="Also list the lr of every step of schedules stepped per batch.")
 @click.option(
     "--png", type=click.Path(dir_okay=False), help="Also save the schedules as a PNG chart (needs matplotlib)."
 )
-def simulate(
-    paths: tuple[str, ...], epochs: int | None, steps_per_epoch: int, output_format: str, plot: bool, png: str | None
+def simulate(  # noqa: PLR0913, PLR0917 - one parameter per command-line option
+    paths: tuple[str, ...],
+    epochs: int | None,
+    steps_per_epoch: int,
+    output_format: str,
+    plot: bool,
+    per_step: bool,
+    png: str | None,
 ) -> None:
     """Show the learning rate each scheduler of PATHS produces, epoch by epoch, with real torch."""
     if importlib.util.find_spec("torch") is None:
@@ -287,15 +294,16 @@ def simulate(
         except simulation.CannotSimulate as reason:
             click.echo(f"lrlint: {path}: cannot simulate: {reason}", err=True)
     if output_format == "json":
-        click.echo(json.dumps([row for path, _, found in results for row in simulation.as_json(path, found)], indent=2))
+        rows = [row for path, _, found in results for row in simulation.as_json(path, found, per_step)]
+        click.echo(json.dumps(rows, indent=2))
     elif output_format == "csv":
         writer = csv.writer(sys.stdout)
-        writer.writerow(["path", "scheduler", "where", "epoch", "lr_start", "lr_end"])
+        writer.writerow(simulation.CSV_STEP_HEADER if per_step else simulation.CSV_HEADER)
         for path, _, found in results:
-            writer.writerows(simulation.render_csv(path, found))
+            writer.writerows(simulation.render_csv(path, found, per_step))
     else:
         for path, simulated_epochs, found in results:
-            click.echo(simulation.render_table(path, found, simulated_epochs, steps_per_epoch), nl=False)
+            click.echo(simulation.render_table(path, found, simulated_epochs, steps_per_epoch, per_step), nl=False)
             for schedule in found if plot else ():
                 click.echo(simulation.render_plot(schedule), nl=False)
     if png:

@@ -256,3 +256,36 @@ def test_step_with_an_epoch_and_plateau_are_not_simulated(tmp_path: Path) -> Non
     assert "the code sets the position itself" in json.loads(out)[0]["cannot_simulate"]
     out = simulate_loop(tmp_path, "torch.optim.lr_scheduler.ReduceLROnPlateau(opt)", "", "    s.step(loss)\n")
     assert "follows the metric the run reports" in json.loads(out)[0]["cannot_simulate"]
+
+
+def test_per_step_rows_where_the_lr_changes_within_an_epoch(tmp_path: Path) -> None:
+    onecycle = "torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=0.1, total_steps=3 * len(loader))"
+    out = simulate_loop(tmp_path, onecycle, "        s.step()\n")
+    (schedule,) = json.loads(out)
+    assert any(note.startswith("within epoch 0 the lr reaches 0.0997537 (step 6)") for note in schedule["notes"])
+    path = tmp_path / "train.py"
+    code, steps = simulate(str(path), "--steps-per-epoch", "8", "--per-step", "--format", "json")
+    expected = lr_sequence("OneCycleLR", 0.1, 24, max_lr=0.1, total_steps=24)
+    assert code == 0 and close(json.loads(steps)[0]["lr_per_step"], expected)
+    code, table = simulate(str(path), "--steps-per-epoch", "8", "--per-step")
+    assert "       step  epoch  lr (during the step)\n" in table and "\n         23      2  " in table
+
+
+def test_a_cadence_finding_shows_the_schedule_as_sized_beside_it() -> None:
+    code, out = simulate(str(FIXTURES / "onecycle_per_epoch.py"), "--steps-per-epoch", "100")
+    assert "    epoch  lr (start)    lr (end)      as sized (end)\n" in out
+    assert "stepped only 3 times (once per epoch): 1.0% of the run's 300 optimizer steps" in out
+
+
+def test_transformers_factories_are_simulated_with_the_installed_library(tmp_path: Path) -> None:
+    pytest.importorskip("transformers")
+    path = tmp_path / "finetune.py"
+    path.write_text(
+        "import torch\nfrom transformers import get_linear_schedule_with_warmup\n"
+        "opt = torch.optim.AdamW(model.parameters(), lr=1e-3)\n"
+        "s = get_linear_schedule_with_warmup(opt, num_warmup_steps=5, num_training_steps=2 * len(loader))\n"
+        "for epoch in range(2):\n    for batch in loader:\n        opt.step()\n        s.step()\n"
+    )
+    code, out = simulate(str(path), "--steps-per-epoch", "10", "--per-step", "--format", "json")
+    by_hand = [1e-3 * min(step / 5, max(0.0, (20 - step) / (20 - 5))) for step in range(20)]
+    assert code == 0 and close(json.loads(out)[0]["lr_per_step"], by_hand)
