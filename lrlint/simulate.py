@@ -731,7 +731,10 @@ def consequence(code: str, path: str, line: int, schedules: list[Schedule]) -> s
         change = f"lr {_number(first_start)} -> {_number(final)} after {last + 1} epochs"
         text = f"simulated {schedule.name} stepped {stepped}: {change}"
         if schedule.other_cadence:
-            text += f"; stepped at the cadence it was sized for: {_number(schedule.other_cadence[-1][1])}"
+            sized_start, sized_end = schedule.other_cadence[0][0], schedule.other_cadence[-1][1]
+            peak = max(lr for pair in schedule.other_cadence for lr in pair)
+            rises = f"up to {_number(peak)}, ending at " if peak > max(sized_start, sized_end) * (1 + 1e-9) else ""
+            text += f"; stepped at the cadence it was sized for: {rises}{_number(sized_end)}"
         return text
     return (
         f"simulated {schedule.name} as the code steps it: lr {_number(first_start)} -> {_number(final)} "
