@@ -297,6 +297,15 @@ class Schedule:
     steps_per_epoch: int = 1  # of `per_step`
 
 
+@dataclass(frozen=True)
+class StepSite:
+    """One `step()` call: its cadence, when it runs (a test of the epoch and batch counters), its place."""
+
+    cadence: StepCadence
+    when: Callable[[int, int], bool] | None  # None: every time; raises CannotSimulate if it cannot tell
+    order: tuple[int, int]  # (trace, position in the trace): the code's order within an iteration
+
+
 @dataclass
 class Stepping:
     """How the code steps one scheduler, gathered from all its `step()` calls."""
@@ -307,6 +316,7 @@ class Stepping:
     batches_per_epoch: int | None = None  # a step guarded by a test of the batch index
     calls_per_iteration: int = 0  # unconditional step() calls in one iteration
     explicit: str = ""  # `step(epoch)`: the code sets the position itself
+    sites: list[StepSite] = field(default_factory=list)
 
     def effective_cadence(self) -> StepCadence:
         """The one cadence of the calls; a step guarded to one batch of the epoch is per epoch."""
@@ -334,14 +344,18 @@ class Stepping:
 
 def _steppings(model: TrainingModel, steps_per_epoch: int) -> dict[TrackedObject, Stepping]:
     steppings: dict[TrackedObject, Stepping] = {}
+    traces = {id(trace): index for index, trace in enumerate(model.traces)}
     for trace, item in model.scheduler_steps():
+        index = traces[id(trace)]
         analysis, line, _ = model.locate(item.call)
         inside = item.guards_inside(item.loops[-1]) if item.loops else item.guards
         cadence = trace.cadence(item)
         evaluator = SafeEvaluator(model, steps_per_epoch)
         batches = _batches_stepped(item, evaluator) if cadence is StepCadence.PER_BATCH else None
+        site = StepSite(cadence, _when(item, evaluator), (index, item.order))
         for scheduler in item.objects:
             stepping = steppings.setdefault(scheduler, Stepping())
+            stepping.sites.append(site)
             stepping.cadences.add(cadence)
             stepping.places.add((analysis.source.path, line))
             if item.call.args and scheduler.name != "ReduceLROnPlateau":
@@ -364,10 +378,131 @@ def simulate_model(model: TrainingModel, epochs: int, steps_per_epoch: int) -> l
         found.append(_simulate_phases(model, group, epochs, steps_per_epoch))
         found[-1].steps = set().union(*(steppings[scheduler].places for scheduler, _ in group))
     in_phases = {scheduler for group in phased for scheduler, _ in group}
-    for scheduler in model.ordered(frozenset(schedulers)):
-        if scheduler not in children and scheduler not in in_phases:
-            found.append(_simulate(model, scheduler, steppings.get(scheduler, Stepping()), epochs, steps_per_epoch))
+    alone = [s for s in model.ordered(frozenset(schedulers)) if s not in children and s not in in_phases]
+    for group in _shared_optimizers(model, alone, steppings):
+        together = _simulate_together(model, group, steppings, epochs, steps_per_epoch)
+        if together.per_epoch:  # else each alone, with its own reason
+            found.append(together)
+            alone = [scheduler for scheduler in alone if scheduler not in group]
+    rebuilt = _built_in_loops(model)
+    for scheduler in alone:
+        schedule = _simulate(model, scheduler, steppings.get(scheduler, Stepping()), epochs, steps_per_epoch)
+        schedule.notes += _shared_optimizer(model, scheduler, [s for s in alone if s in steppings])
+        if scheduler in rebuilt and schedule.per_epoch:
+            schedule.notes.append("constructed inside a loop: simulated as if built once, before it")
+        found.append(schedule)
     return found
+
+
+def _built_in_loops(model: TrainingModel) -> set[TrackedObject]:
+    return {o for trace in model.traces for item in trace.items if item.loops for o in item.constructed}
+
+
+def _shared_optimizers(
+    model: TrainingModel, schedulers: list[TrackedObject], steppings: dict[TrackedObject, Stepping]
+) -> list[list[TrackedObject]]:
+    """Stepped schedulers of one optimizer, all built once before the loops: torch combines them."""
+    built_in_loops = _built_in_loops(model)
+    by_optimizer: dict[TrackedObject, list[TrackedObject]] = {}
+    for scheduler in schedulers:
+        if scheduler in steppings and len(scheduler.optimizers) == 1:
+            by_optimizer.setdefault(next(iter(scheduler.optimizers)), []).append(scheduler)
+    simple = {StepCadence.PER_BATCH, StepCadence.PER_EPOCH}
+    return [
+        group
+        for group in by_optimizer.values()
+        if len(group) > 1
+        and not built_in_loops & set(group)
+        and all(steppings[s].cadences <= simple and not steppings[s].explicit for s in group)
+    ]
+
+
+def _simulate_together(
+    model: TrainingModel,
+    group: list[TrackedObject],
+    steppings: dict[TrackedObject, Stepping],
+    epochs: int,
+    steps_per_epoch: int,
+) -> Schedule:
+    """Several schedulers of one optimizer, built in the code's order and stepped as the code does."""
+    ordered = sorted(group, key=lambda scheduler: model.position(scheduler.call))
+    where = ", ".join(model.where(scheduler.call) for scheduler in ordered)
+    places = set().union(*(steppings[scheduler].places for scheduler in ordered))
+    schedule = Schedule(" + ".join(s.name for s in ordered), where, steps=places)
+    sites = sorted(
+        ((site, position) for position, scheduler in enumerate(ordered) for site in steppings[scheduler].sites),
+        key=lambda pair: pair[0].order,
+    )
+    per_batch = [(site, i) for site, i in sites if site.cadence is StepCadence.PER_BATCH]
+    per_epoch = [(site, i) for site, i in sites if site.cadence is StepCadence.PER_EPOCH]
+    evaluator = SafeEvaluator(model, steps_per_epoch)
+
+    def step(period: int, built: list[Any]) -> None:
+        epoch, batch = divmod(period, steps_per_epoch)
+        due = per_batch + (per_epoch if batch == steps_per_epoch - 1 else [])
+        for site, position in due:
+            if site.when is None or site.when(epoch, batch):
+                built[position].step()
+
+    try:
+        lr = _optimizer_lr(next(iter(ordered[0].optimizers)), evaluator)
+        options = {"lr": lr} if lr is not None else {}
+        build = lambda opt: [_build(scheduler, opt, evaluator) for scheduler in ordered]  # noqa: E731
+        lrs = _rates(build, epochs * steps_per_epoch, step, DEFAULT_OPTIMIZER, options)
+    except _REFUSALS as error:
+        schedule.cannot = _refusal(error)
+        return schedule
+    schedule.cadence = " and ".join(sorted({site.cadence.value for site, _ in sites}))
+    schedule.per_epoch = [(lrs[e * steps_per_epoch], lrs[(e + 1) * steps_per_epoch]) for e in range(epochs)]
+    schedule.per_step, schedule.steps_per_epoch = lrs[:-1], steps_per_epoch
+    schedule.assumptions = sorted(set(evaluator.assumptions))
+    schedule.notes = [
+        f"{len(ordered)} schedulers drive one optimizer: simulated together, in the code's order; the lr combines them",
+        *_within_epochs(schedule),
+    ]
+    return schedule
+
+
+def _shared_optimizer(model: TrainingModel, scheduler: TrackedObject, stepped: list[TrackedObject]) -> list[str]:
+    """Other stepped schedulers of the same optimizer: the rate the run trains at combines them."""
+    others = [s for s in stepped if s is not scheduler and s.optimizers & scheduler.optimizers]
+    if not others or scheduler not in stepped:
+        return []
+    names = ", ".join(f"{other.name} ({model.where(other.call)})" for other in others)
+    return [f"its optimizer is also driven by {names}: the run's lr depends on both; this is {scheduler.name} alone"]
+
+
+def _when(item: TraceItem, evaluator: SafeEvaluator) -> Callable[[int, int], bool] | None:
+    """When a step runs, as a test of the epoch counter and the batch index (`if epoch == 0`,
+    `if (i + 1) % 4 == 0`); None when it runs every time. The returned test raises CannotSimulate
+    if a condition depends on anything else."""
+    epoch_loop = next((loop for loop in item.loops if loop.kind is LoopKind.EPOCH), None)
+    outer = epoch_loop or (item.loops[0] if item.loops else None)
+    guards = item.guards_inside(outer) if outer is not None else item.guards
+    if not guards:
+        return None
+    counters = sorted(epoch_loop.target_names()) if epoch_loop is not None else []
+    index = _batch_index(item.loops[-1]) if item.loops and item.loops[-1] is not epoch_loop else None
+
+    def holds(epoch: int, batch: int) -> bool:
+        evaluator.bindings.update(dict.fromkeys(counters, epoch) | ({index: batch} if index else {}))
+        try:
+            return all(evaluator.condition(guard.test) != guard.negated for guard in guards)
+        finally:
+            for name in [*counters, *([index] if index else [])]:
+                evaluator.bindings.pop(name, None)
+
+    return holds
+
+
+def _batch_index(loop: Loop) -> str | None:
+    """`i` of `for i, batch in enumerate(loader)`."""
+    target, iterated = loop.event.target, loop.event.iterated
+    enumerated = isinstance(iterated, cst.Call) and cst.Module([]).code_for_node(iterated.func) == "enumerate"
+    if enumerated and isinstance(target, cst.Tuple) and target.elements:
+        first = target.elements[0].value
+        return first.value if isinstance(first, cst.Name) else None
+    return None
 
 
 def _batches_stepped(item: TraceItem, evaluator: SafeEvaluator) -> int | None:
@@ -378,22 +513,18 @@ def _batches_stepped(item: TraceItem, evaluator: SafeEvaluator) -> int | None:
     """
     loop = item.loops[-1] if item.loops else None
     guards = item.guards_inside(loop) if loop is not None else ()
-    target, iterated = (loop.event.target, loop.event.iterated) if loop is not None else (None, None)
-    enumerated = isinstance(iterated, cst.Call) and cst.Module([]).code_for_node(iterated.func) == "enumerate"
-    if not guards or not enumerated or not isinstance(target, cst.Tuple) or not target.elements:
-        return None
-    index = target.elements[0].value
-    if not isinstance(index, cst.Name):
+    index = _batch_index(loop) if loop is not None else None
+    if not guards or index is None:
         return None
     stepped = 0
     try:
         for batch in range(evaluator.steps_per_epoch):
-            evaluator.bindings[index.value] = batch
+            evaluator.bindings[index] = batch
             stepped += all(evaluator.condition(guard.test) != guard.negated for guard in guards)
     except CannotSimulate:
         return None
     finally:
-        evaluator.bindings.pop(index.value, None)
+        evaluator.bindings.pop(index, None)
     return stepped
 
 
