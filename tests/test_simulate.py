@@ -183,11 +183,11 @@ def test_the_epoch_count_comes_from_the_code_when_known(tmp_path: Path) -> None:
     assert "assuming 10 epochs: the code's epoch count is not known (--epochs to change)" in out
 
 
-def test_lambdas_of_pure_arithmetic_are_evaluated_safely() -> None:
-    data = json.loads(simulate(str(FIXTURES / "competing_two_schedulers.py"), "--epochs", "6", "--format", "json")[1])
-    warmup = next(s for s in data if s["scheduler"] == "LambdaLR")
-    expected = [0.1 * min(1.0, (epoch + 1) / 5) for epoch in range(6)]
-    assert close([epoch["start"] for epoch in warmup["lr_per_epoch"]], expected)
+def test_lambdas_of_pure_arithmetic_are_evaluated_safely(tmp_path: Path) -> None:
+    warmup = "torch.optim.lr_scheduler.LambdaLR(opt, lambda epoch: min(1.0, (epoch + 1) / 5))"
+    (schedule,) = json.loads(simulate_loop(tmp_path, warmup, "", "    s.step()\n"))
+    expected = [0.1 * min(1.0, (epoch + 1) / 5) for epoch in range(3)]
+    assert close([epoch["start"] for epoch in schedule["lr_per_epoch"]], expected)
 
 
 def test_simulate_never_runs_user_code(tmp_path: Path) -> None:
@@ -289,3 +289,12 @@ def test_transformers_factories_are_simulated_with_the_installed_library(tmp_pat
     code, out = simulate(str(path), "--steps-per-epoch", "10", "--per-step", "--format", "json")
     by_hand = [1e-3 * min(step / 5, max(0.0, (20 - step) / (20 - 5))) for step in range(20)]
     assert code == 0 and close(json.loads(out)[0]["lr_per_step"], by_hand)
+
+
+def test_schedulers_of_one_optimizer_are_simulated_together() -> None:
+    """Per-batch warmup in epoch 0 (`if epoch == 0`), then StepLR(30) stepped `if epoch > 0`: as torch combines them."""
+    code, out = simulate(str(FIXTURES / "warmup_then_epoch_clean.py"), "--format", "json")
+    (schedule,) = json.loads(out)
+    starts = [epoch["start"] for epoch in schedule["lr_per_epoch"]]
+    assert code == 0 and schedule["scheduler"] == "LambdaLR + StepLR"
+    assert close(starts, [0.1 / 100] + [0.1 * 0.1 ** ((epoch - 1) // 30) for epoch in range(1, 90)])
