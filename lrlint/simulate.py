@@ -23,6 +23,7 @@ from __future__ import annotations
 import importlib
 import math
 import warnings
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -100,7 +101,10 @@ def _rates(
         for period in range(steps):
             lrs.append(float(opt.param_groups[0]["lr"]))
             opt.step()
-            step(period, built)
+            try:
+                step(period, built)
+            except (TypeError, ValueError, ArithmeticError) as error:
+                raise StoppedByTorch(f"torch raises at step {period + 1} of {steps}: {error}") from error
     return [*lrs, float(opt.param_groups[0]["lr"])]
 
 
@@ -141,13 +145,17 @@ class CannotSimulate(Exception):
     """The reason, shown as `cannot simulate: <reason>`."""
 
 
+class StoppedByTorch(ValueError):
+    """torch raised while the schedule was stepped (OneCycleLR past its total_steps)."""
+
+
 # What ends one schedule's simulation: lrlint's own reason, or torch refusing the code's arguments
 # (the TypeError of LR201/LR202, the ValueError of LR203).
 _REFUSALS = (CannotSimulate, TypeError, ValueError, ArithmeticError)
 
 
 def _refusal(error: Exception) -> str:
-    return str(error) if isinstance(error, CannotSimulate) else f"torch refuses the arguments: {error}"
+    return str(error) if isinstance(error, CannotSimulate | StoppedByTorch) else f"torch refuses the arguments: {error}"
 
 
 _FUNCTIONS: dict[str, Callable[..., Any]] = {
@@ -304,6 +312,7 @@ class StepSite:
     cadence: StepCadence
     when: Callable[[int, int], bool] | None  # None: every time; raises CannotSimulate if it cannot tell
     order: tuple[int, int]  # (trace, position in the trace): the code's order within an iteration
+    iteration: tuple[int, int]  # (trace, innermost loop): calls with the same one run in one iteration
 
 
 @dataclass
@@ -314,9 +323,14 @@ class Stepping:
     places: set[tuple[str, int]] = field(default_factory=set)  # (path, line) of the calls
     conditions: set[str] = field(default_factory=set)  # `if` tests lrlint cannot evaluate
     batches_per_epoch: int | None = None  # a step guarded by a test of the batch index
-    calls_per_iteration: int = 0  # unconditional step() calls in one iteration
     explicit: str = ""  # `step(epoch)`: the code sets the position itself
     sites: list[StepSite] = field(default_factory=list)
+
+    @property
+    def calls_per_iteration(self) -> int:
+        """The most unconditional step() calls of this scheduler in one iteration of one loop."""
+        counts = Counter(site.iteration for site in self.sites if site.when is None)
+        return max(counts.values(), default=0)
 
     def effective_cadence(self) -> StepCadence:
         """The one cadence of the calls; a step guarded to one batch of the epoch is per epoch."""
@@ -352,7 +366,8 @@ def _steppings(model: TrainingModel, steps_per_epoch: int) -> dict[TrackedObject
         cadence = trace.cadence(item)
         evaluator = SafeEvaluator(model, steps_per_epoch)
         batches = _batches_stepped(item, evaluator) if cadence is StepCadence.PER_BATCH else None
-        site = StepSite(cadence, _when(item, evaluator), (index, item.order))
+        loop = id(item.loops[-1]) if item.loops else 0
+        site = StepSite(cadence, _when(item, evaluator), (index, item.order), (index, loop))
         for scheduler in item.objects:
             stepping = steppings.setdefault(scheduler, Stepping())
             stepping.sites.append(site)
@@ -360,7 +375,6 @@ def _steppings(model: TrainingModel, steps_per_epoch: int) -> dict[TrackedObject
             stepping.places.add((analysis.source.path, line))
             if item.call.args and scheduler.name != "ReduceLROnPlateau":
                 stepping.explicit = model.code(item.call)
-            stepping.calls_per_iteration += not inside
             if batches is None:
                 stepping.conditions.update(model.code(guard.test) for guard in inside)
             else:

@@ -298,3 +298,25 @@ def test_schedulers_of_one_optimizer_are_simulated_together() -> None:
     starts = [epoch["start"] for epoch in schedule["lr_per_epoch"]]
     assert code == 0 and schedule["scheduler"] == "LambdaLR + StepLR"
     assert close(starts, [0.1 / 100] + [0.1 * 0.1 ** ((epoch - 1) // 30) for epoch in range(1, 90)])
+
+
+def test_step_calls_in_separate_loops_are_not_counted_as_one_iteration(tmp_path: Path) -> None:
+    path = tmp_path / "train.py"
+    path.write_text(
+        "import torch\nopt = torch.optim.SGD(params, lr=0.1)\ns = torch.optim.lr_scheduler.ExponentialLR(opt, 0.5)\n"
+        + "".join(
+            f"def {name}():\n    for epoch in range(3):\n        for b in loader:\n            opt.step()\n"
+            "        s.step()\n"
+            for name in ("fit", "finetune")
+        )
+    )
+    code, out = simulate(str(path), "--format", "json")
+    (schedule,) = json.loads(out)
+    assert code == 0 and not any("`step()` calls" in note for note in schedule["notes"])
+    assert close([epoch["end"] for epoch in schedule["lr_per_epoch"]], [0.05, 0.025, 0.0125])
+
+
+def test_a_schedule_torch_stops_says_at_which_step(tmp_path: Path) -> None:
+    onecycle = "torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=0.1, total_steps=2)"
+    (schedule,) = json.loads(simulate_loop(tmp_path, onecycle, "", "    s.step()\n"))
+    assert schedule["cannot_simulate"].startswith("torch raises at step 3 of 3: Tried to step 3 times")
