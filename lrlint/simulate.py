@@ -324,6 +324,7 @@ class Stepping:
     conditions: set[str] = field(default_factory=set)  # `if` tests lrlint cannot evaluate
     batches_per_epoch: int | None = None  # a step guarded by a test of the batch index
     explicit: str = ""  # `step(epoch)`: the code sets the position itself
+    before_batches: bool = False  # stepped at the top of the epoch, before the batch loop
     sites: list[StepSite] = field(default_factory=list)
 
     @property
@@ -350,6 +351,8 @@ class Stepping:
             )
         if self.batches_per_epoch is not None:
             notes.append(f"stepped on {self.batches_per_epoch} of {steps_per_epoch} batches per epoch (its `if`)")
+        if self.before_batches:
+            notes.append("stepped before the epoch's batches: each epoch trains at its `lr (end)`")
         if self.conditions:
             tests = ", ".join(f"`if {test}`" for test in sorted(self.conditions))
             notes.append(f"stepped under {tests}: simulated as if stepped {cadence} every time")
@@ -373,6 +376,7 @@ def _steppings(model: TrainingModel, steps_per_epoch: int) -> dict[TrackedObject
             stepping.sites.append(site)
             stepping.cadences.add(cadence)
             stepping.places.add((analysis.source.path, line))
+            stepping.before_batches |= cadence is StepCadence.PER_EPOCH and _before_batches(item)
             if item.call.args and scheduler.name != "ReduceLROnPlateau":
                 stepping.explicit = model.code(item.call)
             if batches is None:
@@ -484,6 +488,13 @@ def _shared_optimizer(model: TrainingModel, scheduler: TrackedObject, stepped: l
         return []
     names = ", ".join(f"{other.name} ({model.where(other.call)})" for other in others)
     return [f"its optimizer is also driven by {names}: the run's lr depends on both; this is {scheduler.name} alone"]
+
+
+def _before_batches(item: TraceItem) -> bool:
+    """A step in the epoch loop that comes before the batch loop of the same epoch."""
+    batch_loops = [loop for loop in item.loops[-1].children if loop.iterates_data] if item.loops else []
+    first_batch_item = min((inner.order for loop in batch_loops for inner in loop.items), default=None)
+    return first_batch_item is not None and item.order < first_batch_item
 
 
 def _when(item: TraceItem, evaluator: SafeEvaluator) -> Callable[[int, int], bool] | None:

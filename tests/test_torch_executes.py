@@ -238,8 +238,9 @@ def wrong_optimizer(
 def test_simulate_gives_the_rates_of_the_executed_run(reports: dict[str, dict[str, Any]], unit: Unit) -> None:
     """`lrlint simulate` of a fixture gives, epoch by epoch, the LR its execution under torch trained at.
 
-    Compared where one schedule alone drives an optimizer over the epochs the code runs. For a step
-    before the optimizer's (LR101) each epoch trains at the rate the schedule holds at its end.
+    Compared where one schedule drives an optimizer over the epochs the code runs. Stepped per epoch
+    before the optimizer (LR101), each epoch trains at the rate the schedule holds at its end, as
+    simulate notes.
     """
     report = reports[unit.name]
     if "skipped" in report:
@@ -249,7 +250,9 @@ def test_simulate_gives_the_rates_of_the_executed_run(reports: dict[str, dict[st
     for schedule in simulate_file(str(unit.path), None, STEPS_PER_EPOCH)[1]:
         trained_at = rates_trained_at(report, schedule.steps)
         if schedule.per_epoch and trained_at is not None and len(trained_at) == len(schedule.per_epoch):
-            simulated = [end if schedule.steps & early else start for start, end in schedule.per_epoch]
+            shifted = bool(schedule.steps & early) and schedule.cadence == "per epoch"
+            assert shifted == any("before the epoch's batches" in note for note in schedule.notes), schedule.notes
+            simulated = [end if shifted else start for start, end in schedule.per_epoch]
             assert simulated == pytest.approx(trained_at, rel=1e-9, abs=1e-15), schedule.name
             compared.append(schedule.name)
     if not compared:
