@@ -247,6 +247,9 @@ class SafeEvaluator:
         scope = self.model.metadata.scope(name)
         assignments = list(scope[name.value]) if scope is not None else []
         node = assignments[0].node if len(assignments) == 1 else None
+        if isinstance(node, cst.Param) and node.default is not None and node.star == "":
+            self.assumptions.append(f"{name.value} = {self.model.code(node.default)} (the parameter's default)")
+            return node.default
         bound = self.model.index.name_values.get(node) if isinstance(node, cst.Name) else None
         if bound is None or bound.path or bound.function is not self.model.index.module:
             raise CannotSimulate(f"`{name.value}` is not known before the run")

@@ -320,3 +320,17 @@ def test_a_schedule_torch_stops_says_at_which_step(tmp_path: Path) -> None:
     onecycle = "torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=0.1, total_steps=2)"
     (schedule,) = json.loads(simulate_loop(tmp_path, onecycle, "", "    s.step()\n"))
     assert schedule["cannot_simulate"].startswith("torch raises at step 3 of 3: Tried to step 3 times")
+
+
+def test_a_parameter_default_is_used_and_stated(tmp_path: Path) -> None:
+    path = tmp_path / "trainer.py"
+    path.write_text(
+        "import torch\n\ndef fit(model, loader, lr=0.05, epochs=4):\n"
+        "    opt = torch.optim.SGD(model.parameters(), lr=lr)\n"
+        "    s = torch.optim.lr_scheduler.StepLR(opt, step_size=epochs // 2)\n"
+        "    for epoch in range(epochs):\n        for b in loader:\n            opt.step()\n        s.step()\n"
+    )
+    code, out = simulate(str(path), "--format", "json")
+    (schedule,) = json.loads(out)
+    assert code == 0 and "lr = 0.05 (the parameter's default)" in schedule["assumptions"]
+    assert close([epoch["end"] for epoch in schedule["lr_per_epoch"]], [0.05, 0.005, 0.005, 0.0005])
