@@ -33,7 +33,8 @@ if TYPE_CHECKING:
     from lrlint.fix import FileFix
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
-CONFIRM_EPOCHS, CONFIRM_STEPS_PER_EPOCH = 10, 100  # what --confirm simulates, as its messages say
+# What --confirm simulates, as its messages say: the code's own epoch count (else simulate's default).
+CONFIRM_EPOCHS, CONFIRM_STEPS_PER_EPOCH = None, 100
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})

@@ -583,14 +583,15 @@ def _simulate(
     schedule.per_epoch = [(lrs[e * per_period], lrs[(e + 1) * per_period]) for e in range(epochs)]
     if per_period > 1:
         schedule.per_step, schedule.steps_per_epoch = lrs[:-1], per_period
+    schedule.sized_for = _sized_for(model, scheduler, cadence, epochs * per_period, steps_per_epoch)
     other = 1 if cadence is StepCadence.PER_BATCH else steps_per_epoch
     try:
-        other_lrs = _rates(build, epochs * other, lambda _, built: built.step(), DEFAULT_OPTIMIZER, options)
-        schedule.other_cadence = [(other_lrs[e * other], other_lrs[(e + 1) * other]) for e in range(epochs)]
+        if schedule.sized_for:  # stepped at another cadence than it was sized for: show that one too
+            other_lrs = _rates(build, epochs * other, lambda _, built: built.step(), DEFAULT_OPTIMIZER, options)
+            schedule.other_cadence = [(other_lrs[e * other], other_lrs[(e + 1) * other]) for e in range(epochs)]
     except (TypeError, ValueError, ArithmeticError):
         pass  # at the other cadence it runs past its end (OneCycleLR): no comparison to show
     schedule.assumptions = sorted(set(evaluator.assumptions))
-    schedule.sized_for = _sized_for(model, scheduler, cadence, epochs * per_period, steps_per_epoch)
     schedule.notes = [
         *stepping.notes(schedule.cadence, steps_per_epoch),
         *_jumps(schedule.per_epoch, scheduler),
@@ -850,6 +851,9 @@ def simulate_source(source: Source, epochs: int | None, steps_per_epoch: int) ->
     return epochs, schedules
 
 
+MAX_CODE_EPOCHS = 1000  # an RL loop of a million "epochs" is simulated in part, and says so
+
+
 def _code_epochs(model: TrainingModel, steps_per_epoch: int) -> tuple[int, str]:
     """The number of epochs of the code's epoch loop, and the assumption to state."""
     evaluator = SafeEvaluator(model, steps_per_epoch)
@@ -865,6 +869,9 @@ def _code_epochs(model: TrainingModel, steps_per_epoch: int) -> tuple[int, str]:
             except (CannotSimulate, TypeError, ValueError):
                 continue
             count = bounds[-1] - (bounds[0] if len(bounds) == 2 else 0)
+            if count > MAX_CODE_EPOCHS:
+                loop_code = model.code(iterable)
+                return MAX_CODE_EPOCHS, f"the first {MAX_CODE_EPOCHS} of the code's {count} epochs (`{loop_code}`)"
             if count > 0:
                 return count, f"{count} epochs, as the code's `{model.code(iterable)}` (--epochs to change)"
     return DEFAULT_EPOCHS, f"{DEFAULT_EPOCHS} epochs: the code's epoch count is not known (--epochs to change)"
@@ -914,7 +921,7 @@ def _early_by_one(schedule: Schedule) -> str:
     return f"simulated {schedule.name}: no change of the rate in the first {len(starts)} epochs, but torch warns"
 
 
-def simulate_files(paths: Sequence[str], epochs: int, steps_per_epoch: int) -> list[Schedule]:
+def simulate_files(paths: Sequence[str], epochs: int | None, steps_per_epoch: int) -> list[Schedule]:
     """The schedules of every file that can hold one (unreadable or unparsable files add none)."""
     schedules = []
     for path in paths:

@@ -118,11 +118,12 @@ def check(*args: str) -> tuple[int, str, str]:
 
 
 def test_confirm_adds_the_simulated_consequence() -> None:
+    """Over the code's own 90 epochs of 100 batches: StepLR(step_size=30) decays 300 times, not 3."""
     project = str(FIXTURES / "projects" / "engine_steps_per_batch")
     code, out, _ = check(project, "--confirm")
     assert code == 1 and out.splitlines()[1] == (
-        "  = simulated StepLR stepped every batch: lr 0.1 -> 1e-34 after 10 epochs; "
-        "stepped at the cadence it was sized for: 0.1"
+        "  = simulated StepLR stepped every batch: lr 0.1 -> 1e-301 after 90 epochs; "
+        "stepped at the cadence it was sized for: 0.0001"
     )
     (finding,) = json.loads(check(project, "--confirm", "--format", "json")[1])
     assert finding["code"] == "LR102" and finding["consequence"].startswith("simulated StepLR stepped every batch")
