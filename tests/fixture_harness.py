@@ -34,6 +34,7 @@ import time
 import traceback
 import types
 import warnings
+from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -87,6 +88,7 @@ class Recording:
         return len(self.optimizers) - 1
 
     def constructed(self, scheduler: SchedulerLike, where: tuple[str, int]) -> None:
+        milestones = getattr(scheduler, "milestones", None)  # MultiStepLR's Counter keeps the order given
         self.built[id(scheduler)] = scheduler
         if self.references:  # a pristine copy, with its own optimizer, stepped alone for reference
             self.pristine[id(scheduler)] = copy.deepcopy(scheduler)
@@ -96,7 +98,7 @@ class Recording:
             "file": where[0],
             "line": where[1],
             "optimizer": self.optimizer_index(scheduler.optimizer),
-            "milestones": list(getattr(scheduler, "milestones", [])),  # MultiStepLR's Counter keeps their order
+            "milestones": list(milestones) if isinstance(milestones, Counter) else [],  # in the order given
         }
 
     def stepped(self, scheduler: SchedulerLike, where: tuple[str, int] | None, kind: str = "scheduler_step") -> None:
