@@ -179,6 +179,14 @@ _BINARY: dict[type, Callable[[Any, Any], Any]] = {
     cst.Modulo: lambda a, b: a % b,
     cst.Power: lambda a, b: a**b if abs(b) <= 64 else math.inf,
 }
+_COMPARE: dict[type, Callable[[Any, Any], bool]] = {
+    cst.LessThan: lambda a, b: a < b,
+    cst.LessThanEqual: lambda a, b: a <= b,
+    cst.GreaterThan: lambda a, b: a > b,
+    cst.GreaterThanEqual: lambda a, b: a >= b,
+    cst.Equal: lambda a, b: a == b,
+    cst.NotEqual: lambda a, b: a != b,
+}
 
 
 @dataclass
@@ -393,22 +401,17 @@ def simulate_model(model: TrainingModel, epochs: int, steps_per_epoch: int) -> l
     steppings = _steppings(model, steps_per_epoch)
     schedulers = [o for o in model.resolver.constructed() if o.role is Role.SCHEDULER and o.spec is not None]
     children = {child for scheduler in schedulers for child in scheduler.children}
+    rebuilt = _built_in_loops(model)
+    alone = [s for s in model.ordered(frozenset(schedulers)) if s not in children]
     found = []
-    phased = _phases(model, steps_per_epoch)
-    for group in phased:
-        found.append(_simulate_phases(model, group, epochs, steps_per_epoch))
-        found[-1].steps = set().union(*(steppings[scheduler].places for scheduler, _ in group))
-    in_phases = {scheduler for group in phased for scheduler, _ in group}
-    alone = [s for s in model.ordered(frozenset(schedulers)) if s not in children and s not in in_phases]
-    for group in _shared_optimizers(model, alone, steppings):
+    for group in _shared_optimizers(alone, steppings, rebuilt):
         together = _simulate_together(model, group, steppings, epochs, steps_per_epoch)
         if together.per_epoch:  # else each alone, with its own reason
             found.append(together)
             alone = [scheduler for scheduler in alone if scheduler not in group]
-    rebuilt = _built_in_loops(model)
     for scheduler in alone:
         schedule = _simulate(model, scheduler, steppings.get(scheduler, Stepping()), epochs, steps_per_epoch)
-        schedule.notes += _shared_optimizer(model, scheduler, [s for s in alone if s in steppings])
+        schedule.notes += _shared_optimizer_note(model, scheduler, [s for s in alone if s in steppings])
         if scheduler in rebuilt and schedule.per_epoch:
             schedule.notes.append("constructed inside a loop: simulated as if built once, before it")
         found.append(schedule)
@@ -420,10 +423,9 @@ def _built_in_loops(model: TrainingModel) -> set[TrackedObject]:
 
 
 def _shared_optimizers(
-    model: TrainingModel, schedulers: list[TrackedObject], steppings: dict[TrackedObject, Stepping]
+    schedulers: list[TrackedObject], steppings: dict[TrackedObject, Stepping], built_in_loops: set[TrackedObject]
 ) -> list[list[TrackedObject]]:
     """Stepped schedulers of one optimizer, all built once before the loops: torch combines them."""
-    built_in_loops = _built_in_loops(model)
     by_optimizer: dict[TrackedObject, list[TrackedObject]] = {}
     for scheduler in schedulers:
         if scheduler in steppings and len(scheduler.optimizers) == 1:
@@ -445,22 +447,30 @@ def _simulate_together(
     epochs: int,
     steps_per_epoch: int,
 ) -> Schedule:
-    """Several schedulers of one optimizer, built in the code's order and stepped as the code does."""
+    """Several schedulers of one optimizer, built in the code's order and stepped as the code does.
+
+    Phases switched by hand (`if epoch < 20: warmup.step() else: decay.step()`) are the case where
+    every step is per epoch and conditional: each phase continues from the current LR.
+    """
     ordered = sorted(group, key=lambda scheduler: model.position(scheduler.call))
-    where = ", ".join(model.where(scheduler.call) for scheduler in ordered)
-    places = set().union(*(steppings[scheduler].places for scheduler in ordered))
-    schedule = Schedule(" + ".join(s.name for s in ordered), where, steps=places)
     sites = sorted(
         ((site, position) for position, scheduler in enumerate(ordered) for site in steppings[scheduler].sites),
         key=lambda pair: pair[0].order,
     )
     per_batch = [(site, i) for site, i in sites if site.cadence is StepCadence.PER_BATCH]
     per_epoch = [(site, i) for site, i in sites if site.cadence is StepCadence.PER_EPOCH]
+    phases = not per_batch and all(site.when is not None for site, _ in sites)
+    schedule = Schedule(
+        (" / " if phases else " + ").join(s.name for s in ordered),
+        ", ".join(model.where(scheduler.call) for scheduler in ordered),
+        steps=set().union(*(steppings[scheduler].places for scheduler in ordered)),
+    )
+    period = steps_per_epoch if per_batch else 1  # steps per epoch simulated one by one
     evaluator = SafeEvaluator(model, steps_per_epoch)
 
-    def step(period: int, built: list[Any]) -> None:
-        epoch, batch = divmod(period, steps_per_epoch)
-        due = per_batch + (per_epoch if batch == steps_per_epoch - 1 else [])
+    def step(step_number: int, built: list[Any]) -> None:
+        epoch, batch = divmod(step_number, period)
+        due = per_batch + (per_epoch if batch == period - 1 else [])
         for site, position in due:
             if site.when is None or site.when(epoch, batch):
                 built[position].step()
@@ -469,22 +479,24 @@ def _simulate_together(
         lr = _optimizer_lr(next(iter(ordered[0].optimizers)), evaluator)
         options = {"lr": lr} if lr is not None else {}
         build = lambda opt: [_build(scheduler, opt, evaluator) for scheduler in ordered]  # noqa: E731
-        lrs = _rates(build, epochs * steps_per_epoch, step, DEFAULT_OPTIMIZER, options)
+        lrs = _rates(build, epochs * period, step, DEFAULT_OPTIMIZER, options)
     except _REFUSALS as error:
         schedule.cannot = _refusal(error)
         return schedule
     schedule.cadence = " and ".join(sorted({site.cadence.value for site, _ in sites}))
-    schedule.per_epoch = [(lrs[e * steps_per_epoch], lrs[(e + 1) * steps_per_epoch]) for e in range(epochs)]
-    schedule.per_step, schedule.steps_per_epoch = lrs[:-1], steps_per_epoch
+    schedule.per_epoch = [(lrs[e * period], lrs[(e + 1) * period]) for e in range(epochs)]
+    if period > 1:
+        schedule.per_step, schedule.steps_per_epoch = lrs[:-1], period
     schedule.assumptions = sorted(set(evaluator.assumptions))
-    schedule.notes = [
-        f"{len(ordered)} schedulers drive one optimizer: simulated together, in the code's order; the lr combines them",
-        *_within_epochs(schedule),
-    ]
+    combined = (
+        f"{len(ordered)} schedulers drive one optimizer: simulated together, in the code's order; the lr combines them"
+    )
+    phased = "phases switched by `if` on the epoch: each continues from the current LR"
+    schedule.notes = [phased if phases else combined, *_within_epochs(schedule)]
     return schedule
 
 
-def _shared_optimizer(model: TrainingModel, scheduler: TrackedObject, stepped: list[TrackedObject]) -> list[str]:
+def _shared_optimizer_note(model: TrainingModel, scheduler: TrackedObject, stepped: list[TrackedObject]) -> list[str]:
     """Other stepped schedulers of the same optimizer: the rate the run trains at combines them."""
     others = [s for s in stepped if s is not scheduler and s.optimizers & scheduler.optimizers]
     if not others or scheduler not in stepped:
@@ -513,14 +525,19 @@ def _when(item: TraceItem, evaluator: SafeEvaluator) -> Callable[[int, int], boo
     index = _batch_index(item.loops[-1]) if item.loops and item.loops[-1] is not epoch_loop else None
 
     def holds(epoch: int, batch: int) -> bool:
-        evaluator.bindings.update(dict.fromkeys(counters, epoch) | ({index: batch} if index else {}))
-        try:
-            return all(evaluator.condition(guard.test) != guard.negated for guard in guards)
-        finally:
-            for name in [*counters, *([index] if index else [])]:
-                evaluator.bindings.pop(name, None)
+        return _guards_hold(guards, dict.fromkeys(counters, epoch) | ({index: batch} if index else {}), evaluator)
 
     return holds
+
+
+def _guards_hold(guards: tuple[Guard, ...], counters: dict[str, int], evaluator: SafeEvaluator) -> bool:
+    """Every guard holds with the loop counters bound to these values (CannotSimulate if one cannot tell)."""
+    evaluator.bindings.update(counters)
+    try:
+        return all(evaluator.condition(guard.test) != guard.negated for guard in guards)
+    finally:
+        for name in counters:
+            evaluator.bindings.pop(name, None)
 
 
 def _batch_index(loop: Loop) -> str | None:
@@ -544,16 +561,10 @@ def _batches_stepped(item: TraceItem, evaluator: SafeEvaluator) -> int | None:
     index = _batch_index(loop) if loop is not None else None
     if not guards or index is None:
         return None
-    stepped = 0
     try:
-        for batch in range(evaluator.steps_per_epoch):
-            evaluator.bindings[index] = batch
-            stepped += all(evaluator.condition(guard.test) != guard.negated for guard in guards)
+        return sum(_guards_hold(guards, {index: batch}, evaluator) for batch in range(evaluator.steps_per_epoch))
     except CannotSimulate:
         return None
-    finally:
-        evaluator.bindings.pop(index, None)
-    return stepped
 
 
 def _simulate(
@@ -597,103 +608,6 @@ def _simulate(
         *_jumps(schedule.per_epoch, scheduler),
         *_within_epochs(schedule),
     ]
-    return schedule
-
-
-# -- phases switched by hand: `if epoch < 20: warmup.step() else: decay.step()` ------------------
-
-Phase = tuple[TrackedObject, Callable[[int], bool]]  # a scheduler, and in which epochs the code steps it
-_COMPARE: dict[type, Callable[[Any, Any], bool]] = {
-    cst.LessThan: lambda a, b: a < b,
-    cst.LessThanEqual: lambda a, b: a <= b,
-    cst.GreaterThan: lambda a, b: a > b,
-    cst.GreaterThanEqual: lambda a, b: a >= b,
-    cst.Equal: lambda a, b: a == b,
-    cst.NotEqual: lambda a, b: a != b,
-}
-
-
-def _phases(model: TrainingModel, steps_per_epoch: int) -> list[list[Phase]]:
-    """Schedulers of one optimizer, each stepped once per epoch under a condition on the epoch counter."""
-    evaluator = SafeEvaluator(model, steps_per_epoch)
-    by_optimizer: dict[TrackedObject, list[Phase]] = {}
-    unguarded: set[TrackedObject] = set()
-    for trace, item in model.scheduler_steps():
-        epoch_loops = [loop for loop in item.loops if loop.kind is LoopKind.EPOCH]
-        if trace.cadence(item) is not StepCadence.PER_EPOCH or len(item.objects) != 1 or not epoch_loops:
-            unguarded |= item.objects
-            continue
-        (scheduler,) = item.objects
-        condition = _epoch_condition(epoch_loops[-1], item.guards_inside(epoch_loops[-1]), evaluator)
-        if condition is None or len(scheduler.optimizers) != 1:
-            unguarded.add(scheduler)
-            continue
-        (optimizer,) = scheduler.optimizers
-        by_optimizer.setdefault(optimizer, []).append((scheduler, condition))
-    groups = []
-    for phases in by_optimizer.values():
-        schedulers = {scheduler for scheduler, _ in phases}
-        if len(schedulers) == len(phases) > 1 and not schedulers & unguarded:
-            groups.append(phases)
-    return groups
-
-
-def _epoch_condition(loop: Loop, guards: tuple[Guard, ...], evaluator: SafeEvaluator) -> Callable[[int], bool] | None:
-    """`epoch < warmup_epochs` (or its else branch) as a test of the epoch number; None if it is another test."""
-    counters = loop.target_names()
-    tests = []
-    for guard in guards:
-        test = guard.test
-        if not (isinstance(test, cst.Comparison) and len(test.comparisons) == 1):
-            return None
-        target = test.comparisons[0]
-        compare = _COMPARE.get(type(target.operator))
-        left_is_counter = isinstance(test.left, cst.Name) and test.left.value in counters
-        right_is_counter = isinstance(target.comparator, cst.Name) and target.comparator.value in counters
-        if compare is None or left_is_counter == right_is_counter:
-            return None
-        try:
-            bound = evaluator.value(target.comparator if left_is_counter else test.left)
-        except CannotSimulate:
-            return None
-        tests.append((compare, bound, left_is_counter, guard.negated))
-    if not tests:
-        return None
-
-    def holds(epoch: int) -> bool:
-        return all(
-            (compare(epoch, bound) if counter_left else compare(bound, epoch)) != negated
-            for compare, bound, counter_left, negated in tests
-        )
-
-    return holds
-
-
-def _simulate_phases(model: TrainingModel, phases: list[Phase], epochs: int, steps_per_epoch: int) -> Schedule:
-    names = " / ".join(scheduler.name for scheduler, _ in phases)
-    schedule = Schedule(names, ", ".join(model.where(s.call) for s, _ in phases), StepCadence.PER_EPOCH.value)
-    evaluator = SafeEvaluator(model, steps_per_epoch)
-    ordered = sorted(phases, key=lambda phase: model.position(phase[0].call))
-    try:
-        lr = _optimizer_lr(next(iter(ordered[0][0].optimizers)), evaluator)
-        built: list[Any] = []
-
-        def build(opt: Any) -> list[Any]:
-            built.extend(_build(scheduler, opt, evaluator) for scheduler, _ in ordered)  # in the code's order
-            return built
-
-        def step(epoch: int, schedulers: list[Any]) -> None:
-            for (_, holds), scheduler in zip(ordered, schedulers, strict=True):
-                if holds(epoch):
-                    scheduler.step()
-
-        lrs = _rates(build, epochs, step, DEFAULT_OPTIMIZER, {"lr": lr} if lr is not None else {})
-    except _REFUSALS as error:
-        schedule.cannot = _refusal(error)
-        return schedule
-    schedule.per_epoch = [(lrs[e], lrs[e + 1]) for e in range(epochs)]
-    schedule.assumptions = sorted(set(evaluator.assumptions))
-    schedule.notes = ["phases switched by `if` on the epoch: each continues from the current LR"]
     return schedule
 
 
