@@ -138,7 +138,6 @@ def units() -> list[Unit]:
     return scripts + projects
 
 
-@cache
 def executed(tmp_root: str) -> dict[str, dict[str, Any]]:
     """Run every fixture once, in one subprocess, in a scratch folder (some save checkpoints)."""
     request = {"steps_per_epoch": STEPS_PER_EPOCH, "runs": [unit.request() for unit in units()]}
@@ -162,6 +161,14 @@ def reports(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, Any
     return executed(str(tmp_path_factory.mktemp("fixture_runs")))
 
 
+def executed_report(reports: dict[str, dict[str, Any]], unit: Unit) -> dict[str, Any]:
+    """What torch did running `unit`; the test is skipped when the harness could not run it."""
+    report = reports[unit.name]
+    if "skipped" in report:
+        pytest.skip(report["skipped"])
+    return report
+
+
 def markers(unit: Unit) -> Iterator[tuple[Path, int, str]]:
     for path in unit.files():
         for _, line, code in expected_in_file(path):
@@ -180,18 +187,14 @@ def case_id(value: object) -> str:
 def test_torch_agrees_with_finding(
     reports: dict[str, dict[str, Any]], unit: Unit, path: Path, line: int, code: str
 ) -> None:
-    report = reports[unit.name]
-    if "skipped" in report:
-        pytest.skip(report["skipped"])
+    report = executed_report(reports, unit)
     record = Record(report, str(path), statement_lines(path, line))
     CONFIRMATIONS[code](record)
 
 
 @pytest.mark.parametrize("unit", units(), ids=case_id)
 def test_torch_objects_only_where_lrlint_reports(reports: dict[str, dict[str, Any]], unit: Unit) -> None:
-    report = reports[unit.name]
-    if "skipped" in report:
-        pytest.skip(report["skipped"])
+    report = executed_report(reports, unit)
     explained = findings_by_line(unit)
     for error in report["errors"]:
         if error["raised_by_torch"] and not error["about_a_stand_in"] and error["type"] in ("TypeError", "ValueError"):
@@ -242,9 +245,7 @@ def test_simulate_gives_the_rates_of_the_executed_run(reports: dict[str, dict[st
     before the optimizer (LR101), each epoch trains at the rate the schedule holds at its end, as
     simulate notes.
     """
-    report = reports[unit.name]
-    if "skipped" in report:
-        pytest.skip(report["skipped"])
+    report = executed_report(reports, unit)
     early = {(str(path), line) for path, line, code in [*markers(unit), *noqa_lines(unit)] if code == "LR101"}
     compared = []
     for schedule in simulate_file(str(unit.path), None, STEPS_PER_EPOCH)[1]:
@@ -277,13 +278,18 @@ def rates_trained_at(report: dict[str, Any], lines: set[tuple[str, int]]) -> lis
 
 def statement_lines(path: Path, line: int) -> range:
     """The lines of the innermost statement that contains `line`."""
+    return min((span for span in statement_spans(path) if line in span), key=len)
+
+
+@cache
+def statement_spans(path: Path) -> list[range]:
+    """The lines of every statement of a fixture, parsed once per file."""
     tree = ast.parse(path.read_text(encoding="utf-8"))
-    spans = [
+    return [
         range(node.lineno, (node.end_lineno or node.lineno) + 1)
         for node in ast.walk(tree)
-        if isinstance(node, ast.stmt) and node.lineno <= line <= (node.end_lineno or node.lineno)
+        if isinstance(node, ast.stmt)
     ]
-    return min(spans, key=len)
 
 
 @dataclass
