@@ -75,6 +75,11 @@ class SchedulerSpec:
     def is_plateau(self) -> bool:
         return self.returns == "ReduceLROnPlateau"
 
+    @property
+    def state_is_position(self) -> bool:
+        """Setting its position (`last_epoch`) restores it, given the optimizer's restored learning rates."""
+        return self.returns in _POSITION_STATE
+
 
 # Schedulers whose sizes count epochs in the usual (and documented) use. The literal limit says
 # up to which size a literal still reads as an epoch count; warmup schedulers get a small one
@@ -94,6 +99,25 @@ _ITERATION_SIZED = {
     "OneCycleLR": (SizeParameter("total_steps", 0), SizeParameter("steps_per_epoch", 0)),
     "CyclicLR": (SizeParameter("step_size_up", 0), SizeParameter("step_size_down", 0)),
 }
+# Schedulers whose whole state is their position: the next rate follows from `last_epoch` and the
+# optimizer's current rates, which a resumed optimizer brings back. Not ReduceLROnPlateau (its state is
+# the metric's history), CosineAnnealingWarmRestarts (its cycle, T_cur and T_i), SequentialLR and
+# ChainedScheduler (their children's states).
+_POSITION_STATE = frozenset(
+    {
+        "LambdaLR",
+        "MultiplicativeLR",
+        "StepLR",
+        "MultiStepLR",
+        "ConstantLR",
+        "LinearLR",
+        "ExponentialLR",
+        "PolynomialLR",
+        "CosineAnnealingLR",
+        "CyclicLR",
+        "OneCycleLR",
+    }
+)
 _TRANSFORMERS_SIZES = ("num_training_steps", "num_warmup_steps", "num_decay_steps", "num_stable_steps")
 
 

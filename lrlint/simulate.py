@@ -35,7 +35,7 @@ import libcst as cst
 from lrlint.linter import try_parse
 from lrlint.model import Loop, LoopKind, Project, Role, StepCadence, TrackedObject, TrainingModel, Unit, build_model
 from lrlint.model.syntax import Guard
-from lrlint.model.trace import TraceItem
+from lrlint.model.trace import LrWrite, TraceItem
 from lrlint.prefilter import may_contain_findings
 from lrlint.sources import Source, SourceError, read_source
 
@@ -403,19 +403,35 @@ def simulate_model(model: TrainingModel, epochs: int, steps_per_epoch: int) -> l
     children = {child for scheduler in schedulers for child in scheduler.children}
     rebuilt = _built_in_loops(model)
     alone = [s for s in model.ordered(frozenset(schedulers)) if s not in children]
+    hand_written = model.hand_written_rates()
     found = []
     for group in _shared_optimizers(alone, steppings, rebuilt):
+        if any(optimizer in hand_written for scheduler in group for optimizer in scheduler.optimizers):
+            continue  # each alone, refused with its reason
         together = _simulate_together(model, group, steppings, epochs, steps_per_epoch)
         if together.per_epoch:  # else each alone, with its own reason
             found.append(together)
             alone = [scheduler for scheduler in alone if scheduler not in group]
     for scheduler in alone:
+        written = next((hand_written[o] for o in scheduler.optimizers if o in hand_written), None)
+        if written is not None:
+            found.append(_written_by_hand(model, scheduler, written))
+            continue
         schedule = _simulate(model, scheduler, steppings.get(scheduler, Stepping()), epochs, steps_per_epoch)
         schedule.notes += _shared_optimizer_note(model, scheduler, [s for s in alone if s in steppings])
         if scheduler in rebuilt and schedule.per_epoch:
             schedule.notes.append("constructed inside a loop: simulated as if built once, before it")
         found.append(schedule)
     return found
+
+
+def _written_by_hand(model: TrainingModel, scheduler: TrackedObject, write: LrWrite) -> Schedule:
+    schedule = Schedule(scheduler.name, model.where(scheduler.call))
+    schedule.cannot = (
+        f"the code also writes its optimizer's learning rate by hand (`{model.code(write.target)} = ...`, "
+        f"{model.where(write.target)}): the scheduler alone does not give the run's rates"
+    )
+    return schedule
 
 
 def _built_in_loops(model: TrainingModel) -> set[TrackedObject]:

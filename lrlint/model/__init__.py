@@ -22,7 +22,7 @@ from lrlint.model.project import ModuleAnalysis, Project
 from lrlint.model.resolve import Context, Objects, Resolver, Role, TrackedObject
 from lrlint.model.sizing import Sizing, Unit, scheduler_sizing
 from lrlint.model.syntax import FunctionInfo, SyntaxIndex, call_events
-from lrlint.model.trace import Loop, LoopKind, StepCadence, Trace, TraceItem, build_trace
+from lrlint.model.trace import Loop, LoopKind, LrWrite, StepCadence, Trace, TraceItem, build_trace
 from lrlint.model.values import ValueEvaluator
 from lrlint.sources import Source
 
@@ -134,8 +134,63 @@ class TrainingModel:
             for item in trace.steps(Role.SCHEDULER):
                 yield trace, item
 
+    def constructed_objects(self, role: Role) -> Objects:
+        """The objects the replays construct."""
+        return frozenset(
+            obj for trace in self.traces for item in trace.items for obj in item.constructed if obj.role is role
+        )
+
     def stepped_objects(self, role: Role) -> Objects:
         return frozenset().union(*(item.objects for trace in self.traces for item in trace.steps(role)))
+
+    def contexts_of(self, function: FunctionInfo) -> set[Context]:
+        """The invocations of `function` the replays made (parameters bound), and the unbound one."""
+        found = {Context(function)}
+        found.update(item.context for trace in self.traces for item in trace.items if item.frame.function is function)
+        return found
+
+    @cached_property
+    def restored_positions(self) -> Objects:
+        """Schedulers whose position the code sets, as a resume does: `scheduler.last_epoch = start - 1`,
+        built with a `last_epoch=` other than -1, or advanced by a loop that only replays schedules."""
+        found: set[TrackedObject] = set()
+        for target, function in self.index.attribute_writes.get("last_epoch", []):
+            for context in self.contexts_of(function):
+                found |= self.resolver.objects(target.value, context)
+        for obj in self.constructed_objects(Role.SCHEDULER):
+            position = obj.arguments.expression("last_epoch") if obj.arguments else None
+            if position is not None and self.values.value(position) != -1:
+                found.add(obj)
+        for _, item in self.scheduler_steps():
+            if item.loops and item.loops[-1].replays_schedule:
+                found |= item.objects
+        return frozenset(obj for obj in found if obj.role is Role.SCHEDULER)
+
+    def written_optimizers(self, write: LrWrite) -> Objects:
+        """The optimizers whose rate a hand-written `group["lr"] = ...` sets: `for g in opt.param_groups:
+        g["lr"] = ...`, or `opt.param_groups[0]["lr"] = ...`."""
+        group = write.target.value
+        if isinstance(group, cst.Subscript):
+            return self._param_groups_owner(group.value, write)
+        if isinstance(group, cst.Name):
+            for loop in reversed(write.loops):
+                if group.value.lower() in loop.target_names():
+                    return self._param_groups_owner(loop.event.iterated, write)
+        return frozenset()
+
+    def _param_groups_owner(self, expr: cst.BaseExpression, write: LrWrite) -> Objects:
+        if isinstance(expr, cst.Attribute) and expr.attr.value == "param_groups":
+            return frozenset(o for o in self.resolver.objects(expr.value, write.context) if o.role is Role.OPTIMIZER)
+        return frozenset()
+
+    def hand_written_rates(self) -> dict[TrackedObject, LrWrite]:
+        """Optimizers whose learning rate the code writes by hand, with one such write."""
+        return {
+            optimizer: write
+            for trace in self.traces
+            for write in trace.lr_writes
+            for optimizer in self.written_optimizers(write)
+        }
 
     @cached_property
     def escaped(self) -> Objects:

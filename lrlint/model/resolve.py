@@ -48,9 +48,9 @@ class TrackedObject:
     children: tuple[TrackedObject, ...] = ()  # of SequentialLR / ChainedScheduler
     class_info: ClassInfo | None = None  # instances and in-file scheduler subclasses
 
-    @property
-    def overrides_step(self) -> bool:
-        return self.class_info is not None and "step" in self.class_info.methods
+    def overrides(self, method: str) -> bool:
+        """A class of the project (a scheduler subclass) defines `method` itself."""
+        return self.class_info is not None and method in self.class_info.methods
 
 
 Objects = frozenset[TrackedObject]

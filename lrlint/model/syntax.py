@@ -68,6 +68,8 @@ class FunctionInfo:
     # Expressions whose value leaves lrlint's sight: stored in containers, subscripts, attributes
     # of other objects, or returned.
     escapes: list[cst.BaseExpression] = field(default_factory=list)
+    # `self.<name> = value`: what this method keeps on its instance, for whatever method uses it later.
+    stores: list[AttributeValue] = field(default_factory=list)
     contains_loop: bool = False
 
     @property
@@ -123,6 +125,8 @@ class SyntaxIndex:
     param_owner: dict[cst.Param, FunctionInfo] = field(default_factory=dict)
     # `checkpoint["scheduler"] = value`: values stored into a named container, by (function, name).
     item_assignments: dict[tuple[FunctionInfo, str], list[cst.BaseExpression]] = field(default_factory=dict)
+    # `scheduler.last_epoch = value`: attributes written on objects other than `self`, by attribute name.
+    attribute_writes: dict[str, list[tuple[cst.Attribute, FunctionInfo]]] = field(default_factory=dict)
 
     def all_functions(self) -> list[FunctionInfo]:
         return [self.module, *self.functions.values()]
@@ -376,11 +380,13 @@ class _Builder:
                 self._bind(element.value, value, (*path, position), function)
         elif isinstance(target, cst.Attribute) and self._is_self(target.value, function):
             assert function.class_info is not None
-            function.class_info.attributes.setdefault(target.attr.value, []).append(
-                AttributeValue(value, path, function)
-            )
+            stored = AttributeValue(value, path, function)
+            function.class_info.attributes.setdefault(target.attr.value, []).append(stored)
+            function.stores.append(stored)
         elif not path:
             function.escapes.append(value)
+            if isinstance(target, cst.Attribute):
+                self.index.attribute_writes.setdefault(target.attr.value, []).append((target, function))
             if isinstance(target, cst.Subscript) and isinstance(target.value, cst.Name):
                 self.index.item_assignments.setdefault((function, target.value.value), []).append(value)
 

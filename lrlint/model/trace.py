@@ -40,6 +40,18 @@ class Frame:
     parent: Frame | None
     context: Context
 
+    def argument(self, param: str) -> cst.BaseExpression | None:
+        """The expression the call site passes for parameter `param`, if it passes one."""
+        call = self.call_site
+        if call is None:
+            return None
+        bound_method = isinstance(call.func, cst.Attribute) and self.function.self_name is not None
+        params = [p.name.value for p in self.function.positional_params(bound_method)]
+        for position, arg in enumerate(a for a in call.args if a.keyword is None and not a.star):
+            if position < len(params) and params[position] == param:
+                return arg.value
+        return next((a.value for a in call.args if a.keyword is not None and a.keyword.value == param), None)
+
 
 @dataclass(eq=False)
 class Loop:
@@ -63,6 +75,18 @@ class Loop:
         for child in self.children:
             yield child
             yield from child.descendants()
+
+    @property
+    def replays_schedule(self) -> bool:
+        """`for _ in range(start_epoch): scheduler.step()`: it only advances schedulers, as a resume does.
+
+        It steps a scheduler, is no batch loop and runs none, and nothing else in it handles a
+        tracked object (an optimizer step, or a training call that receives the optimizer).
+        """
+        if self.kind is LoopKind.BATCH or any(child.kind is LoopKind.BATCH for child in self.descendants()):
+            return False
+        steps_scheduler = any(item.role is Role.SCHEDULER for item in self.items)
+        return steps_scheduler and all(item.role is Role.SCHEDULER or not item.objects for item in self.items)
 
 
 @dataclass(eq=False)
@@ -230,6 +254,10 @@ class _TraceBuilder:
         """Replay one invocation of `function`."""
         for expr in function.escapes:
             self.trace.escaped |= self.resolver.objects(expr, place.context)
+        for stored in function.stores:
+            # Kept on an instance (a wrapper's `self.lr_scheduler`): whichever method steps it, called
+            # by a framework lrlint does not see, runs with what this call stored.
+            self.trace.escaped |= self.resolver.objects(stored.value, place.context, stored.path)
         self._events(function.events, place)
 
     def _events(self, events: list[Event], place: _Place) -> None:
@@ -299,10 +327,10 @@ def _classify(loop: Loop) -> tuple[LoopKind, bool]:
     targets = loop.target_names()
     iterated = _identifiers(loop.event.iterated)
     nested = {child.kind for child in loop.descendants()}
+    if LoopKind.EPOCH in nested:
+        return LoopKind.OTHER, False  # around the epoch loop: runs, folds, trials, option sweeps
     if any(is_epoch_word(word) for word in targets):
         return LoopKind.EPOCH, False
-    if LoopKind.EPOCH in nested:
-        return LoopKind.OTHER, False  # around the epoch loop: runs, folds, trials
     if any(is_batch_word(word) for word in targets):
         return LoopKind.BATCH, True
     if any(is_epoch_word(word) for word in iterated):

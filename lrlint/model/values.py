@@ -11,7 +11,7 @@ from libcst.metadata import Assignment
 from lrlint.model.metadata import Metadata
 from lrlint.model.syntax import SyntaxIndex
 
-_MISSING = object()
+MISSING = object()
 
 _BINARY: dict[type, Callable[[float, float], float]] = {
     cst.Add: operator.add,
@@ -34,15 +34,15 @@ class ValueEvaluator:
     def value(self, expr: cst.BaseExpression | None) -> object:
         """The value, or `MISSING` when it is not known at lint time."""
         if expr is None:
-            return _MISSING
+            return MISSING
         try:
             return self._value(expr, depth=0)
         except (ArithmeticError, TypeError, ValueError, OverflowError):
-            return _MISSING
+            return MISSING
 
     def _value(self, expr: cst.BaseExpression, depth: int) -> object:
         if depth > 20:
-            return _MISSING
+            return MISSING
         if isinstance(expr, (cst.Integer, cst.Float)):
             return expr.evaluated_value
         if isinstance(expr, cst.SimpleString):
@@ -57,35 +57,35 @@ class ValueEvaluator:
                 return -operand  # type: ignore[operator]
             if isinstance(expr.operator, cst.Plus) and _is_number(operand):
                 return operand
-            return _MISSING
+            return MISSING
         if isinstance(expr, cst.BinaryOperation):
             return self._binary(expr, depth)
         if isinstance(expr, (cst.List, cst.Tuple)):
             items = [self._value(e.value, depth + 1) for e in expr.elements if isinstance(e, cst.Element)]
-            if len(items) != len(expr.elements) or any(item is _MISSING for item in items):
-                return _MISSING
+            if len(items) != len(expr.elements) or any(item is MISSING for item in items):
+                return MISSING
             return items
-        return _MISSING
+        return MISSING
 
     def _binary(self, expr: cst.BinaryOperation, depth: int) -> object:
         apply = _BINARY.get(type(expr.operator))
         left, right = self._value(expr.left, depth + 1), self._value(expr.right, depth + 1)
         if apply is None or not (_is_number(left) and _is_number(right)):
-            return _MISSING
+            return MISSING
         if isinstance(expr.operator, cst.Power) and abs(right) > 64:  # type: ignore[arg-type]
-            return _MISSING
+            return MISSING
         return apply(left, right)  # type: ignore[arg-type]
 
     def _constant(self, name: cst.Name, depth: int) -> object:
         scope = self.metadata.scope(name)
         if scope is None:
-            return _MISSING
+            return MISSING
         assignments = list(scope[name.value])
         if len(assignments) != 1 or not isinstance(assignments[0], Assignment):
-            return _MISSING
+            return MISSING
         bound = self.index.name_values.get(assignments[0].node)  # type: ignore[arg-type]
         if bound is None or bound.path:
-            return _MISSING
+            return MISSING
         return self._value(bound.value, depth + 1)
 
 
@@ -94,4 +94,4 @@ def _is_number(value: object) -> bool:
 
 
 def is_known(value: object) -> bool:
-    return value is not _MISSING
+    return value is not MISSING

@@ -3,7 +3,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from lrlint.findings import Severity
-from lrlint.model import Loop, LoopKind, Role, TraceItem, TrainingModel
+from lrlint.model import Role, TraceItem, TrainingModel
 from lrlint.model.resolve import Objects
 from lrlint.model.trace import guard_names
 from lrlint.rules.base import Report, Rule
@@ -124,7 +124,7 @@ for epoch in range(5):
 
 def _optimizers_of(item: TraceItem) -> Objects:
     """The optimizers of the stepped scheduler, if every candidate is a torch scheduler with a known one."""
-    if any(s.overrides_step or not s.optimizers for s in item.objects):
+    if any(s.overrides("step") or not s.optimizers for s in item.objects):
         return frozenset()
     return item.attached_optimizers
 
@@ -155,8 +155,4 @@ def _guarded_by_counter(item: TraceItem) -> bool:
 
 def _fast_forward(item: TraceItem) -> bool:
     """`for _ in range(start_epoch): scheduler.step()`: replaying the schedule on resume."""
-    loop: Loop | None = item.loops[-1] if item.loops else None
-    if loop is None or loop.kind is LoopKind.BATCH:
-        return False
-    has_batch_loop = any(child.kind is LoopKind.BATCH for child in loop.descendants())
-    return not has_batch_loop and all(other.role is Role.SCHEDULER or not other.objects for other in loop.items)
+    return bool(item.loops) and item.loops[-1].replays_schedule

@@ -62,8 +62,8 @@ for epoch in range(100):
         stepped = _stepped_calls(model)
         escaped = {obj.call for obj in model.escaped}
         reported = set()
-        for obj in model.resolver.constructed():
-            if obj.role is not Role.SCHEDULER or obj.call in stepped or obj.call in escaped:
+        for obj in model.constructed_objects(Role.SCHEDULER):
+            if obj.call in stepped or obj.call in escaped:
                 continue
             if obj.call not in reported:
                 reported.add(obj.call)

@@ -2,8 +2,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+import libcst as cst
+
 from lrlint.findings import Severity
-from lrlint.model import TrackedObject, TrainingModel
+from lrlint.model import TraceItem, TrackedObject, TrainingModel
+from lrlint.model.values import MISSING, is_known
 from lrlint.rules.base import Report, Rule
 from lrlint.rules.edits import without_arguments
 
@@ -59,19 +62,72 @@ for epoch in range(90):
 
     def check(self, model: TrainingModel) -> Iterator[Report]:
         for _, item in model.scheduler_steps():
-            if not item.call.args or not all(_uses_torch_step(s) for s in item.objects):
+            epoch = _epoch_argument(item.call)
+            if epoch is None or not all(_uses_torch_step(s) for s in item.objects):
                 continue
+            passed, source = _passed_value(model, item, epoch)
             receiver = model.receiver(item.call)
-            argument = model.code(item.call.args[0].value)
+            written = f"`{receiver}.step({model.code(epoch)})`"
+            if source is not None:
+                written += f" (`{model.code(epoch)}` is `{model.code(source)}` from {model.where(source)})"
+            if passed is None:
+                continue  # step(None) is step(): a wrapper forwarding its own `epoch=None`
+            if is_known(passed):
+                yield Report(
+                    item.call,
+                    f"{written} sets the schedule to epoch {passed!r} through the deprecated epoch argument (torch "
+                    "warns, and recomputes the LR from a closed form some schedulers lack): to restore a "
+                    f"position, use `{receiver}.load_state_dict(...)` or build the scheduler with `last_epoch=`",
+                )
+                continue
             yield Report(
                 item.call,
-                f"`{receiver}.step({argument})` uses the deprecated epoch argument: call `{receiver}.step()` "
+                f"{written} uses the deprecated epoch argument: call `{receiver}.step()` "
                 "once per epoch (restore state with load_state_dict to resume)",
                 without_arguments(item.call),
             )
 
 
+def _epoch_argument(call: cst.Call) -> cst.BaseExpression | None:
+    for arg in call.args:
+        if arg.keyword is None and not arg.star:
+            return arg.value
+        if arg.keyword is not None and arg.keyword.value == "epoch":
+            return arg.value
+    return None
+
+
+def _passed_value(
+    model: TrainingModel, item: TraceItem, epoch: cst.BaseExpression
+) -> tuple[object, cst.BaseExpression | None]:
+    """The epoch passed, when it is known: a constant, or None. A parameter of the stepping function
+    takes the value its call site passes, else its default; a parameter of a function nothing in the
+    file calls, defaulting to None, is taken as None (a wrapper forwarding `step(epoch=None)`).
+    The second value is the argument or default it came from, when it came through a parameter."""
+    param = _parameter(model, item, epoch)
+    if param is None:
+        return model.values.value(epoch), None
+    argument = item.frame.argument(param.name.value)
+    if argument is not None:
+        return model.values.value(argument), argument
+    if param.default is None:
+        return MISSING, None
+    return model.values.value(param.default), param.default
+
+
+def _parameter(model: TrainingModel, item: TraceItem, expr: cst.BaseExpression) -> cst.Param | None:
+    """The parameter of the stepping function that `expr` names, if the function never rebinds it."""
+    function = item.frame.function
+    if not isinstance(expr, cst.Name) or any(
+        expr.value.lower() in loop.target_names() for loop in item.loops_in_frame()
+    ):
+        return None
+    if any(name.value == expr.value and v.function is function for name, v in model.index.name_values.items()):
+        return None
+    return next((p for p in function.params if p.name.value == expr.value), None)
+
+
 def _uses_torch_step(scheduler: TrackedObject) -> bool:
-    if scheduler.overrides_step:
+    if scheduler.overrides("step"):
         return False
     return scheduler.name not in _ARGUMENT_IS_API and not (scheduler.spec and scheduler.spec.is_plateau)

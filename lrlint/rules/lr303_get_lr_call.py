@@ -19,6 +19,9 @@ class GetLrCall(Rule):
     not happened (for chainable schedulers such as StepLR or ExponentialLR, the rate after an
     extra decay), and torch warns. Logging it shows learning rates the run never uses.
 
+    Not reported on a scheduler class of the project that defines `get_lr()` itself: its own
+    method is whatever it says.
+
     Fix: use `scheduler.get_last_lr()`, the learning rates set by the last `step()`.
     """
 
@@ -55,7 +58,7 @@ print("lr", scheduler.get_lr()[0])  # expect: LR303
                 if item.is_step or not (isinstance(func, cst.Attribute) and func.attr.value == "get_lr"):
                     continue
                 receivers = model.resolver.objects(func.value, item.context)
-                if receivers and all(o.role is Role.SCHEDULER for o in receivers):
+                if receivers and all(o.role is Role.SCHEDULER and not o.overrides("get_lr") for o in receivers):
                     yield Report(
                         item.call,
                         f"`{model.receiver(item.call)}.get_lr()` is internal to step(): outside it torch warns, "

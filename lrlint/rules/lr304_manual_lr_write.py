@@ -5,7 +5,7 @@ from collections.abc import Iterator
 import libcst as cst
 
 from lrlint.findings import Severity
-from lrlint.model import Role, TrainingModel
+from lrlint.model import LoopKind, Role, TrainingModel
 from lrlint.model.resolve import Objects
 from lrlint.model.trace import LrWrite, Trace, exclusive
 from lrlint.rules.base import Report, Rule
@@ -22,7 +22,9 @@ class ManualLrWrite(Rule):
     results is neither the manual one nor the schedule.
 
     Not reported when the write and the scheduler's step sit in opposite branches of one `if`
-    (manual warmup, then the scheduler).
+    (manual warmup, then the scheduler), nor for a write outside the epoch and batch loops: a
+    reset at the start of each run, fold or task (`for task in tasks: group["lr"] = base_lr`,
+    then the epochs) starts a schedule again, it does not fight it.
 
     Fix: express the manual part as a scheduler (LinearLR for warmup, SequentialLR to join
     phases), or drop the scheduler.
@@ -65,7 +67,7 @@ for epoch in range(90):
     def check(self, model: TrainingModel) -> Iterator[Report]:
         for trace in model.traces:
             for write in trace.lr_writes:
-                optimizers = _written_optimizers(model, trace, write)
+                optimizers = model.written_optimizers(write)
                 conflict = _conflicting_step(trace, write, optimizers)
                 if conflict is not None:
                     yield Report(
@@ -76,29 +78,13 @@ for epoch in range(90):
                     )
 
 
-def _written_optimizers(model: TrainingModel, trace: Trace, write: LrWrite) -> Objects:
-    """The optimizer whose group is written: `for g in opt.param_groups: g["lr"]`, `opt.param_groups[0]["lr"]`."""
-    group = write.target.value
-    if isinstance(group, cst.Subscript):
-        group = group.value  # opt.param_groups[0]["lr"]
-        return _param_groups_owner(model, group, write)
-    if isinstance(group, cst.Name):
-        for loop in reversed(write.loops):
-            if group.value in loop.target_names():
-                return _param_groups_owner(model, loop.event.iterated, write)
-    return frozenset()
-
-
-def _param_groups_owner(model: TrainingModel, expr: cst.BaseExpression, write: LrWrite) -> Objects:
-    if isinstance(expr, cst.Attribute) and expr.attr.value == "param_groups":
-        found = model.resolver.objects(expr.value, write.context)
-        return frozenset(o for o in found if o.role is Role.OPTIMIZER)
-    return frozenset()
-
-
 def _conflicting_step(trace: Trace, write: LrWrite, optimizers: Objects) -> cst.Call | None:
     """A step of a scheduler of these optimizers that runs in the same training loop as the write."""
-    training_loops = [loop for loop in write.loops if not _iterates_param_groups(loop.event.iterated)]
+    training_loops = [
+        loop
+        for loop in write.loops
+        if loop.kind in (LoopKind.EPOCH, LoopKind.BATCH) and not _iterates_param_groups(loop.event.iterated)
+    ]
     if not optimizers or not training_loops:
         return None
     outer = training_loops[0]

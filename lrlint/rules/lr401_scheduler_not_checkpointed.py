@@ -7,6 +7,7 @@ import libcst as cst
 from lrlint.findings import Severity
 from lrlint.model import Role, TrackedObject, TrainingModel
 from lrlint.model.resolve import Context
+from lrlint.model.syntax import FunctionInfo
 from lrlint.model.trace import Frame, TraceItem
 from lrlint.rules.base import Report, Rule
 
@@ -23,7 +24,20 @@ class SchedulerNotCheckpointed(Rule):
     and a step schedule applies its first decay at the wrong epoch.
 
     Followed through a checkpoint dict built inline, in a variable (`ckpt["optimizer"] = ...`),
-    or passed to a helper of the same file (`save_checkpoint(state)`).
+    or passed to a helper of the same file (`save_checkpoint(state)`). The finding is placed
+    where the checkpoint dict is built, once, however many paths it is saved to. A scheduler
+    whose state another save writes (`scheduler.pt` next to `optimizer.pt`) is checkpointed.
+
+    Not reported when the code restores the schedule's position itself, for the schedulers whose
+    whole state is that position (their next rate follows from `last_epoch` and the optimizer's
+    restored rates): LambdaLR (and the transformers schedules built on it), MultiplicativeLR,
+    StepLR, MultiStepLR, ConstantLR, LinearLR, ExponentialLR, PolynomialLR, CosineAnnealingLR,
+    CyclicLR and OneCycleLR. The position counts as restored when the code sets
+    `scheduler.last_epoch = ...`, builds the scheduler with a `last_epoch=` other than -1, or
+    steps it forward in a loop that does nothing else (`for _ in range(start_epoch):
+    scheduler.step()`). ReduceLROnPlateau (its state is the metric's history),
+    CosineAnnealingWarmRestarts (its cycle), SequentialLR and ChainedScheduler (their children)
+    are reported all the same.
 
     Fix: save `scheduler.state_dict()` next to `optimizer.state_dict()` and load it on resume.
     """
@@ -44,13 +58,25 @@ for epoch in range(90):
     torch.save({"model": model.state_dict(), "optimizer": optimizer.state_dict(),
                 "scheduler": scheduler.state_dict(), "epoch": epoch}, "last.pt")
 """,
+        """
+import torch
+optimizer = torch.optim.SGD(params, lr=0.01)
+scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda e: (1 - e / 300) * 0.99 + 0.01)
+start_epoch = resume(checkpoint, optimizer)  # the optimizer's state and the saved epoch
+scheduler.last_epoch = start_epoch - 1  # the schedule continues from there
+for epoch in range(start_epoch, 300):
+    for batch in loader:
+        optimizer.step()
+    scheduler.step()
+    torch.save({"epoch": epoch, "optimizer": optimizer.state_dict()}, "last.pt")
+""",
     )
     INVALID = (
         """
 import torch
 
 def save_checkpoint(state, path="checkpoint.pth"):
-    torch.save(state, path)  # expect: LR401
+    torch.save(state, path)
 
 optimizer = torch.optim.SGD(params, lr=0.1)
 scheduler = torch.optim.lr_scheduler.StepLR(optimizer, 30)
@@ -58,27 +84,79 @@ for epoch in range(90):
     for batch in loader:
         optimizer.step()
     scheduler.step()
-    save_checkpoint({"epoch": epoch, "model": model.state_dict(), "optimizer": optimizer.state_dict()})
+    save_checkpoint({"epoch": epoch, "model": model.state_dict(), "optimizer": optimizer.state_dict()})  # expect: LR401
+""",
+        """
+import torch
+optimizer = torch.optim.SGD(params, lr=0.1)
+scheduler = torch.optim.lr_scheduler.ReduceLROnPlateau(optimizer, patience=5)
+scheduler.last_epoch = start_epoch - 1  # the position is not what ReduceLROnPlateau keeps
+for epoch in range(start_epoch, 90):
+    for batch in loader:
+        optimizer.step()
+    scheduler.step(validate(model))
+    ckpt = {"epoch": epoch, "optimizer": optimizer.state_dict()}  # expect: LR401
+    torch.save(ckpt, "last.pt")
+    if epoch % 10 == 0:
+        torch.save(ckpt, f"epoch{epoch}.pt")
 """,
     )
 
     def check(self, model: TrainingModel) -> Iterator[Report]:
-        schedulers = [o for o in model.stepped_objects(Role.SCHEDULER) if o.optimizers]
-        for trace in model.traces:
-            for item in trace.items:
-                if item.is_step or "torch.save" not in model.qualified_names(item.call.func) or not item.call.args:
-                    continue
-                saved = _saved_objects(model, item)
-                saved_calls = {o.call for o in saved}
-                optimizers = frozenset(o for o in saved if o.role is Role.OPTIMIZER)
-                missing = [s for s in schedulers if s.optimizers & optimizers and s.call not in saved_calls]
-                if missing:
-                    names = " / ".join(sorted({model.describe(s) for s in missing}))
-                    yield Report(
-                        item.call,
-                        f"this checkpoint saves the optimizer's state_dict() but not the scheduler's ({names}): a "
-                        "resumed run restarts the schedule; save scheduler.state_dict() too",
-                    )
+        saves = [(item, _saved_objects(model, item)) for item in _saves(model)]
+        # Saved by any save of the run (`scheduler.pt` next to `optimizer.pt`): the checkpoint has it.
+        saved_anywhere = {o.call for _, saved in saves for o in saved}
+        schedulers = [
+            o
+            for o in model.stepped_objects(Role.SCHEDULER)
+            if o.optimizers and o.call not in saved_anywhere and not _position_restored(model, o)
+        ]
+        for item, saved in saves:
+            optimizers = frozenset(o for o in saved if o.role is Role.OPTIMIZER)
+            missing = [s for s in schedulers if s.optimizers & optimizers]
+            if missing:
+                names = " / ".join(sorted({model.describe(s) for s in missing}))
+                yield Report(
+                    _built_at(model, item),
+                    f"this checkpoint saves the optimizer's state_dict() but not the scheduler's ({names}): a "
+                    f"resumed run {_what_is_lost(missing)}; save scheduler.state_dict() too",
+                )
+
+
+def _saves(model: TrainingModel) -> Iterator[TraceItem]:
+    for trace in model.traces:
+        for item in trace.items:
+            if not item.is_step and item.call.args and "torch.save" in model.qualified_names(item.call.func):
+                yield item
+
+
+def _what_is_lost(missing: list[TrackedObject]) -> str:
+    if all(s.spec is not None and s.spec.is_plateau for s in missing):
+        return "forgets the best metric and the epochs without improvement, and cuts the LR at the wrong time"
+    return "restarts the schedule"
+
+
+def _position_restored(model: TrainingModel, scheduler: TrackedObject) -> bool:
+    return scheduler.spec is not None and scheduler.spec.state_is_position and scheduler in model.restored_positions
+
+
+def _built_at(model: TrainingModel, item: TraceItem) -> cst.CSTNode:
+    """Where the saved object is built: the value bound to the saved name, followed through helper
+    parameters to the caller's argument; the save call itself when it is built there."""
+    expr, frame = item.call.args[0].value, item.frame
+    for _ in range(_MAX_HOPS + 1):
+        if not isinstance(expr, cst.Name):
+            break
+        bound = _bound_values(model, expr, frame.context.function)
+        argument = frame.argument(expr.value) if not bound else None
+        before = [value for value in bound if model.position(value) < model.position(expr)]
+        if before:
+            expr = max(before, key=model.position)  # the last assignment before the save
+        elif argument is not None and frame.parent is not None:
+            expr, frame = argument, frame.parent
+        else:
+            break
+    return item.call if expr is item.call.args[0].value else expr
 
 
 def _saved_objects(model: TrainingModel, item: TraceItem) -> frozenset[TrackedObject]:
@@ -101,26 +179,16 @@ def _values_of_name(
 ) -> list[tuple[cst.BaseExpression, Context, Frame, int]]:
     """What a saved name holds: its assignments, items stored into it, or the caller's argument."""
     function = context.function
-    values = [v.value for n, v in model.index.name_values.items() if n.value == name.value and v.function is function]
-    values += model.index.item_assignments.get((function, name.value), [])
+    values = _bound_values(model, name, function) + model.index.item_assignments.get((function, name.value), [])
     found = [(value, context, frame, hops) for value in values]
-    argument = _argument_for(name.value, frame)
+    argument = frame.argument(name.value)
     if argument is not None and frame.parent is not None and hops < _MAX_HOPS:
         found.append((argument, frame.parent.context, frame.parent, hops + 1))
     return found
 
 
-def _argument_for(param: str, frame: Frame) -> cst.BaseExpression | None:
-    """The argument the caller passed for parameter `param` of the frame's function."""
-    call = frame.call_site
-    if call is None:
-        return None
-    bound_method = isinstance(call.func, cst.Attribute) and frame.function.self_name is not None
-    params = [p.name.value for p in frame.function.positional_params(bound_method)]
-    for position, arg in enumerate(a for a in call.args if a.keyword is None and not a.star):
-        if position < len(params) and params[position] == param:
-            return arg.value
-    return next((a.value for a in call.args if a.keyword is not None and a.keyword.value == param), None)
+def _bound_values(model: TrainingModel, name: cst.Name, function: FunctionInfo) -> list[cst.BaseExpression]:
+    return [v.value for n, v in model.index.name_values.items() if n.value == name.value and v.function is function]
 
 
 def _expressions_in(expr: cst.BaseExpression) -> list[cst.BaseExpression]:
