@@ -171,7 +171,7 @@ def executed_report(reports: dict[str, dict[str, Any]], unit: Unit) -> dict[str,
 
 def markers(unit: Unit) -> Iterator[tuple[Path, int, str]]:
     for path in unit.files():
-        for _, line, code in expected_in_file(path):
+        for _, line, code in sorted(expected_in_file(path), key=lambda marker: marker[1:]):
             yield path, line, code
 
 
