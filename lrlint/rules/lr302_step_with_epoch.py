@@ -22,7 +22,11 @@ class StepWithEpoch(Rule):
     compute the learning rate from a closed form that some schedulers do not have, mixes badly
     with chained schedulers, and the result can differ from stepping. Not reported for
     CosineAnnealingWarmRestarts (fractional epochs are its documented API), ReduceLROnPlateau
-    (its argument is the metric) or schedulers that are not torch's (timm's take the epoch).
+    (its argument is the metric) or schedulers that are not torch's (timm's take the epoch),
+    nor when the argument is None: a wrapper whose own `step(self, epoch=None)` forwards `epoch`
+    calls `step()` whenever its caller passes nothing. A constant (`scheduler.step(0)`) is
+    reported for what it does: it sets the schedule's position, which `load_state_dict` or
+    building the scheduler with `last_epoch=` does without the deprecated form.
 
     Fix: call `scheduler.step()` once per epoch without an argument; to resume, restore
     `scheduler.load_state_dict(...)` instead of passing the epoch.
