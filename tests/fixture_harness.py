@@ -429,9 +429,30 @@ def probe(path: Path, line: int, namespace: FixtureNamespace, run: Recording) ->
     evaluate(compile(ast.Expression(body=calls[0]), str(path), "eval"), namespace, run)
 
 
+# Fixtures whose training loop is a framework's: another test runs them through that framework.
+RUN_BY_THEIR_FRAMEWORK = {
+    "lightning": "a LightningModule: tests/test_lightning_runs.py fits it with Lightning",
+    "pytorch_lightning": "a LightningModule: tests/test_lightning_runs.py fits it with Lightning",
+}
+
+
+def run_by_its_framework(path: Path) -> str | None:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    imported = {
+        alias.name.split(".")[0] for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names
+    }
+    imported |= {
+        node.module.split(".")[0] for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) and node.module
+    }
+    return next((RUN_BY_THEIR_FRAMEWORK[name] for name in sorted(imported) if name in RUN_BY_THEIR_FRAMEWORK), None)
+
+
 def run_fixture(spec: dict[str, Any], steps_per_epoch: int) -> dict[str, Any]:
     global RECORDING  # noqa: PLW0603 - the instrumented torch methods report to the fixture running now
     path = Path(spec["path"]).resolve()
+    elsewhere = run_by_its_framework(path)
+    if elsewhere is not None:
+        return {"path": spec["path"], "skipped": elsewhere}
     root = Path(spec.get("root", path.parent)).resolve()
     files = set(spec["files"])
     RECORDING = run = Recording(files=files, steps_per_epoch=steps_per_epoch, references=spec["references"])

@@ -17,20 +17,25 @@ from pathlib import Path
 import libcst as cst
 
 from lrlint.catalog import SchedulerSpec, scheduler_spec
+from lrlint.model import lightning
+from lrlint.model.lightning import LightningSetup, SchedulerConfig
 from lrlint.model.metadata import Metadata
 from lrlint.model.project import ModuleAnalysis, Project
 from lrlint.model.resolve import Context, Objects, Resolver, Role, TrackedObject
 from lrlint.model.sizing import Sizing, Unit, scheduler_sizing
-from lrlint.model.syntax import FunctionInfo, SyntaxIndex, call_events
-from lrlint.model.trace import Loop, LoopKind, LrWrite, StepCadence, Trace, TraceItem, build_trace
+from lrlint.model.syntax import ClassInfo, FunctionInfo, SyntaxIndex, call_events
+from lrlint.model.trace import FrameworkStep, Loop, LoopKind, LrWrite, StepCadence, Trace, TraceItem, build_trace
 from lrlint.model.values import ValueEvaluator
 from lrlint.sources import Source
 
 __all__ = [
+    "FrameworkStep",
+    "LightningSetup",
     "Loop",
     "LoopKind",
     "Project",
     "Role",
+    "SchedulerConfig",
     "Sizing",
     "StepCadence",
     "Trace",
@@ -134,6 +139,19 @@ class TrainingModel:
             for item in trace.steps(Role.SCHEDULER):
                 yield trace, item
 
+    @cached_property
+    def lightning_modules(self) -> list[LightningSetup]:
+        """The LightningModules of the file, with what Lightning will do with their schedulers."""
+        return lightning.setups(self.resolver, list(self.index.classes.values()))
+
+    @cached_property
+    def framework_steps(self) -> list[FrameworkStep]:
+        """Schedulers a framework steps itself (Lightning under automatic optimisation)."""
+        return list(lightning.framework_steps(self.resolver, self.lightning_modules))
+
+    def configured_schedulers(self, config: SchedulerConfig) -> Objects:
+        return frozenset(o for o in config.objects(self.resolver) if o.role is Role.SCHEDULER)
+
     def constructed_objects(self, role: Role) -> Objects:
         """The objects the replays construct."""
         return frozenset(
@@ -141,7 +159,11 @@ class TrainingModel:
         )
 
     def stepped_objects(self, role: Role) -> Objects:
-        return frozenset().union(*(item.objects for trace in self.traces for item in trace.steps(role)))
+        """Objects of `role` the code steps; for schedulers, also those a framework steps."""
+        stepped = frozenset().union(*(item.objects for trace in self.traces for item in trace.steps(role)))
+        if role is Role.SCHEDULER:
+            stepped = stepped.union(*(step.objects for step in self.framework_steps))
+        return stepped
 
     def contexts_of(self, function: FunctionInfo) -> set[Context]:
         """The invocations of `function` the replays made (parameters bound), and the unbound one."""
@@ -192,6 +214,14 @@ class TrainingModel:
             for optimizer in self.written_optimizers(write)
         }
 
+    def stored_on(self, class_info: ClassInfo) -> Objects:
+        """Tracked objects kept on instances of the class (`self.scheduler = ...` in any of its methods)."""
+        found: set[TrackedObject] = set()
+        for values in class_info.attributes.values():
+            for value in values:
+                found |= self.objects(value.value, value.function)
+        return frozenset(found)
+
     @cached_property
     def escaped(self) -> Objects:
         """Tracked objects that leave lrlint's sight: passed to unknown code, stored, or returned."""
@@ -201,9 +231,7 @@ class TrainingModel:
                 if value.function is self.index.module:
                     found |= self.objects(name, self.index.module)
         for class_info in self.index.classes.values():
-            for values in class_info.attributes.values():
-                for value in values:
-                    found |= self.objects(value.value, value.function)
+            found |= self.stored_on(class_info)
         return frozenset(found)
 
 
@@ -215,7 +243,7 @@ def build_model(module: cst.Module, source: Source | None = None, project: Proje
     if not _may_step_schedulers(model):
         return model  # nothing to trace: every rule that replays the code needs a scheduler
     for entry in _entry_points(model.index, model.resolver):
-        model.traces.append(build_trace(model.resolver, entry))
+        model.traces.append(build_trace(model.resolver, entry, lightning.entry_call(model.resolver, entry)))
     return model
 
 

@@ -23,8 +23,9 @@ from lrlint.model.syntax import ClassInfo, FunctionInfo, SyntaxIndex, build_synt
 from lrlint.sources import MAX_FILE_BYTES, Source, SourceError, read_source
 
 # A module is parsed for the analysis of another only if it can matter to it: it steps something,
-# builds an optimizer or scheduler, or writes a checkpoint. Others stay unknown, which is silent.
-_RELEVANT = re.compile(r"\.step\(|optim|schedul|torch\.save")
+# builds an optimizer or scheduler, writes a checkpoint, or defines a class on a framework's base
+# (a LightningModule subclass that others extend). Others stay unknown, which is silent.
+_RELEVANT = re.compile(r"\.step\(|optim|schedul|torch\.save|LightningModule")
 # How far up from the importing file absolute imports are looked for (script dir, package roots).
 _ROOT_SEARCH_DEPTH = 4
 _ROOT_MARKERS = ("pyproject.toml", "setup.py", "setup.cfg", ".git")
@@ -111,8 +112,14 @@ class Project:
         self.consulted.update(consulted)
         return found
 
-    def _find(self, importer: Path, qualified_name: str) -> tuple[FunctionInfo | ClassInfo | None, dict[str, str]]:
-        """What the name refers to, and the module files read to decide it (path -> digest)."""
+    def _find(
+        self, importer: Path, qualified_name: str, hops: int = 0
+    ) -> tuple[FunctionInfo | ClassInfo | None, dict[str, str]]:
+        """What the name refers to, and the module files read to decide it (path -> digest).
+
+        A package's `__init__.py` (or any module) that only re-exports the name
+        (`from .base import Trainer`) is followed to the module that defines it.
+        """
         consulted: dict[str, str] = {}
         if "site-packages" in _key(importer).parts:
             return None, consulted  # installed code is linted file by file, never as the user's project
@@ -121,9 +128,35 @@ class Project:
                 continue
             analysis = self._load(module_file)
             consulted[str(module_file)] = self._digests[_key(module_file)]
-            if analysis is not None:
-                return _top_level(analysis.index, attribute), consulted
+            found = _top_level(analysis.index, attribute) if analysis is not None else None
+            origin = _reexported(module_file, attribute) if found is None and hops < _MAX_REEXPORTS else None
+            if origin is not None:
+                found, more = self._find(module_file, origin, hops + 1)
+                consulted.update(more)
+            if found is not None or analysis is not None:
+                return found, consulted
         return None, consulted
+
+
+_FROM_IMPORT = re.compile(r"^[ \t]*from[ \t]+(\.*[\w.]*)[ \t]+import[ \t]+(\([^)]*\)|[^\n]*)", re.MULTILINE)
+_MAX_REEXPORTS = 3
+
+
+def _reexported(module_file: Path, attribute: str) -> str | None:
+    """`from .base import Trainer` in the module: the qualified name it binds to `attribute`."""
+    try:
+        code = module_file.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return None
+    if attribute not in code:
+        return None
+    for module, names in _FROM_IMPORT.findall(code):
+        for part in names.strip("()").replace("\\", " ").split(","):
+            words = part.split("#")[0].split()
+            if words and (words[-1] if len(words) == 3 and words[1] == "as" else words[0]) == attribute:
+                separator = "" if module.endswith(".") else "."
+                return f"{module}{separator}{words[0]}"
+    return None
 
 
 def _key(path: Path) -> Path:

@@ -93,6 +93,8 @@ class Resolver:
     _in_progress: set[tuple[int, Context, tuple[int, ...]]] = field(default_factory=set)
     _constructed: dict[tuple[int, Objects], TrackedObject] = field(default_factory=dict)
     _instantiations: dict[ClassInfo, list[tuple[cst.Call, FunctionInfo]]] = field(default_factory=dict)
+    _external_bases: dict[ClassInfo, frozenset[str]] = field(default_factory=dict)
+    facts: dict[object, object] = field(default_factory=dict)  # derived once per module (frameworks' views)
 
     # -- public ------------------------------------------------------------------------------
 
@@ -183,6 +185,9 @@ class Resolver:
             return frozenset({self._optimizer(call, context)}) if not path else NOTHING
         if isinstance(call.func, cst.Attribute) and call.func.attr.value in _PASSTHROUGH_METHODS:
             return self._passthrough(call, context, path)
+        configured = self._configured(call, context, path)
+        if configured is not None:
+            return configured
         target = self._function_called(call.func, context)
         if target is not None:
             function, bound_method = target
@@ -192,6 +197,19 @@ class Resolver:
         if class_info is not None and not path:
             return frozenset({self._instance(call, class_info, context)})
         return NOTHING
+
+    def _configured(self, call: cst.Call, context: Context, path: tuple[int, ...]) -> Objects | None:
+        """`self.lr_schedulers()` / `self.optimizers()` in a LightningModule: what configure_optimizers returns."""
+        func = call.func
+        if not (isinstance(func, cst.Attribute) and func.attr.value in ("lr_schedulers", "optimizers")):
+            return None
+        owner = self._self_class(func.value, context)
+        from lrlint.model import lightning  # imported here: lightning's view is built on this resolver
+
+        if owner is None or not lightning.is_lightning_module(self, owner):
+            return None
+        role = Role.SCHEDULER if func.attr.value == "lr_schedulers" else Role.OPTIMIZER
+        return lightning.configured_objects(self, owner, role, path)
 
     def _passthrough(self, call: cst.Call, context: Context, path: tuple[int, ...]) -> Objects:
         positional = [arg for arg in call.args if arg.keyword is None and not arg.star]
@@ -424,17 +442,46 @@ class Resolver:
         return self._base_classes(class_info) + self._subclasses(class_info)
 
     def _is_scheduler_subclass(self, class_info: ClassInfo) -> bool:
+        return any(is_scheduler_base_class(n) or scheduler_spec(n) for n in self.external_bases(class_info))
+
+    def external_bases(self, class_info: ClassInfo) -> frozenset[str]:
+        """Qualified names of the bases from outside the project, through the project's own classes:
+        `torch.optim.lr_scheduler.LRScheduler`, `lightning.pytorch.LightningModule`."""
         owner = self._owner(class_info)
         if owner is not self:
-            return owner._is_scheduler_subclass(class_info)
-        for base in class_info.node.bases:
-            names = self.qualified_names(base.value)
-            if any(is_scheduler_base_class(n) or scheduler_spec(n) for n in names):
-                return True
-            base_info = self._class_called(base.value, Context(self.index.module))
-            if base_info is not None and base_info is not class_info and self._is_scheduler_subclass(base_info):
-                return True
-        return False
+            return owner.external_bases(class_info)
+        if class_info not in self._external_bases:
+            self._external_bases[class_info] = frozenset()  # a class that names itself as its base
+            found: set[str] = set()
+            for base in class_info.node.bases:
+                found |= self.qualified_names(base.value)
+                base_info = self._class_called(base.value, Context(self.index.module))
+                if base_info is not None and base_info is not class_info:
+                    found |= self.external_bases(base_info)
+            self._external_bases[class_info] = frozenset(found)
+        return self._external_bases[class_info]
+
+    def method(self, class_info: ClassInfo, name: str) -> FunctionInfo | None:
+        """The method `name` of the class, its own or inherited from a class of the project."""
+        owner = self._owner(class_info)
+        return owner._find_method(class_info, name, include_own=True)
+
+    def related_classes(self, class_info: ClassInfo) -> list[ClassInfo]:
+        owner = self._owner(class_info)
+        return owner._related_classes(class_info)
+
+    def bound_values(self, name: cst.Name, context: Context) -> list[tuple[cst.BaseExpression, Context]]:
+        """The expressions assigned to `name` (not unpacked), each with the context it is evaluated in."""
+        owner = self._owner(context.function)
+        if owner is not self:
+            return owner.bound_values(name, context)
+        found = []
+        for assignment in self._assignments(name):
+            value = self.index.name_values.get(assignment.node) if isinstance(assignment.node, cst.Name) else None
+            if value is not None and not value.path:
+                where = context if value.function is context.function else Context(value.function, depth=context.depth)
+                found.append((value.value, where))
+        return found
 
     def _class_instantiations(self, class_info: ClassInfo) -> list[tuple[cst.Call, FunctionInfo]]:
         if class_info not in self._instantiations:

@@ -145,6 +145,26 @@ class LrWrite:
     context: Context
 
 
+@dataclass(frozen=True)
+class EntryCall:
+    """How a framework calls an entry point that the file never calls itself (a Lightning hook)."""
+
+    cadence: StepCadence | None  # every batch, every epoch; None: not from a training loop
+    bindings: tuple[tuple[str, Objects], ...] = ()  # parameters the framework passes tracked objects to
+    steps_for_framework: bool = False  # `lr_scheduler_step`: its `scheduler.step()` is the framework's own
+    description: str = ""  # "Lightning calls training_step every batch"
+
+
+@dataclass(frozen=True, eq=False)
+class FrameworkStep:
+    """Schedulers a framework steps itself, at a cadence it was told (Lightning's "interval")."""
+
+    objects: Objects
+    cadence: StepCadence
+    node: cst.CSTNode  # where the code tells it: the "interval" value, else the scheduler it returns
+    how: str  # 'Lightning steps it after every optimizer step ("interval": "step")'
+
+
 @dataclass(eq=False)
 class Trace:
     entry: FunctionInfo
@@ -153,6 +173,7 @@ class Trace:
     lr_writes: list[LrWrite] = field(default_factory=list)
     # Objects that leave lrlint's sight in this replay: returned, stored, or given to unknown code.
     escaped: set[TrackedObject] = field(default_factory=set)
+    entry_call: EntryCall | None = None
 
     def steps(self, role: Role) -> Iterator[TraceItem]:
         return (item for item in self.items if item.role is role)
@@ -166,7 +187,10 @@ class Trace:
         if not item.loops_in_frame() and self._runs_batch_loop(item.frame):
             # A function that runs a whole batch loop and steps outside it: once per epoch.
             return StepCadence.PER_EPOCH
-        return StepCadence.UNKNOWN
+        implicit = self.entry_call.cadence if self.entry_call is not None else None
+        if implicit is StepCadence.PER_BATCH and any("is_last_batch" in guard_names(g) for g in item.guards):
+            return StepCadence.PER_EPOCH  # `if self.trainer.is_last_batch:` in a per-batch hook
+        return implicit or StepCadence.UNKNOWN
 
     def _runs_batch_loop(self, frame: Frame) -> bool:
         return any(loop.kind is LoopKind.BATCH for loop in self.loops if loop.frame is frame)
@@ -236,13 +260,13 @@ class _Place:
 
 
 class _TraceBuilder:
-    def __init__(self, resolver: Resolver, entry: FunctionInfo) -> None:
+    def __init__(self, resolver: Resolver, entry: FunctionInfo, entry_call: EntryCall | None) -> None:
         self.resolver = resolver
-        self.trace = Trace(entry)
+        self.trace = Trace(entry, entry_call=entry_call)
 
     def build(self) -> Trace:
         entry = self.trace.entry
-        context = Context(entry)
+        context = Context(entry, self.trace.entry_call.bindings if self.trace.entry_call else ())
         self._enter(entry, _Place(context, Frame(entry, None, None, context)))
         for order, item in enumerate(self.trace.items):
             item.order = order
@@ -354,5 +378,5 @@ def _walk(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
         yield from _walk(child)
 
 
-def build_trace(resolver: Resolver, entry: FunctionInfo) -> Trace:
-    return _TraceBuilder(resolver, entry).build()
+def build_trace(resolver: Resolver, entry: FunctionInfo, entry_call: EntryCall | None = None) -> Trace:
+    return _TraceBuilder(resolver, entry, entry_call).build()

@@ -3,7 +3,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from lrlint.findings import Severity
-from lrlint.model import LoopKind, Role, StepCadence, Trace, TraceItem, TrainingModel, Unit
+from lrlint.model import LoopKind, Role, StepCadence, Trace, TraceItem, TrackedObject, TrainingModel, Unit
 from lrlint.rules.base import Report, Rule
 
 
@@ -24,6 +24,10 @@ class EpochSchedulerPerBatch(Rule):
     and are not reported either.
     A step guarded by its own condition inside the batch loop (`if i == len(loader) - 1:`) is
     not per batch and is not reported either.
+
+    In a LightningModule (recognised by its base class), the same holds for a scheduler returned
+    by `configure_optimizers` with `"interval": "step"`, which Lightning steps after every
+    optimizer step, and for one stepped by hand in `training_step` under manual optimisation.
 
     Fix: move `scheduler.step()` after the batch loop, or size the scheduler in optimizer steps
     (`T_max=epochs * len(loader)`).
@@ -62,6 +66,16 @@ for epoch in range(90):
     INVALID = (
         """
 import torch
+import lightning.pytorch as pl
+
+class Model(pl.LightningModule):
+    def configure_optimizers(self):
+        optimizer = torch.optim.SGD(self.parameters(), lr=0.1)
+        scheduler = torch.optim.lr_scheduler.StepLR(optimizer, step_size=30)
+        return [optimizer], [{"scheduler": scheduler, "interval": "step"}]  # expect: LR102
+""",
+        """
+import torch
 from torch.optim.lr_scheduler import StepLR
 
 def train(model, loader, optimizer, scheduler):
@@ -82,36 +96,52 @@ for epoch in range(90):
         for trace, item in model.scheduler_steps():
             if item.call.args or trace.cadence(item) is not StepCadence.PER_BATCH:
                 continue
-            if not _epochs_exist(item) or _guarded_apart_from_optimizer(trace, item):
+            if not _epochs_exist(trace, item) or _guarded_apart_from_optimizer(trace, item):
                 continue
-            schedulers = model.ordered(item.objects)
-            sizings = [model.sizing(scheduler) for scheduler in schedulers]
-            if not sizings or any(s.unit is not Unit.EPOCHS for s in sizings):
-                continue
-            described = "; ".join(
-                f"{model.describe(s)} with {sizing.evidence}" for s, sizing in zip(schedulers, sizings, strict=True)
-            )
-            yield Report(
-                item.call,
-                f"`{model.receiver(item.call)}.step()` runs every batch, but {described} counts epochs: the "
-                "schedule runs out within the first epoch; step it once per epoch, after the batch loop, "
-                "or size it in batches (e.g. epochs * len(loader))",
-            )
+            described = _epoch_evidence(model, item.objects)
+            if described:
+                yield Report(
+                    item.call,
+                    f"`{model.receiver(item.call)}.step()` runs every batch, but {described} counts epochs: the "
+                    "schedule runs out within the first epoch; step it once per epoch, after the batch loop, "
+                    "or size it in batches (e.g. epochs * len(loader))",
+                )
+        for step in model.framework_steps:
+            described = _epoch_evidence(model, step.objects) if step.cadence is StepCadence.PER_BATCH else None
+            if described:
+                yield Report(
+                    step.node,
+                    f"{step.how}, but {described} counts epochs: the schedule runs out within the first "
+                    'epoch; return it with "interval": "epoch", or size it in optimizer steps',
+                )
 
 
-def _epochs_exist(item: TraceItem) -> bool:
-    """An epoch loop encloses the step, or its batch loop is one pass over a data source.
+def _epoch_evidence(model: TrainingModel, objects: frozenset[TrackedObject]) -> str | None:
+    """`StepLR (line 9) with step_size=30` when every scheduler stepped here is sized in epochs."""
+    schedulers = model.ordered(objects)
+    sizings = [model.sizing(scheduler) for scheduler in schedulers]
+    if not sizings or any(s.unit is not Unit.EPOCHS for s in sizings):
+        return None
+    pairs = zip(schedulers, sizings, strict=True)
+    return "; ".join(f"{model.describe(s)} with {sizing.evidence}" for s, sizing in pairs)
+
+
+def _epochs_exist(trace: Trace, item: TraceItem) -> bool:
+    """An epoch loop encloses the step, its batch loop is one pass over a data source, or a framework
+    calls the code once per batch of its epochs (Lightning's `training_step`).
 
     A loop that steps the optimizer with no epoch around it (an RL episode loop, a
     `while it < max_iter` loop) counts iterations only: every size is in iterations there.
     """
+    if not item.loops and trace.entry_call is not None and trace.entry_call.cadence is StepCadence.PER_BATCH:
+        return True
     return any(loop.kind is LoopKind.EPOCH or loop.iterates_data for loop in item.loops)
 
 
 def _guarded_apart_from_optimizer(trace: Trace, item: TraceItem) -> bool:
     """The step has its own condition inside the batch loop, one that no optimizer step shares."""
     innermost_batch = item.innermost_batch_loop
-    own_guards = item.guards_inside(innermost_batch) if innermost_batch is not None else ()
+    own_guards = item.guards_inside(innermost_batch) if innermost_batch is not None else item.guards
     if not own_guards:
         return False
     optimizers = item.attached_optimizers

@@ -2,11 +2,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-import libcst as cst
-
 from lrlint.findings import Severity
-from lrlint.model import Role, StepCadence, TrackedObject, TrainingModel, Unit
-from lrlint.model.syntax import FunctionInfo
+from lrlint.model import StepCadence, TrackedObject, TrainingModel, Unit
 from lrlint.rules.base import Report, Rule
 
 
@@ -94,7 +91,14 @@ class Model(pl.LightningModule):
                     "optimizer steps: the schedule barely advances (warmup never ends); step it right "
                     "after optimizer.step() in the batch loop",
                 )
-        yield from _lightning_reports(model)
+        for step in model.framework_steps:
+            evidence = _iteration_evidence(model, step.objects) if step.cadence is StepCadence.PER_EPOCH else None
+            if evidence:
+                yield Report(
+                    step.node,
+                    f"{step.how}, but {evidence} is sized in optimizer steps: the schedule barely advances; "
+                    'return it with "interval": "step"',
+                )
 
 
 def _stepped_per_batch(model: TrainingModel) -> frozenset[TrackedObject]:
@@ -111,76 +115,3 @@ def _iteration_evidence(model: TrainingModel, schedulers: frozenset[TrackedObjec
     if not sizings or any(sizing.unit is not Unit.ITERATIONS for _, sizing in sizings):
         return None
     return "; ".join(f"{model.describe(s)} ({sizing.evidence})" for s, sizing in sizings)
-
-
-# -- Lightning ---------------------------------------------------------------------------------
-
-
-def _lightning_reports(model: TrainingModel) -> Iterator[Report]:
-    for function in model.index.functions.values():
-        if function.name != "configure_optimizers" or function.class_info is None:
-            continue
-        for returned in function.returns:
-            for node, scheduler_expr in _scheduler_configs(model, returned, function):
-                schedulers = frozenset(o for o in model.objects(scheduler_expr, function) if o.role is Role.SCHEDULER)
-                evidence = _iteration_evidence(model, schedulers)
-                if evidence:
-                    yield Report(
-                        node,
-                        f'Lightning steps this scheduler once per epoch (interval "epoch", the default), but '
-                        f'{evidence} is sized in optimizer steps; return it with "interval": "step"',
-                    )
-
-
-def _scheduler_configs(
-    model: TrainingModel, returned: cst.BaseExpression, function: FunctionInfo
-) -> Iterator[tuple[cst.CSTNode, cst.BaseExpression]]:
-    """(node to report, scheduler expression) for each scheduler stepped per epoch by Lightning."""
-    returned = _dict_behind_name(model, returned, function)
-    if isinstance(returned, cst.Dict):
-        config = _dict_value(returned, "lr_scheduler")
-        if config is not None:
-            yield from _one_config(model, config, function)
-    elif isinstance(returned, cst.Tuple) and len(returned.elements) == 2:
-        schedulers = returned.elements[1].value
-        if isinstance(schedulers, (cst.List, cst.Tuple)):
-            for element in schedulers.elements:
-                yield from _one_config(model, element.value, function)
-
-
-def _one_config(
-    model: TrainingModel, config: cst.BaseExpression, function: FunctionInfo
-) -> Iterator[tuple[cst.CSTNode, cst.BaseExpression]]:
-    config = _dict_behind_name(model, config, function)
-    if not isinstance(config, cst.Dict):
-        yield config, config  # a bare scheduler: Lightning's default interval is "epoch"
-        return
-    scheduler = _dict_value(config, "scheduler")
-    interval = _dict_value(config, "interval")
-    if scheduler is None:
-        return
-    if interval is None:
-        yield scheduler, scheduler
-    elif isinstance(interval, cst.SimpleString) and interval.evaluated_value == "epoch":
-        yield interval, scheduler
-
-
-def _dict_value(node: cst.Dict, key: str) -> cst.BaseExpression | None:
-    for element in node.elements:
-        if (
-            isinstance(element, cst.DictElement)
-            and isinstance(element.key, cst.SimpleString)
-            and element.key.evaluated_value == key
-        ):
-            return element.value
-    return None
-
-
-def _dict_behind_name(model: TrainingModel, expr: cst.BaseExpression, function: FunctionInfo) -> cst.BaseExpression:
-    """`config = {...}; return config` -> the dict display, when the name is bound once."""
-    if not isinstance(expr, cst.Name):
-        return expr
-    values = [v for name, v in model.index.name_values.items() if name.value == expr.value and v.function is function]
-    if len(values) == 1 and not values[0].path and isinstance(values[0].value, cst.Dict):
-        return values[0].value
-    return expr

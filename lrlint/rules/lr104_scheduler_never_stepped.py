@@ -2,6 +2,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+import libcst as cst
+
 from lrlint.findings import Severity
 from lrlint.model import Role, TrackedObject, TrainingModel
 from lrlint.rules.base import Report, Rule
@@ -18,6 +20,12 @@ class SchedulerNeverStepped(Rule):
     Not reported when the object escapes: returned (Lightning's `configure_optimizers`), stored
     on `self` or in a container, or passed to code lrlint cannot see (a `Trainer`,
     `accelerator.prepare`, `SequentialLR`).
+
+    Lightning: a scheduler `configure_optimizers` returns under the key `"scheduler"` of the
+    optimizer dict (Lightning reads `"lr_scheduler"` there, warns about the unknown key and never
+    steps it) is reported, and so is one returned by a module under manual optimisation
+    (`self.automatic_optimization = False`) that never calls `self.lr_schedulers()` nor keeps it
+    on `self`: Lightning steps no scheduler then.
 
     Fix: call `scheduler.step()` at its cadence, or delete the scheduler.
     """
@@ -49,6 +57,16 @@ trainer.train()
     INVALID = (
         """
 import torch
+import pytorch_lightning as pl
+
+class Model(pl.LightningModule):
+    def configure_optimizers(self):
+        optimizer = torch.optim.AdamW(self.parameters(), lr=1e-3)
+        scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=100)
+        return {"optimizer": optimizer, "scheduler": scheduler}  # expect: LR104
+""",
+        """
+import torch
 optimizer = torch.optim.SGD(params, lr=0.1)
 scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=100)  # expect: LR104
 for epoch in range(100):
@@ -72,9 +90,36 @@ for epoch in range(100):
                     f"{obj.name} is created but never stepped: the learning rate stays at its initial value; "
                     "call step() at its cadence or remove it",
                 )
+        yield from _lightning_reports(model, stepped)
 
 
-def _stepped_calls(model: TrainingModel) -> set:
+def _lightning_reports(model: TrainingModel, stepped: set[cst.Call]) -> Iterator[Report]:
+    """Schedulers a LightningModule returns that Lightning will not step, nor the module itself."""
+    kept = {obj.call for class_info in model.index.classes.values() for obj in model.stored_on(class_info)}
+    for setup in model.lightning_modules:
+        for config in setup.configuration.schedulers:
+            schedulers = [o for o in model.ordered(model.configured_schedulers(config)) if o.call not in stepped]
+            names = " / ".join(model.describe(o) for o in schedulers)
+            if not schedulers:
+                continue
+            if config.ignored and setup.automatic:
+                yield Report(
+                    config.scheduler,
+                    f'{names} is returned under the key "scheduler": Lightning takes the scheduler from '
+                    '"lr_scheduler" only, warns about the unknown key and never steps it, so the learning rate '
+                    'stays constant; return it as "lr_scheduler"',
+                )
+            elif not setup.automatic and not setup.asks_for_schedulers and not any(o.call in kept for o in schedulers):
+                yield Report(
+                    config.scheduler,
+                    f"{names} is returned by configure_optimizers, but under manual optimisation "
+                    "(automatic_optimization = False) Lightning steps no scheduler and this module never calls "
+                    "self.lr_schedulers(): the learning rate stays constant; step it in training_step or "
+                    "on_train_epoch_end",
+                )
+
+
+def _stepped_calls(model: TrainingModel) -> set[cst.Call]:
     """Construction calls of every scheduler that is stepped, directly or inside a composite."""
     calls = set()
     pending: list[TrackedObject] = list(model.stepped_objects(Role.SCHEDULER))

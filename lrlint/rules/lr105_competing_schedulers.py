@@ -21,6 +21,11 @@ class CompetingSchedulers(Rule):
     Steps in opposite branches of an `if` (warmup, then decay) or under different conditions
     are not reported.
 
+    A LightningModule under automatic optimisation that steps a scheduler it returned from
+    `configure_optimizers` (in `on_train_epoch_end`, `training_step`, ...) steps it on top of
+    Lightning, which already does; `lr_scheduler_step` is exempt, as Lightning calls it instead of
+    stepping.
+
     Fix: step each scheduler once per iteration; compose phases with `SequentialLR` and
     deliberate products with `ChainedScheduler`.
     """
@@ -46,6 +51,18 @@ for epoch in range(90):
 """,
     )
     INVALID = (
+        """
+import torch
+import lightning as L
+
+class Model(L.LightningModule):
+    def on_train_epoch_end(self):
+        self.lr_schedulers().step()  # expect: LR105
+
+    def configure_optimizers(self):
+        optimizer = torch.optim.SGD(self.parameters(), lr=0.1)
+        return [optimizer], [torch.optim.lr_scheduler.MultiStepLR(optimizer, milestones=[100, 150])]
+""",
         """
 import torch
 from torch.optim.lr_scheduler import ExponentialLR, MultiStepLR
@@ -80,6 +97,22 @@ for epoch in range(90):
                     if report is not None:
                         yield report
                         break
+        yield from _framework_steps_too(model)
+
+
+def _framework_steps_too(model: TrainingModel) -> Iterator[Report]:
+    """A `step()` of the code on a scheduler that a framework (Lightning) already steps."""
+    for trace, item in model.scheduler_steps():
+        if trace.entry_call is not None and trace.entry_call.steps_for_framework:
+            continue  # lr_scheduler_step: this call is how Lightning steps it
+        also = [step for step in model.framework_steps if item.objects & step.objects]
+        if also and item.objects <= frozenset().union(*(step.objects for step in also)):
+            yield Report(
+                item.call,
+                f"`{model.receiver(item.call)}.step()` steps a scheduler that Lightning already steps "
+                f"({model.where(also[0].node)}: {also[0].how}): the schedule advances twice as fast as planned; "
+                "remove this call, or step it only by hand under automatic_optimization = False",
+            )
 
 
 def _conflict(model: TrainingModel, trace: Trace, first: TraceItem, second: TraceItem) -> Report | None:

@@ -19,7 +19,13 @@ class PlateauWithoutMetric(Rule):
     as the metric; in mode "min" a growing number never improves, so the learning rate is cut
     every `patience` epochs regardless of training.
 
-    Fix: pass the validation metric: `scheduler.step(val_loss)`.
+    A ReduceLROnPlateau returned by a LightningModule's `configure_optimizers` without a
+    `"monitor"` (in its config dict, or beside it in the optimizer dict) makes Lightning raise
+    MisconfigurationException when fit starts; `lr_scheduler_step(self, scheduler, metric)` is
+    checked like any other step, with `scheduler` being what `configure_optimizers` returns.
+
+    Fix: pass the validation metric: `scheduler.step(val_loss)`; in Lightning, return
+    `{"scheduler": scheduler, "monitor": "val_loss"}`.
     """
 
     code = "LR301"
@@ -41,6 +47,15 @@ for epoch in range(50):
     INVALID = (
         """
 import torch
+import lightning.pytorch as pl
+
+class Model(pl.LightningModule):
+    def configure_optimizers(self):
+        optimizer = torch.optim.Adam(self.parameters(), lr=1e-3)
+        return [optimizer], [torch.optim.lr_scheduler.ReduceLROnPlateau(optimizer)]  # expect: LR301
+""",
+        """
+import torch
 optimizer = torch.optim.SGD(params, lr=0.1)
 plateau = torch.optim.lr_scheduler.ReduceLROnPlateau(optimizer, patience=3)
 for epoch in range(50):
@@ -60,6 +75,7 @@ for epoch in range(50):
     )
 
     def check(self, model: TrainingModel) -> Iterator[Report]:
+        yield from _lightning_without_monitor(model)
         for _, item in model.scheduler_steps():
             if not all(s.spec is not None and s.spec.is_plateau for s in item.objects):
                 continue
@@ -77,6 +93,23 @@ for epoch in range(50):
                     f"`{receiver}.step({model.code(metric)})` passes the epoch counter as the metric: "
                     f"ReduceLROnPlateau sees a value that never improves and cuts the LR every `patience` "
                     f"epochs; pass the validation metric instead",
+                )
+
+
+def _lightning_without_monitor(model: TrainingModel) -> Iterator[Report]:
+    """A ReduceLROnPlateau returned to Lightning (automatic optimisation) without the metric to monitor."""
+    for setup in model.lightning_modules:
+        if not setup.automatic:
+            continue
+        for config in setup.configuration.schedulers:
+            schedulers = model.configured_schedulers(config)
+            plateau = schedulers and all(s.spec is not None and s.spec.is_plateau for s in schedulers)
+            if plateau and not config.ignored and config.monitor is None:
+                yield Report(
+                    config.scheduler,
+                    'ReduceLROnPlateau is returned to Lightning without a "monitor": Lightning raises '
+                    "MisconfigurationException when fit starts; return "
+                    '{"scheduler": scheduler, "monitor": "val_loss"} with the metric you log',
                 )
 
 

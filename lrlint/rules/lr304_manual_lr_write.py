@@ -5,7 +5,7 @@ from collections.abc import Iterator
 import libcst as cst
 
 from lrlint.findings import Severity
-from lrlint.model import LoopKind, Role, TrainingModel
+from lrlint.model import FrameworkStep, LoopKind, Role, TrainingModel
 from lrlint.model.resolve import Objects
 from lrlint.model.trace import LrWrite, Trace, exclusive
 from lrlint.rules.base import Report, Rule
@@ -25,6 +25,10 @@ class ManualLrWrite(Rule):
     (manual warmup, then the scheduler), nor for a write outside the epoch and batch loops: a
     reset at the start of each run, fold or task (`for task in tasks: group["lr"] = base_lr`,
     then the epochs) starts a schedule again, it does not fight it.
+
+    In a LightningModule, a write in a hook Lightning calls during training (`optimizer_step`,
+    the classic hand-written warmup, or `on_train_batch_start`) is reported when Lightning also
+    steps a scheduler of that optimizer.
 
     Fix: express the manual part as a scheduler (LinearLR for warmup, SequentialLR to join
     phases), or drop the scheduler.
@@ -76,6 +80,25 @@ for epoch in range(90):
                         f"`{model.receiver(conflict)}.step()` ({model.where(conflict)}) also sets it: one overwrites "
                         "or rescales the other; express the manual part as a scheduler (LinearLR, SequentialLR)",
                     )
+                framework = _framework_step(model, trace, optimizers)
+                if conflict is None and framework is not None:
+                    assert trace.entry_call is not None
+                    yield Report(
+                        write.target,
+                        f"`{model.code(write.target)}` is written by hand in {trace.entry.name} "
+                        f"({trace.entry_call.description}) while the scheduler returned at "
+                        f"{model.where(framework.node)} sets it too ({framework.how}): one overwrites or rescales "
+                        "the other; express the manual part as a scheduler (LinearLR, SequentialLR) or stop "
+                        "returning the scheduler",
+                    )
+
+
+def _framework_step(model: TrainingModel, trace: Trace, optimizers: Objects) -> FrameworkStep | None:
+    """A scheduler of these optimizers that the framework steps, when it also runs this hook in training."""
+    if trace.entry_call is None or trace.entry_call.cadence is None or not optimizers:
+        return None
+    attached = (step for step in model.framework_steps if any(s.optimizers & optimizers for s in step.objects))
+    return next(attached, None)
 
 
 def _conflicting_step(trace: Trace, write: LrWrite, optimizers: Objects) -> cst.Call | None:
