@@ -33,7 +33,18 @@ from typing import Any
 import libcst as cst
 
 from lrlint.linter import try_parse
-from lrlint.model import Loop, LoopKind, Project, Role, StepCadence, TrackedObject, TrainingModel, Unit, build_model
+from lrlint.model import (
+    Loop,
+    LoopKind,
+    Project,
+    Role,
+    StepCadence,
+    Trace,
+    TrackedObject,
+    TrainingModel,
+    Unit,
+    build_model,
+)
 from lrlint.model.syntax import Guard
 from lrlint.model.trace import LrWrite, TraceItem
 from lrlint.prefilter import may_contain_findings
@@ -387,7 +398,7 @@ def _steppings(model: TrainingModel, steps_per_epoch: int) -> dict[TrackedObject
             stepping.sites.append(site)
             stepping.cadences.add(cadence)
             stepping.places.add((analysis.source.path, line))
-            stepping.before_batches |= cadence is StepCadence.PER_EPOCH and _before_batches(item)
+            stepping.before_batches |= cadence is StepCadence.PER_EPOCH and _before_batches(trace, item)
             if item.call.args and scheduler.name != "ReduceLROnPlateau":
                 stepping.explicit = model.code(item.call)
             if batches is None:
@@ -521,11 +532,16 @@ def _shared_optimizer_note(model: TrainingModel, scheduler: TrackedObject, stepp
     return [f"its optimizer is also driven by {names}: the run's lr depends on both; this is {scheduler.name} alone"]
 
 
-def _before_batches(item: TraceItem) -> bool:
-    """A step in the epoch loop that comes before the batch loop of the same epoch."""
+def _before_batches(trace: Trace, item: TraceItem) -> bool:
+    """A step in the epoch loop that comes before the batch loop of the same epoch, or before the
+    call lrlint cannot see into that trains the epoch (it receives the optimizer, nothing else steps it)."""
     batch_loops = [loop for loop in item.loops[-1].children if loop.iterates_data] if item.loops else []
     first_batch_item = min((inner.order for loop in batch_loops for inner in loop.items), default=None)
-    return first_batch_item is not None and item.order < first_batch_item
+    if first_batch_item is not None:
+        return item.order < first_batch_item
+    optimizers = item.attached_optimizers
+    stepped = any(other.role is Role.OPTIMIZER and other.objects & optimizers for other in trace.items)
+    return not stepped and trace.training_call_after(item, optimizers) is not None
 
 
 def _when(item: TraceItem, evaluator: SafeEvaluator) -> Callable[[int, int], bool] | None:

@@ -457,6 +457,12 @@ def run_fixture(spec: dict[str, Any], steps_per_epoch: int) -> dict[str, Any]:
     files = set(spec["files"])
     RECORDING = run = Recording(files=files, steps_per_epoch=steps_per_epoch, references=spec["references"])
     modules_before = set(sys.modules)
+    for name, code in spec.get("modules", {}).items():  # modules lrlint cannot see, given real code here
+        module = sys.modules[name] = types.ModuleType(name)
+        exec(compile(code, f"<{name}>", "exec"), module.__dict__)  # noqa: S102 - the test's own code
+        parent, _, child = name.rpartition(".")
+        if parent:
+            setattr(sys.modules[parent], child, module)
     sys.path.insert(0, str(root))
     sys.argv = [str(path)]
     namespace = FixtureNamespace(__name__="__main__", __file__=str(path), __builtins__=builtins)
@@ -481,7 +487,9 @@ def run_fixture(spec: dict[str, Any], steps_per_epoch: int) -> dict[str, Any]:
         RECORDING = None
         sys.path.remove(str(root))
         for name in set(sys.modules) - modules_before:  # the fixture's own modules, not torch's lazy imports
-            if str(getattr(sys.modules[name], "__file__", None) or "").startswith(str(root)):
+            if str(getattr(sys.modules[name], "__file__", None) or "").startswith(str(root)) or name in spec.get(
+                "modules", {}
+            ):
                 del sys.modules[name]
 
 

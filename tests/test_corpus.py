@@ -26,6 +26,7 @@ def load_corpus_script() -> ModuleType:
     return module
 
 
+@pytest.mark.slow
 @pytest.mark.corpus
 def test_every_finding_on_the_real_code_corpus_is_reviewed_as_true() -> None:
     corpus = load_corpus_script()

@@ -70,6 +70,7 @@ def test_linting_a_sample_of_a_package_raises_no_internal_error(package: str, se
     assert_no_internal_error(files)
 
 
+@pytest.mark.slow
 @pytest.mark.corpus
 @pytest.mark.parametrize("package", PACKAGES)
 def test_linting_a_whole_package_raises_no_internal_error(package: str) -> None:

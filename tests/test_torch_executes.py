@@ -55,6 +55,7 @@ class Run:
     calls: tuple[str, ...] = ()
     probes: tuple[int, ...] = ()
     entry: str | None = None  # projects: the script to run
+    modules: dict[str, str] = field(default_factory=dict)  # real code for modules lrlint cannot see
 
 
 RUNS: dict[str, Run] = {
@@ -89,6 +90,26 @@ RUNS: dict[str, Run] = {
     ),
     "helper_factories_per_batch.py": Run(calls=("run(model, loader, 50)",)),
     "plateau_epoch_as_metric.py": Run(calls=("run(model, loaders)",)),
+    "first_iteration_guards.py": Run(
+        calls=(
+            "warmup_guard_holds_at_epoch_zero(model, loader, 5, epochs=3)",
+            "warmup_then_decay_branches(model, loader)",
+            "train_and_val_phases(model, {'train': loader, 'val': loader}, criterion, num_epochs=2)",
+            "skips_the_first_epoch(model, loader)",
+            "counter_starts_where_the_run_resumed(model, loader, 3)",
+            "accumulation_guard_around_both(model, loader)",
+        )
+    ),
+    "unseen_training_call.py": Run(
+        modules={
+            "apex": "class amp:\n    @staticmethod\n    def initialize(model, optimizer, **options):\n"
+            "        return model, optimizer\n",
+            "my_training_lib": "",
+            "my_training_lib.engine": "def train_one_epoch(model, optimizer, loader, epoch, print_freq=10):\n"
+            "    for batch in loader:\n        optimizer.zero_grad()\n        optimizer.step()\n\n"
+            "def evaluate(model, loader):\n    pass\n",
+        }
+    ),
     "projects/accumulation_helper": Run(
         entry="finetune.py",
         bind={"args": "Args(lr=5e-5, accumulation_steps=4, warmup_steps=10, epochs=3)"},
@@ -127,6 +148,7 @@ class Unit:
             "bind": run.bind,
             "calls": run.calls,
             "probes": run.probes,
+            "modules": run.modules,
         }
 
 

@@ -23,9 +23,19 @@ from lrlint.model.metadata import Metadata
 from lrlint.model.project import ModuleAnalysis, Project
 from lrlint.model.resolve import Context, Objects, Resolver, Role, TrackedObject
 from lrlint.model.sizing import Sizing, Unit, scheduler_sizing
-from lrlint.model.syntax import ClassInfo, FunctionInfo, SyntaxIndex, call_events
-from lrlint.model.trace import FrameworkStep, Loop, LoopKind, LrWrite, StepCadence, Trace, TraceItem, build_trace
-from lrlint.model.values import ValueEvaluator
+from lrlint.model.syntax import ClassInfo, FunctionInfo, Guard, SyntaxIndex, call_events
+from lrlint.model.trace import (
+    FrameworkStep,
+    Loop,
+    LoopKind,
+    LrWrite,
+    StepCadence,
+    Trace,
+    TraceItem,
+    build_trace,
+    guard_names,
+)
+from lrlint.model.values import ValueEvaluator, is_known
 from lrlint.sources import Source
 
 __all__ = [
@@ -165,6 +175,44 @@ class TrainingModel:
             stepped = stepped.union(*(step.objects for step in self.framework_steps))
         return stepped
 
+    def first_values(self, loop: Loop) -> dict[str, object]:
+        """The loop's counters in its first iteration, where lrlint can tell: the start of `range`,
+        the start of `enumerate` (0), the first element of a literal list (`"train"`)."""
+        target, iterated = loop.event.target, loop.event.iterated
+        if not isinstance(iterated, cst.Call):
+            first = self.values.value(iterated)
+            known = isinstance(target, cst.Name) and isinstance(first, list) and first
+            return {target.value: first[0]} if known else {}  # type: ignore[union-attr, index]
+        function = self.code(iterated.func)
+        positional = [arg.value for arg in iterated.args if arg.keyword is None and not arg.star]
+        if function == "range" and isinstance(target, cst.Name) and positional:
+            start = self.values.value(positional[0]) if len(positional) > 1 else 0
+            return {target.value: start} if is_known(start) else {}
+        if function == "enumerate" and isinstance(target, cst.Tuple) and target.elements:
+            index = target.elements[0].value
+            keyword = [arg.value for arg in iterated.args if arg.keyword and arg.keyword.value == "start"]
+            given = (positional[1:] + keyword)[:1]
+            start = self.values.value(given[0]) if given else 0
+            return {index.value: start} if isinstance(index, cst.Name) and is_known(start) else {}
+        return {}
+
+    def runs_first(self, item: TraceItem) -> bool | None:
+        """Whether the call runs in the first iteration of the loops around it: each `if` around it
+        evaluated with their counters' first values. None when a condition on a counter cannot be
+        evaluated; conditions on anything else are taken to hold."""
+        bindings: dict[str, object] = {}
+        for loop in item.loops:
+            bindings.update(self.first_values(loop))
+        counters = set().union(*(loop.target_names() for loop in item.loops))
+        for guard in item.guards:
+            value = self.values.value(guard.test, bindings, counts_nonnegative=True)
+            if is_known(value):
+                if bool(value) == guard.negated:
+                    return False
+            elif _reads_a_counter(guard, counters):
+                return None
+        return True
+
     def contexts_of(self, function: FunctionInfo) -> set[Context]:
         """The invocations of `function` the replays made (parameters bound), and the unbound one."""
         found = {Context(function)}
@@ -245,6 +293,11 @@ def build_model(module: cst.Module, source: Source | None = None, project: Proje
     for entry in _entry_points(model.index, model.resolver):
         model.traces.append(build_trace(model.resolver, entry, lightning.entry_call(model.resolver, entry)))
     return model
+
+
+def _reads_a_counter(guard: Guard, counters: set[str]) -> bool:
+    names = guard_names(guard)
+    return bool(names & counters) or any("step" in n or "iter" in n or "epoch" in n for n in names)
 
 
 def _is_script(index: SyntaxIndex) -> bool:

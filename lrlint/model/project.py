@@ -49,7 +49,7 @@ class Project:
         self._loaded: dict[Path, ModuleAnalysis | None] = {}
         self._digests: dict[Path, str] = {}  # of every module file read, loaded or not
         self._owners: dict[FunctionInfo | ClassInfo, ModuleAnalysis] = {}
-        self._lookups: dict[tuple[Path, str], tuple[FunctionInfo | ClassInfo | None, dict[str, str]]] = {}
+        self._lookups: dict[tuple[Path, str, bool], tuple[FunctionInfo | ClassInfo | None, dict[str, str]]] = {}
         self.consulted: dict[str, str] = {}  # module files read for the current file: path -> digest
         self.code_size = 0  # characters of code parsed and kept: what memory grows with
 
@@ -101,13 +101,16 @@ class Project:
         owner = self._owners.get(info)
         return owner.resolver if owner is not None else None
 
-    def lookup(self, importer: Resolver, qualified_name: str) -> FunctionInfo | ClassInfo | None:
-        """The function or class of a project module that an imported name refers to."""
+    def lookup(
+        self, importer: Resolver, qualified_name: str, through_reexports: bool = False
+    ) -> FunctionInfo | ClassInfo | None:
+        """The function or class of a project module that an imported name refers to; with
+        `through_reexports`, also when the imported module only re-exports it from another."""
         if importer.path is None:
             return None
-        key = (importer.path, qualified_name)
+        key = (importer.path, qualified_name, through_reexports)
         if key not in self._lookups:
-            self._lookups[key] = self._find(importer.path, qualified_name)
+            self._lookups[key] = self._find(importer.path, qualified_name, 0 if through_reexports else _MAX_REEXPORTS)
         found, consulted = self._lookups[key]
         self.consulted.update(consulted)
         return found

@@ -80,7 +80,9 @@ class ProjectLookup(Protocol):
 
     def resolver_of(self, info: FunctionInfo | ClassInfo) -> Resolver | None: ...
 
-    def lookup(self, importer: Resolver, qualified_name: str) -> FunctionInfo | ClassInfo | None: ...
+    def lookup(
+        self, importer: Resolver, qualified_name: str, through_reexports: bool = False
+    ) -> FunctionInfo | ClassInfo | None: ...
 
 
 @dataclass
@@ -335,12 +337,13 @@ class Resolver:
             return self
         return self.project.resolver_of(info) or self
 
-    def _imported(self, node: cst.BaseExpression) -> FunctionInfo | ClassInfo | None:
-        """A function or class that `node` names through an import of a project module."""
+    def _imported(self, node: cst.BaseExpression, through_reexports: bool = False) -> FunctionInfo | ClassInfo | None:
+        """A function or class that `node` names through an import of a project module (and, for base
+        classes, through the package `__init__.py` files that re-export it)."""
         if self.project is None:
             return None
         for name in sorted(self.qualified_names(node)):
-            found = self.project.lookup(self, name)
+            found = self.project.lookup(self, name, through_reexports)
             if found is not None:
                 return found
         return None
@@ -374,13 +377,19 @@ class Resolver:
         imported = self._imported(func)  # engine.train_one_epoch(...) after `import engine`
         return (imported, False) if isinstance(imported, FunctionInfo) else None
 
-    def _class_called(self, func: cst.BaseExpression, context: Context) -> ClassInfo | None:
+    def _class_called(
+        self, func: cst.BaseExpression, context: Context, through_reexports: bool = False
+    ) -> ClassInfo | None:
         if isinstance(func, cst.Name):
             for assignment in self._assignments(func):
                 if isinstance(assignment.node, cst.ClassDef) and assignment.node in self.index.classes:
                     return self.index.classes[assignment.node]
-        imported = self._imported(func) if isinstance(func, (cst.Name, cst.Attribute)) else None
+        imported = self._imported(func, through_reexports) if isinstance(func, (cst.Name, cst.Attribute)) else None
         return imported if isinstance(imported, ClassInfo) else None
+
+    def _base_class(self, base: cst.Arg) -> ClassInfo | None:
+        """A base class of the project; re-exports are followed for bases (there are few of them)."""
+        return self._class_called(base.value, Context(self.index.module), through_reexports=True)
 
     def _bind_call(self, call: cst.Call, function: FunctionInfo, bound_method: bool, context: Context) -> Context:
         params = function.positional_params(bound_method)
@@ -430,7 +439,7 @@ class Resolver:
             return owner._base_classes(class_info, include_own)
         ordered: list[ClassInfo] = [class_info] if include_own else []
         for base in class_info.node.bases:
-            base_info = self._class_called(base.value, Context(self.index.module))
+            base_info = self._base_class(base)
             if base_info is not None and base_info is not class_info and base_info not in ordered:
                 ordered.extend(b for b in self._base_classes(base_info) if b not in ordered)
         return ordered
@@ -455,7 +464,7 @@ class Resolver:
             found: set[str] = set()
             for base in class_info.node.bases:
                 found |= self.qualified_names(base.value)
-                base_info = self._class_called(base.value, Context(self.index.module))
+                base_info = self._base_class(base)
                 if base_info is not None and base_info is not class_info:
                     found |= self.external_bases(base_info)
             self._external_bases[class_info] = frozenset(found)

@@ -124,6 +124,13 @@ class TraceItem:
         """The conditions between `loop` (which encloses the item) and the item."""
         return self.guards[len(loop.guards) :]
 
+    def may_step(self, optimizers: Objects) -> bool:
+        """A step of one of the optimizers, or a call lrlint cannot see into that receives one and
+        may step it (not one that only wraps, copies, saves or logs it)."""
+        if self.role is Role.OPTIMIZER:
+            return bool(self.objects & optimizers)
+        return not self.is_step and bool(self.objects & optimizers) and not _cannot_step(self.call)
+
     def in_context(self, method: str) -> bool:
         """Inside `with <something>.<method>(...):`, such as `accelerator.accumulate(model)`."""
         return any(
@@ -178,6 +185,14 @@ class Trace:
     def steps(self, role: Role) -> Iterator[TraceItem]:
         return (item for item in self.items if item.role is role)
 
+    def training_call_after(self, item: TraceItem, optimizers: Objects) -> TraceItem | None:
+        """The first call after `item`, in its loop, that receives one of the optimizers and may step
+        it: where no code lrlint sees steps them, this call does (`train_one_epoch(model, optimizer)`)."""
+        if not item.loops:
+            return None
+        later = (other for other in self.items[item.order + 1 :] if item.loops[-1] in other.loops)
+        return next((other for other in later if other.is_step is False and other.may_step(optimizers)), None)
+
     def cadence(self, item: TraceItem) -> StepCadence:
         kinds = {loop.kind for loop in item.loops}
         if LoopKind.BATCH in kinds:
@@ -194,6 +209,33 @@ class Trace:
 
     def _runs_batch_loop(self, frame: Frame) -> bool:
         return any(loop.kind is LoopKind.BATCH for loop in self.loops if loop.frame is frame)
+
+
+# Calls that receive an optimizer without stepping it: they wrap it (Accelerate, apex.amp, Fabric),
+# copy, save, load or log it.
+_NOT_STEPPING = frozenset(
+    {
+        "prepare",
+        "initialize",
+        "setup",
+        "setup_optimizers",
+        "prepare_optimizer",
+        "deepcopy",
+        "load_state_dict",
+        "state_dict",
+        "add_param_group",
+        "print",
+        "info",
+        "debug",
+        "warning",
+    }
+)
+
+
+def _cannot_step(call: cst.Call) -> bool:
+    func = call.func
+    name = func.attr.value if isinstance(func, cst.Attribute) else func.value if isinstance(func, cst.Name) else ""
+    return name in _NOT_STEPPING or name.startswith(("log", "save", "print"))
 
 
 # Words in a loop's iterable or target that mean "one batch per iteration" or "one epoch".

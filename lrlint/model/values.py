@@ -1,9 +1,13 @@
-"""Compile-time values: literals, module constants and simple arithmetic over them."""
+"""Compile-time values: literals, module constants, simple arithmetic and conditions over them.
+
+Names can also be given values from outside (`bindings`): the loop counters of a first
+iteration, when a rule asks whether a guarded step runs then. Anything else is `MISSING`.
+"""
 
 from __future__ import annotations
 
 import operator
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 import libcst as cst
 from libcst.metadata import Assignment
@@ -12,6 +16,7 @@ from lrlint.model.metadata import Metadata
 from lrlint.model.syntax import SyntaxIndex
 
 MISSING = object()
+_MAX_DEPTH = 20
 
 _BINARY: dict[type, Callable[[float, float], float]] = {
     cst.Add: operator.add,
@@ -22,61 +27,46 @@ _BINARY: dict[type, Callable[[float, float], float]] = {
     cst.Power: operator.pow,
     cst.Modulo: operator.mod,
 }
+_COMPARISONS: dict[type, Callable[[object, object], bool]] = {
+    cst.Equal: operator.eq,
+    cst.NotEqual: operator.ne,
+    cst.LessThan: operator.lt,  # type: ignore[dict-item]
+    cst.LessThanEqual: operator.le,  # type: ignore[dict-item]
+    cst.GreaterThan: operator.gt,  # type: ignore[dict-item]
+    cst.GreaterThanEqual: operator.ge,  # type: ignore[dict-item]
+    cst.In: lambda item, container: item in container,  # type: ignore[operator]
+    cst.NotIn: lambda item, container: item not in container,  # type: ignore[operator]
+}
+_CONSTANTS = {"True": True, "False": False, "None": None}
 
 
 class ValueEvaluator:
-    """Evaluates an expression only from literals and names bound once to literals."""
+    """Evaluates an expression only from literals, names bound once to literals, and `bindings`."""
 
     def __init__(self, index: SyntaxIndex, metadata: Metadata) -> None:
         self.index = index
         self.metadata = metadata
 
-    def value(self, expr: cst.BaseExpression | None) -> object:
-        """The value, or `MISSING` when it is not known at lint time."""
+    def value(
+        self,
+        expr: cst.BaseExpression | None,
+        bindings: Mapping[str, object] | None = None,
+        counts_nonnegative: bool = False,
+    ) -> object:
+        """The value, or `MISSING` when it is not known at lint time.
+
+        With `counts_nonnegative`, a name or attribute whose value is unknown is taken to be a count
+        (an epoch number, a number of warmup epochs): `0 <= warmup_epochs` holds, `0 > n` does not.
+        """
         if expr is None:
             return MISSING
         try:
-            return self._value(expr, depth=0)
+            return _Evaluation(self, bindings or {}, counts_nonnegative).value(expr, depth=0)
         except (ArithmeticError, TypeError, ValueError, OverflowError):
             return MISSING
 
-    def _value(self, expr: cst.BaseExpression, depth: int) -> object:
-        if depth > 20:
-            return MISSING
-        if isinstance(expr, (cst.Integer, cst.Float)):
-            return expr.evaluated_value
-        if isinstance(expr, cst.SimpleString):
-            return expr.evaluated_value
-        if isinstance(expr, cst.Name):
-            if expr.value in ("True", "False", "None"):
-                return {"True": True, "False": False, "None": None}[expr.value]
-            return self._constant(expr, depth)
-        if isinstance(expr, cst.UnaryOperation):
-            operand = self._value(expr.expression, depth + 1)
-            if isinstance(expr.operator, cst.Minus) and _is_number(operand):
-                return -operand  # type: ignore[operator]
-            if isinstance(expr.operator, cst.Plus) and _is_number(operand):
-                return operand
-            return MISSING
-        if isinstance(expr, cst.BinaryOperation):
-            return self._binary(expr, depth)
-        if isinstance(expr, (cst.List, cst.Tuple)):
-            items = [self._value(e.value, depth + 1) for e in expr.elements if isinstance(e, cst.Element)]
-            if len(items) != len(expr.elements) or any(item is MISSING for item in items):
-                return MISSING
-            return items
-        return MISSING
-
-    def _binary(self, expr: cst.BinaryOperation, depth: int) -> object:
-        apply = _BINARY.get(type(expr.operator))
-        left, right = self._value(expr.left, depth + 1), self._value(expr.right, depth + 1)
-        if apply is None or not (_is_number(left) and _is_number(right)):
-            return MISSING
-        if isinstance(expr.operator, cst.Power) and abs(right) > 64:  # type: ignore[arg-type]
-            return MISSING
-        return apply(left, right)  # type: ignore[arg-type]
-
-    def _constant(self, name: cst.Name, depth: int) -> object:
+    def constant(self, name: cst.Name, depth: int) -> object:
+        """The value of a name bound once, to something evaluable without bindings."""
         scope = self.metadata.scope(name)
         if scope is None:
             return MISSING
@@ -86,7 +76,109 @@ class ValueEvaluator:
         bound = self.index.name_values.get(assignments[0].node)  # type: ignore[arg-type]
         if bound is None or bound.path:
             return MISSING
-        return self._value(bound.value, depth + 1)
+        return _Evaluation(self, {}, False).value(bound.value, depth + 1)
+
+
+class _Evaluation:
+    """One evaluation: the evaluator's constants, the caller's bindings and assumptions."""
+
+    def __init__(self, evaluator: ValueEvaluator, bindings: Mapping[str, object], counts_nonnegative: bool) -> None:
+        self.evaluator = evaluator
+        self.bindings = bindings
+        self.counts_nonnegative = counts_nonnegative
+
+    def value(self, expr: cst.BaseExpression, depth: int) -> object:
+        return self._value(expr, self.bindings, depth)
+
+    def _value(self, expr: cst.BaseExpression, bindings: Mapping[str, object], depth: int) -> object:
+        if depth > _MAX_DEPTH:
+            return MISSING
+        if isinstance(expr, (cst.Integer, cst.Float, cst.SimpleString)):
+            return expr.evaluated_value
+        if isinstance(expr, cst.Name):
+            if expr.value in bindings:
+                return bindings[expr.value]
+            if expr.value in _CONSTANTS:
+                return _CONSTANTS[expr.value]
+            return self.evaluator.constant(expr, depth)
+        if isinstance(expr, cst.UnaryOperation):
+            return self._unary(expr, bindings, depth)
+        if isinstance(expr, cst.BinaryOperation):
+            return self._binary(expr, bindings, depth)
+        if isinstance(expr, cst.Comparison):
+            return self._comparison(expr, bindings, depth)
+        if isinstance(expr, cst.BooleanOperation):
+            return self._boolean(expr, bindings, depth)
+        if isinstance(expr, (cst.List, cst.Tuple)):
+            items = [self._value(e.value, bindings, depth + 1) for e in expr.elements if isinstance(e, cst.Element)]
+            if len(items) != len(expr.elements) or any(item is MISSING for item in items):
+                return MISSING
+            return items
+        return MISSING
+
+    def _unary(self, expr: cst.UnaryOperation, bindings: Mapping[str, object], depth: int) -> object:
+        operand = self._value(expr.expression, bindings, depth + 1)
+        if operand is MISSING:
+            return MISSING
+        if isinstance(expr.operator, cst.Not):
+            return not operand
+        if isinstance(expr.operator, cst.Minus) and _is_number(operand):
+            return -operand  # type: ignore[operator]
+        if isinstance(expr.operator, cst.Plus) and _is_number(operand):
+            return operand
+        return MISSING
+
+    def _binary(self, expr: cst.BinaryOperation, bindings: Mapping[str, object], depth: int) -> object:
+        apply = _BINARY.get(type(expr.operator))
+        left, right = self._value(expr.left, bindings, depth + 1), self._value(expr.right, bindings, depth + 1)
+        if apply is None or not (_is_number(left) and _is_number(right)):
+            return MISSING
+        if isinstance(expr.operator, cst.Power) and abs(right) > 64:  # type: ignore[arg-type]
+            return MISSING
+        return apply(left, right)  # type: ignore[arg-type]
+
+    def _comparison(self, expr: cst.Comparison, bindings: Mapping[str, object], depth: int) -> object:
+        left_node, left = expr.left, self._value(expr.left, bindings, depth + 1)
+        for target in expr.comparisons:
+            compare = _COMPARISONS.get(type(target.operator))
+            right = self._value(target.comparator, bindings, depth + 1)
+            if compare is None:
+                return MISSING
+            if left is MISSING or right is MISSING:
+                decided = self._against_a_count(left_node, left, target.operator, target.comparator, right)
+                if decided is not True:
+                    return decided  # False, or MISSING
+            elif not compare(left, right):
+                return False
+            left_node, left = target.comparator, right
+        return True
+
+    def _against_a_count(
+        self,
+        left_node: cst.BaseExpression,
+        left: object,
+        operator_: cst.BaseCompOp,
+        right_node: cst.BaseExpression,
+        right: object,
+    ) -> object:
+        """`0 <= n` / `n >= 0` hold and `0 > n` / `n < 0` do not, for an unknown count `n`."""
+        if not self.counts_nonnegative:
+            return MISSING
+        if left == 0 and right is MISSING and isinstance(right_node, (cst.Name, cst.Attribute, cst.Subscript)):
+            return {cst.LessThanEqual: True, cst.GreaterThan: False}.get(type(operator_), MISSING)
+        if right == 0 and left is MISSING and isinstance(left_node, (cst.Name, cst.Attribute, cst.Subscript)):
+            return {cst.GreaterThanEqual: True, cst.LessThan: False}.get(type(operator_), MISSING)
+        return MISSING
+
+    def _boolean(self, expr: cst.BooleanOperation, bindings: Mapping[str, object], depth: int) -> object:
+        """`and` / `or`, knowing the result when one side decides it although the other is unknown."""
+        left, right = self._value(expr.left, bindings, depth + 1), self._value(expr.right, bindings, depth + 1)
+        decisive = isinstance(expr.operator, cst.Or)  # True decides an `or`, False an `and`
+        if any(side is not MISSING and bool(side) is decisive for side in (left, right)):
+            return decisive
+        if left is MISSING or right is MISSING:
+            return MISSING
+        return not decisive
 
 
 def _is_number(value: object) -> bool:

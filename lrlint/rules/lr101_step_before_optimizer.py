@@ -5,7 +5,6 @@ from collections.abc import Iterator
 from lrlint.findings import Severity
 from lrlint.model import Role, TraceItem, TrainingModel
 from lrlint.model.resolve import Objects
-from lrlint.model.trace import guard_names
 from lrlint.rules.base import Report, Rule
 from lrlint.rules.edits import moved_after
 
@@ -21,10 +20,13 @@ class StepBeforeOptimizer(Rule):
     torch warns "Detected call of `lr_scheduler.step()` before `optimizer.step()`". A loop that
     steps a scheduler and never its optimizer changes a learning rate nothing uses.
 
-    The order is read as one iteration runs: a `scheduler.step()` at the top of the epoch loop,
-    before the batch loop (or the `train_one_epoch(...)` call) that steps the optimizer, is
-    reported. Steps guarded by the loop counter (`if epoch > 0:`) and loops that only fast-forward
-    a scheduler on resume are not.
+    The order is read as the first iteration runs: a `scheduler.step()` at the top of the epoch
+    loop, before the batch loop (or the `train_one_epoch(...)` call) that steps the optimizer, is
+    reported. A step under an `if` is reported when the condition holds in that first iteration,
+    with the loop counters at their first values (`if epoch <= warmup_epochs:`, the `"train"` of
+    `for phase in ["train", "val"]`); not when it does not (`if epoch > 0:`), nor when lrlint
+    cannot tell (the counter starts at an unknown value). Loops that only fast-forward a
+    scheduler on resume are not reported either.
 
     Fix: call `scheduler.step()` after `optimizer.step()`: at the end of the epoch loop for
     per-epoch schedulers, right after `optimizer.step()` for per-batch ones.
@@ -98,9 +100,9 @@ for epoch in range(5):
         stepped = model.stepped_objects(Role.OPTIMIZER)
         for trace, item in model.scheduler_steps():
             optimizers = _optimizers_of(item)
-            if not optimizers or _guarded_by_counter(item):
-                continue
-            before = [other for other in trace.items[: item.order] if _may_step(other, optimizers)]
+            if not optimizers or not model.runs_first(item):
+                continue  # not in the first iteration (`if epoch > 0:`), or cannot tell
+            before = [other for other in trace.items[: item.order] if other.may_step(optimizers)]
             if before:
                 continue
             after = [other for other in trace.items[item.order + 1 :] if _steps(other, optimizers)]
@@ -114,12 +116,22 @@ for epoch in range(5):
                         f"the first value of its schedule and torch warns; call it after the optimizer step of {names}",
                         moved_after(model.module, item.call, after[0].call),
                     )
-            elif item.loops and not optimizers & (stepped | model.escaped) and not _steps_other_optimizer(item):
-                yield Report(
-                    item.call,
-                    f"`{model.receiver(item.call)}.step()` is called in a loop that never steps its optimizer "
-                    f"{names}: the learning rate changes but no update uses it; call optimizer.step() first",
-                )
+            elif item.loops and not optimizers & stepped:
+                training = trace.training_call_after(item, optimizers)
+                if training is not None and not _fast_forward(item):
+                    yield Report(
+                        item.call,
+                        f"`{model.receiver(item.call)}.step()` runs before `{model.code(training.call.func)}(...)` "
+                        f"({model.where(training.call)}), the only code that can step {names} (lrlint does not see "
+                        "its body): the scheduler skips the first value of its schedule and torch warns; call it "
+                        "after that call",
+                    )
+                elif not optimizers & model.escaped and not _steps_other_optimizer(item):
+                    yield Report(
+                        item.call,
+                        f"`{model.receiver(item.call)}.step()` is called in a loop that never steps its optimizer "
+                        f"{names}: the learning rate changes but no update uses it; call optimizer.step() first",
+                    )
 
 
 def _optimizers_of(item: TraceItem) -> Objects:
@@ -133,24 +145,9 @@ def _steps(item: TraceItem, optimizers: Objects) -> bool:
     return item.role is Role.OPTIMIZER and bool(item.objects & optimizers)
 
 
-def _may_step(item: TraceItem, optimizers: Objects) -> bool:
-    """An optimizer step, or a call lrlint cannot see into that receives the optimizer."""
-    return (item.role is Role.OPTIMIZER or not item.is_step) and bool(item.objects & optimizers)
-
-
 def _steps_other_optimizer(item: TraceItem) -> bool:
     """The loop steps some other optimizer: the scheduler is on the wrong one (LR204 reports it)."""
     return any(other.role is Role.OPTIMIZER for other in item.loops[0].items)
-
-
-def _guarded_by_counter(item: TraceItem) -> bool:
-    """`if epoch > 0: scheduler.step()`: the first iteration deliberately does not step."""
-    counters = set().union(*(loop.target_names() for loop in item.loops))
-    for guard in item.guards:
-        names = guard_names(guard)
-        if names & counters or any(("step" in n or "iter" in n or "epoch" in n) for n in names):
-            return True
-    return False
 
 
 def _fast_forward(item: TraceItem) -> bool:
