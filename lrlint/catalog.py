@@ -188,6 +188,15 @@ def removed_argument(spec: SchedulerSpec, name: str) -> RemovedArgument | None:
     return entry if spec.qualified_name.startswith(TORCH_SCHEDULER_PREFIX) else None
 
 
+def base_class_spec(qualified_name: str | None) -> SchedulerSpec | None:
+    """The signature `super().__init__(...)` calls in a subclass of this torch scheduler class
+    (a concrete scheduler, or the LRScheduler base)."""
+    if not qualified_name or not qualified_name.startswith(TORCH_SCHEDULER_PREFIX):
+        return None
+    short = qualified_name[len(TORCH_SCHEDULER_PREFIX) :]
+    return scheduler_specs().get("LRScheduler" if short == "_LRScheduler" else short)
+
+
 def scheduler_spec(qualified_name: str | None) -> SchedulerSpec | None:
     """The scheduler (class or factory) a qualified name refers to, if any."""
     if not qualified_name:

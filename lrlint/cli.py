@@ -170,8 +170,8 @@ def check(
     else:
         output = report.Output.for_stdout(sys.stdout.isatty())
         click.echo(report.FORMATTERS[output_format](ordered, output), nl=False)
-    for error in internal_errors:
-        click.echo(f"lrlint: {error}", err=True)
+    for message in internal_errors:
+        click.echo(f"lrlint: {message}", err=True)
     if not quiet:
         click.echo(report.summary(ordered, len(found.files)), err=True)
     if internal_errors or found.missing:
@@ -326,8 +326,8 @@ def rule(code: str | None, list_all: bool) -> None:
         for rule_class in ALL_RULES:
             click.echo(f"{rule_class.code}  {rule_class.name:<32} {rule_class.summary}")
         return
-    rule_class = RULES_BY_CODE.get(code.upper())
-    if rule_class is None:
+    selected = RULES_BY_CODE.get(code.upper())
+    if selected is None:
         _fail(f"unknown rule code: {code} (see `lrlint rule --all`)")
         return
-    click.echo(rule_markdown(rule_class), nl=False)
+    click.echo(rule_markdown(selected), nl=False)

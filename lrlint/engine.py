@@ -96,10 +96,10 @@ def _states(paths: list[Path], settings: Settings, cache: Cache | None, workers:
             states[path] = state
     reading = [path for path, _ in to_read]
     read = workers.map(partial(read_state, max_bytes=settings.max_file_bytes), reading, _PARALLEL_MIN_READS)
-    for (path, stat), state in zip(to_read, read, strict=True):
+    for (path, read_stat), state in zip(to_read, read, strict=True):
         states[path] = state
-        if cache is not None and stat is not None:
-            cache.remember_state(state, stat)
+        if cache is not None and read_stat is not None:
+            cache.remember_state(state, read_stat)
     return [states[path] for path in paths]
 
 

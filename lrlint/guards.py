@@ -63,5 +63,6 @@ def python_syntax_tree(code: str) -> ast.Module:
     """CPython's syntax tree of the code, without the SyntaxWarnings it would print about it."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        tree: ast.Module = compile(code, "<lrlint>", "exec", flags=ast.PyCF_ONLY_AST, dont_inherit=True)
+        tree = compile(code, "<lrlint>", "exec", flags=ast.PyCF_ONLY_AST, dont_inherit=True)
+    assert isinstance(tree, ast.Module)
     return tree

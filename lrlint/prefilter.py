@@ -23,11 +23,14 @@ from lrlint.catalog import scheduler_specs
 from lrlint.sources import SourceError, read_source
 
 _TRANSFORMERS_FACTORY = re.compile(r"get_\w*schedul")
+_STEPS_A_SCHEDULER = re.compile(r"sched\w*\.step\(")
 
 
 def may_contain_findings(code: str) -> bool:
     if "lr_scheduler" in code and _names_scheduler_module(code):
         return True
+    if "sched" in code and _STEPS_A_SCHEDULER.search(code):
+        return True  # `lr_scheduler.step()`: a scheduler known by its name, its annotation or its factory
     return "transformers" in code and _TRANSFORMERS_FACTORY.search(code) is not None
 
 
@@ -85,7 +88,7 @@ class FileFacts:
     """What the project prefilter needs to know of one file, read from its text once (and cached)."""
 
     mentions_scheduler: bool  # may_contain_findings(code)
-    constructing_classes: tuple[str, ...]  # top-level classes whose body builds a scheduler
+    constructing_classes: tuple[str, ...]  # top-level classes that build a scheduler, or are one
     class_bases: tuple[tuple[str, tuple[str, ...]], ...]  # (class, the names its bases use)
     imported_names: frozenset[str]  # every identifier on the file's import statements
 
@@ -93,8 +96,12 @@ class FileFacts:
     def of(cls, code: str) -> FileFacts:
         mentions = may_contain_findings(code)
         classes = _classes(code)
-        constructs = _scheduler_construction()
-        constructing = [c.name for c in classes if constructs.search(_body(code, c))] if mentions else []
+        constructs, extends = _scheduler_construction(), _scheduler_base()
+        constructing = (
+            [c.name for c in classes if extends.search(c.bases) or constructs.search(_body(code, c))]
+            if mentions
+            else []
+        )
         return cls(
             mentions_scheduler=mentions,
             constructing_classes=tuple(constructing),
@@ -174,6 +181,13 @@ def _scheduler_construction() -> re.Pattern[str]:
     """A call that builds a scheduler: `StepLR(`, `lr_scheduler.OneCycleLR(`, `get_cosine_schedule_with_warmup(`."""
     names = "|".join(sorted(scheduler_specs()))
     return re.compile(rf"\b(?:{names}|_?LRScheduler)\s*\(|\bget_\w*schedul\w*\s*\(")
+
+
+@lru_cache(maxsize=1)
+def _scheduler_base() -> re.Pattern[str]:
+    """A base class that makes a class a scheduler: `StepLR`, `lr_scheduler.LRScheduler`."""
+    names = "|".join(sorted(scheduler_specs()))
+    return re.compile(rf"\b(?:{names}|_?LRScheduler)\b")
 
 
 @dataclass(frozen=True)

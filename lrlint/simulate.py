@@ -26,11 +26,11 @@ import warnings
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from functools import cached_property
 from pathlib import Path
 from typing import Any
 
 import libcst as cst
+from libcst.metadata import Assignment
 
 from lrlint.linter import try_parse
 from lrlint.model import (
@@ -209,23 +209,6 @@ class SafeEvaluator:
     assumptions: list[str] = field(default_factory=list)
     bindings: dict[str, Any] = field(default_factory=dict)  # a lambda's parameter, while it is called
 
-    @cached_property
-    def _argparse_defaults(self) -> dict[str, cst.BaseExpression]:
-        """`parser.add_argument("--lr-step", default=30)` -> {"lr_step": 30}, for `args.lr_step`."""
-        defaults = {}
-        for call, _ in self.model.calls():
-            if not (isinstance(call.func, cst.Attribute) and call.func.attr.value == "add_argument"):
-                continue
-            keywords = {arg.keyword.value: arg.value for arg in call.args if arg.keyword}
-            flags = [arg.value.evaluated_value for arg in call.args if isinstance(arg.value, cst.SimpleString)]
-            long_flags = [flag for flag in flags if isinstance(flag, str) and flag.startswith("--")]
-            dest = keywords.get("dest")
-            name = dest.evaluated_value if isinstance(dest, cst.SimpleString) else None
-            name = name or (long_flags[0][2:].replace("-", "_") if long_flags else None)
-            if isinstance(name, str) and "default" in keywords:
-                defaults[name] = keywords["default"]
-        return defaults
-
     def value(self, expr: cst.BaseExpression) -> Any:
         if isinstance(expr, cst.Name) and expr.value in self.bindings:
             return self.bindings[expr.value]
@@ -248,8 +231,8 @@ class SafeEvaluator:
             return self.value(expr.body) if self.condition(expr.test) else self.value(expr.orelse)
         if isinstance(expr, cst.Lambda):
             return self._function(expr)
-        if isinstance(expr, cst.Attribute) and expr.attr.value in self._argparse_defaults:
-            default = self._argparse_defaults[expr.attr.value]
+        if isinstance(expr, cst.Attribute) and expr.attr.value in self.model.argparse_defaults:
+            default = self.model.argparse_defaults[expr.attr.value]
             self.assumptions.append(f"{code} = {self.model.code(default)} (its argparse default)")
             return self.value(default)
         if isinstance(expr, cst.Call):
@@ -265,7 +248,7 @@ class SafeEvaluator:
         """The expression a name is assigned once, at the top of the module (`warmup = len(loader)`)."""
         scope = self.model.metadata.scope(name)
         assignments = list(scope[name.value]) if scope is not None else []
-        node = assignments[0].node if len(assignments) == 1 else None
+        node = assignments[0].node if len(assignments) == 1 and isinstance(assignments[0], Assignment) else None
         if isinstance(node, cst.Param) and node.default is not None and node.star == "":
             self.assumptions.append(f"{name.value} = {self.model.code(node.default)} (the parameter's default)")
             return node.default
@@ -668,6 +651,8 @@ def scheduler_builder(
 
 def _optimizer_lr(optimizer: TrackedObject, evaluator: SafeEvaluator) -> float | None:
     call = optimizer.call
+    if not isinstance(call, cst.Call):
+        return None  # not built in sight: torch's default is as good a guess as any
     keyword = next((arg.value for arg in call.args if arg.keyword and arg.keyword.value == "lr"), None)
     positional = [arg.value for arg in call.args if arg.keyword is None and not arg.star]
     expr = keyword or (positional[1] if len(positional) > 1 else None)
@@ -677,15 +662,15 @@ def _optimizer_lr(optimizer: TrackedObject, evaluator: SafeEvaluator) -> float |
 def _build(scheduler: TrackedObject, opt: Any, evaluator: SafeEvaluator) -> Any:
     """The scheduler built as the code calls it: every argument as written, the optimizer replaced
     by `opt`. Arguments torch does not accept are passed too, so that torch refuses them as it would."""
-    spec, arguments = scheduler.spec, scheduler.arguments
-    assert spec is not None and arguments is not None
+    spec, arguments, call = scheduler.spec, scheduler.arguments, scheduler.call
+    assert spec is not None and arguments is not None and isinstance(call, cst.Call)
     if arguments.has_star_args or arguments.has_star_kwargs:
         raise CannotSimulate("its arguments are passed with * or **")
     make = _scheduler_factory(spec.qualified_name, spec.kind)
     names = {id(arg): name for name, arg in arguments.values.items()}
     positional: list[Any] = []
     keywords: dict[str, Any] = {}
-    for arg in scheduler.call.args:
+    for arg in call.args:
         name = names.get(id(arg)) or (arg.keyword.value if arg.keyword else "")
         value = _argument(name, arg, scheduler, opt, evaluator)
         if arg.keyword is None:
@@ -807,8 +792,9 @@ def _code_epochs(model: TrainingModel, steps_per_epoch: int) -> tuple[int, str]:
         for loop in trace.loops:
             node = loop.node
             iterable = node.iter if isinstance(node, cst.For) else None
-            is_range = isinstance(iterable, cst.Call) and model.code(iterable.func) == "range"
-            if loop.kind is not LoopKind.EPOCH or not is_range or not 1 <= len(iterable.args) <= 2:
+            if not isinstance(iterable, cst.Call) or model.code(iterable.func) != "range":
+                continue
+            if loop.kind is not LoopKind.EPOCH or not 1 <= len(iterable.args) <= 2:
                 continue
             try:
                 bounds = [int(evaluator.value(arg.value)) for arg in iterable.args]

@@ -56,6 +56,12 @@ def torch_schedulers() -> dict[str, dict[str, Any]]:
             "returns": name,
             "params": describe_parameters(obj),
         }
+    # The base class user code extends: its __init__ is what `super().__init__(...)` calls.
+    found["torch.optim.lr_scheduler.LRScheduler"] = {
+        "kind": "base",
+        "returns": "LRScheduler",
+        "params": describe_parameters(base),
+    }
     return found
 
 

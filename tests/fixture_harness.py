@@ -436,6 +436,19 @@ RUN_BY_THEIR_FRAMEWORK = {
 }
 
 
+HF_TRAINER = "hands schedulers to the HF Trainer: tests/test_hf_trainer_runs.py trains them with it"
+
+
+def imports_hf_trainer(tree: ast.Module) -> bool:
+    """`from transformers import Trainer` (or Seq2SeqTrainer, ...)."""
+    return any(
+        isinstance(node, ast.ImportFrom)
+        and (node.module or "").split(".")[0] == "transformers"
+        and any(alias.name.endswith("Trainer") for alias in node.names)
+        for node in ast.walk(tree)
+    )
+
+
 def run_by_its_framework(path: Path) -> str | None:
     tree = ast.parse(path.read_text(encoding="utf-8"))
     imported = {
@@ -444,6 +457,8 @@ def run_by_its_framework(path: Path) -> str | None:
     imported |= {
         node.module.split(".")[0] for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) and node.module
     }
+    if imports_hf_trainer(tree):
+        return HF_TRAINER
     return next((RUN_BY_THEIR_FRAMEWORK[name] for name in sorted(imported) if name in RUN_BY_THEIR_FRAMEWORK), None)
 
 
@@ -454,7 +469,8 @@ def run_fixture(spec: dict[str, Any], steps_per_epoch: int) -> dict[str, Any]:
     if elsewhere is not None:
         return {"path": spec["path"], "skipped": elsewhere}
     root = Path(spec.get("root", path.parent)).resolve()
-    files = set(spec["files"])
+    # The run's own calls and the code it gives to unseen modules count as the fixture's code.
+    files = set(spec["files"]) | {"<call>"} | {f"<{name}>" for name in spec.get("modules", {})}
     RECORDING = run = Recording(files=files, steps_per_epoch=steps_per_epoch, references=spec["references"])
     modules_before = set(sys.modules)
     for name, code in spec.get("modules", {}).items():  # modules lrlint cannot see, given real code here

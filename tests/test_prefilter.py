@@ -72,14 +72,25 @@ def test_prefilter_skips_mentions_that_cannot_name_a_scheduler(code: str) -> Non
     assert not may_contain_findings(code)
 
 
-def test_project_prefilter_ignores_constructions_in_docstrings_and_class_headers() -> None:
+def test_project_prefilter_ignores_constructions_in_docstrings() -> None:
     texts = {
-        "sched.py": "from torch.optim.lr_scheduler import LRScheduler\nclass StepLR(LRScheduler):\n    pass\n",
         "opt.py": 'from torch.optim import lr_scheduler\nclass Opt:\n    """\n'
         "    >>> s = lr_scheduler.StepLR(o, 1)\n"
         '    """\n',
     }
     assert project_prefilter(texts).names == frozenset()
+
+
+def test_project_prefilter_counts_subclasses_of_schedulers_as_schedulers() -> None:
+    """Building `Halving(opt)` from `class Halving(StepLR)` builds a scheduler, as `StepLR(opt)` does."""
+    texts = {
+        "sched.py": "from torch.optim.lr_scheduler import LRScheduler, StepLR\n"
+        "class Warmup(LRScheduler):\n    pass\nclass Halving(StepLR):\n    pass\nclass Other:\n    pass\n",
+        "train.py": "from sched import Halving\npolicy = Halving(opt)\n",
+    }
+    prefilter = project_prefilter(texts)
+    assert prefilter.names == frozenset({"Warmup", "Halving"})
+    assert prefilter.relevant(FileFacts.of(texts["train.py"]))
 
 
 @pytest.mark.parametrize("root", PROJECT_DIRS, ids=lambda p: p.name)

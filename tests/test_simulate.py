@@ -159,7 +159,7 @@ def test_png_without_matplotlib_says_so(monkeypatch: pytest.MonkeyPatch) -> None
 def test_argparse_defaults_are_used_and_stated() -> None:
     code, out = simulate(str(FIXTURES / "argparse_cosine_per_batch.py"), "--epochs", "2", "--steps-per-epoch", "3")
     assert code == 0 and "assuming args.epochs = 100 (its argparse default)" in out
-    assert "sized in epochs (T_max=args.epochs), but stepped 6 times (every batch)" in out
+    assert "sized in epochs (T_max=args.epochs (100 by default)), but stepped 6 times (every batch)" in out
 
 
 def test_simulate_the_if_switch_fixture_continues_from_the_current_lr() -> None:

@@ -100,6 +100,69 @@ RUNS: dict[str, Run] = {
             "accumulation_guard_around_both(model, loader)",
         )
     ),
+    "unknown_class_schedulers.py": Run(
+        bind={"cfg": "Args(lr=0.1, epochs=3)"},
+        calls=(
+            "(lambda opt: train_one_epoch(model, loader, opt, torch.optim.lr_scheduler.LambdaLR(opt, lambda s: 1.0)))"
+            "(torch.optim.SGD(model.parameters(), lr=0.1))",
+            "(lambda opt: warmup_epoch(model, loader, opt, torch.optim.lr_scheduler.StepLR(opt, 10)))"
+            "(torch.optim.SGD(model.parameters(), lr=0.1))",
+            "fit(cfg, model, loader)",
+        ),
+        modules={
+            "mylib": "",
+            "mylib.solver": "import torch\n\ndef build_lr_scheduler(cfg, optimizer):\n"
+            "    return torch.optim.lr_scheduler.MultiStepLR(optimizer, milestones=[2])\n",
+        },
+    ),
+    "declared_scheduler_types.py": Run(
+        calls=(
+            "Trainer(model, lambda m: (lambda o: (o, torch.optim.lr_scheduler.StepLR(o, 10)))"
+            "(torch.optim.SGD(m.parameters(), lr=0.1))).train_epoch(loader)",
+            "(lambda t: (t.train_epoch(loader), t.end_epoch(1, 0.5), t.end_epoch(2, 0.4)))(Trainer(model, lambda m: "
+            "(lambda o: (o, torch.optim.lr_scheduler.MultiStepLR(o, [1])))(torch.optim.SGD(m.parameters(), lr=0.1))))",
+            "(lambda o: plateau_epoch(model, loader, o, torch.optim.lr_scheduler.ReduceLROnPlateau(o), None))"
+            "(torch.optim.SGD(model.parameters(), lr=0.1))",
+        ),
+    ),
+    "scheduler_subclass_super_init.py": Run(
+        calls=(
+            "WarmupCosine(torch.optim.SGD(model.parameters(), lr=0.1), 5, 100)",
+            "LoggedStepLR(torch.optim.SGD(model.parameters(), lr=0.1), 10)",
+            "HalvingStepLR(torch.optim.SGD(model.parameters(), lr=0.1), 10)",
+            "Exponential(torch.optim.SGD(model.parameters(), lr=0.1), 0.9)",
+        ),
+    ),
+    "lambda_horizons.py": Run(
+        calls=tuple(
+            f"{function}(model, loader, 3)"
+            for function in (
+                "poly_per_batch",
+                "decay_per_batch",
+                "multiplicative_per_batch",
+                "warmup_cosine_per_epoch",
+                "warmup_cosine_per_batch",
+                "poly_per_epoch",
+            )
+        )
+        + ("step_count_unknown_unit(model, loader, 3, 50)",)
+    ),
+    "accelerate_unprepared_scheduler.py": Run(
+        calls=tuple(f"{function}(model, loader, 1)" for function in ("unprepared", "prepared", "no_accumulation"))
+    ),
+    "ignite_event_handlers.py": Run(
+        calls=tuple(
+            f"{function}(model, loader, 3)"
+            for function in (
+                "step_on_epoch_started",
+                "epoch_schedule_every_iteration",
+                "one_cycle_every_epoch",
+                "each_at_its_cadence",
+                "filtered_event",
+            )
+        )
+    ),
+    "constant_arguments_in_guards.py": Run(calls=("fit_per_epoch(model, loader)", "fit_per_batch(model, loader)")),
     "unseen_training_call.py": Run(
         modules={
             "apex": "class amp:\n    @staticmethod\n    def initialize(model, optimizer, **options):\n"
@@ -118,6 +181,9 @@ RUNS: dict[str, Run] = {
     "projects/detr_style_clean": Run(entry="main.py"),
     "projects/engine_steps_per_batch": Run(entry="main.py"),
     "projects/relative_imports": Run(entry="pkg/main.py", calls=("run(model, loader)",)),
+    "projects/scheduler_subclass": Run(
+        entry="train.py", calls=("fit(model, loader, epochs=3)", "fit_in_order(model, loader, epochs=3)")
+    ),
     "projects/trainer_inheritance": Run(entry="train.py"),
 }
 
@@ -404,7 +470,8 @@ def confirm_plateau(record: Record) -> None:
 
 def confirm_runs_out_in_first_epoch(record: Record) -> None:
     scheduler = record.stepped_here()
-    first_epoch = [step["lr"] for step in record.steps_here() if step["epoch"] == 0]
+    steps = record.steps_here()
+    first_epoch = [step["lr"] for step in steps if step["epoch"] == steps[0]["epoch"]]
     assert len(first_epoch) == STEPS_PER_EPOCH, f"stepped {len(first_epoch)} times in the first epoch"
     whole_run = scheduler["per_epoch_reference"]
     assert min(first_epoch) <= whole_run[-1] * (1 + 1e-6) + 1e-12, (

@@ -16,12 +16,13 @@ from pathlib import Path
 
 import libcst as cst
 
-from lrlint.catalog import SchedulerSpec, scheduler_spec
-from lrlint.model import lightning
+from lrlint.catalog import SchedulerSpec, base_class_spec, scheduler_spec
+from lrlint.model import accelerate, hf_trainer, ignite, lightning
+from lrlint.model.horizons import ScheduleFunction
 from lrlint.model.lightning import LightningSetup, SchedulerConfig
 from lrlint.model.metadata import Metadata
 from lrlint.model.project import ModuleAnalysis, Project
-from lrlint.model.resolve import Context, Objects, Resolver, Role, TrackedObject
+from lrlint.model.resolve import Context, Evidence, Objects, Resolver, Role, TrackedObject
 from lrlint.model.sizing import Sizing, Unit, scheduler_sizing
 from lrlint.model.syntax import ClassInfo, FunctionInfo, Guard, SyntaxIndex, call_events
 from lrlint.model.trace import (
@@ -35,10 +36,11 @@ from lrlint.model.trace import (
     build_trace,
     guard_names,
 )
-from lrlint.model.values import ValueEvaluator, is_known
+from lrlint.model.values import ValueEvaluator, argparse_defaults, is_known
 from lrlint.sources import Source
 
 __all__ = [
+    "Evidence",
     "FrameworkStep",
     "LightningSetup",
     "Loop",
@@ -55,6 +57,8 @@ __all__ = [
     "Unit",
     "build_model",
 ]
+
+_MAX_FUNCTION_DEPTH = 4  # names bound to names bound to lambdas: how far to follow
 
 
 @dataclass
@@ -97,8 +101,47 @@ class TrainingModel:
     def values(self) -> ValueEvaluator:
         return ValueEvaluator(self.index, self.metadata)
 
+    @cached_property
+    def argparse_defaults(self) -> dict[str, cst.BaseExpression]:
+        """`parser.add_argument("--lr-step", default=30)` -> {"lr_step": 30}, for `args.lr_step`."""
+        return argparse_defaults(call for call, _ in self.calls())
+
+    @cached_property
+    def values_by_default(self) -> ValueEvaluator:
+        """Values, taking each `args.<option>` at its argparse default: what a run without flags uses."""
+        return ValueEvaluator(self.index, self.metadata, self.argparse_defaults)
+
     def sizing(self, scheduler: TrackedObject) -> Sizing:
-        return scheduler_sizing(scheduler, self.values, self.code)
+        """In what unit the schedule is sized, with its options at their argparse defaults."""
+        return scheduler_sizing(scheduler, self.values_by_default, self.code, self.schedule_functions)
+
+    def schedule_functions(self, scheduler: TrackedObject) -> list[tuple[ScheduleFunction, int]]:
+        """The functions a LambdaLR or MultiplicativeLR calls with its step count (its `lr_lambda`),
+        each with the position of that parameter."""
+        argument = scheduler.arguments.expression("lr_lambda") if scheduler.arguments is not None else None
+        return self._functions(argument, Context(scheduler.function), 0) if argument is not None else []
+
+    def _functions(self, expr: cst.BaseExpression, context: Context, depth: int) -> list[tuple[ScheduleFunction, int]]:
+        if depth > _MAX_FUNCTION_DEPTH:
+            return []
+        if isinstance(expr, cst.Lambda):
+            return [(expr, 0)]
+        if isinstance(expr, (cst.List, cst.Tuple)):  # one function per parameter group
+            elements = [e.value for e in expr.elements if not isinstance(e, cst.StarredElement)]
+            return [found for element in elements for found in self._functions(element, context, depth + 1)]
+        if isinstance(expr, cst.Call) and "functools.partial" in self.qualified_names(expr.func) and expr.args:
+            given = sum(1 for arg in expr.args[1:] if arg.keyword is None and not arg.star)
+            return [(f, index + given) for f, index in self._functions(expr.args[0].value, context, depth + 1)]
+        if not isinstance(expr, (cst.Name, cst.Attribute)):
+            return []
+        named = self.resolver.function_named(expr, context)
+        if named is not None and isinstance(named[0].node, cst.FunctionDef):
+            function, bound = named
+            return [(function.node, 1 if bound and function.self_name else 0)]  # type: ignore[list-item]
+        if isinstance(expr, cst.Name):  # `warmup = lambda e: ...`
+            values = self.resolver.bound_values(expr, context)
+            return [found for value, where in values for found in self._functions(value, where, depth + 1)]
+        return []
 
     def where(self, node: cst.CSTNode) -> str:
         """`line 12`, `cell 3, line 2`, or `engine.py line 40` when the analysis spans files."""
@@ -125,8 +168,39 @@ class TrainingModel:
         """The torch scheduler or transformers factory a call constructs, by qualified name."""
         return next((s for s in map(scheduler_spec, self.qualified_names(call.func)) if s), None)
 
+    def constructor_calls(self) -> Iterator[tuple[cst.Call, SchedulerSpec]]:
+        """Every call that runs a torch scheduler's (or transformers factory's) constructor, with its
+        signature: `StepLR(...)`, and `super().__init__(...)` in a subclass of a torch scheduler."""
+        for call, function in self.calls():
+            spec = self.scheduler_spec(call) or self._base_initialised(call, function)
+            if spec is not None:
+                yield call, spec
+
+    def _base_initialised(self, call: cst.Call, function: FunctionInfo) -> SchedulerSpec | None:
+        """The torch scheduler class whose __init__ `super().__init__(...)` runs, in a class's __init__
+        whose first base is that class (`class Warmup(LRScheduler)`, `class MyCosine(CosineAnnealingLR)`)."""
+        func = call.func
+        is_super = (
+            isinstance(func, cst.Attribute)
+            and func.attr.value == "__init__"
+            and isinstance(func.value, cst.Call)
+            and isinstance(func.value.func, cst.Name)
+            and func.value.func.value == "super"
+        )
+        if not is_super or function.name != "__init__" or function.class_info is None:
+            return None
+        bases = function.class_info.node.bases
+        if not bases or bases[0].keyword is not None:
+            return None
+        return next((s for s in map(base_class_spec, self.qualified_names(bases[0].value)) if s), None)
+
     def describe(self, obj: TrackedObject) -> str:
-        """`StepLR (line 12)`: how messages name a constructed object."""
+        """`StepLR (line 12)`: how messages name an object; `optimizer` (parameter, line 3) for a
+        parameter lrlint knows by its name or annotation, `build_scheduler(...) (line 8)` for a factory's."""
+        if obj.evidence in (Evidence.NAMED, Evidence.ANNOTATED) and isinstance(obj.call, cst.Param):
+            return f"`{obj.call.name.value}` (parameter, {self.where(obj.call)})"
+        if obj.evidence is Evidence.FACTORY:
+            return f"{obj.name}(...) ({self.where(obj.call)})"
         return f"{obj.name} ({self.where(obj.call)})"
 
     def receiver(self, call: cst.Call) -> str:
@@ -155,12 +229,34 @@ class TrainingModel:
         return lightning.setups(self.resolver, list(self.index.classes.values()))
 
     @cached_property
+    def prepared_objects(self) -> Objects | None:
+        """What the module passes to Accelerate's `prepare(...)` (None: not all of it is visible)."""
+        return accelerate.prepared_objects(self.resolver, self.calls())
+
+    def accumulation(self, item: TraceItem) -> cst.Arg | None:
+        """How the Accelerator of the item's `with accelerator.accumulate(...)` accumulates, if it does."""
+        return accelerate.accumulation(self.resolver, item, self.values)
+
+    @cached_property
     def framework_steps(self) -> list[FrameworkStep]:
-        """Schedulers a framework steps itself (Lightning under automatic optimisation)."""
-        return list(lightning.framework_steps(self.resolver, self.lightning_modules))
+        """Schedulers a framework steps itself (Lightning under automatic optimisation, the HF Trainer)."""
+        return [
+            *lightning.framework_steps(self.resolver, self.lightning_modules),
+            *hf_trainer.framework_steps(self.resolver, self.calls()),
+        ]
 
     def configured_schedulers(self, config: SchedulerConfig) -> Objects:
         return frozenset(o for o in config.objects(self.resolver) if o.role is Role.SCHEDULER)
+
+    def optimizers_for(self, item: TraceItem) -> Objects:
+        """The optimizers a stepped scheduler drives: those it was built on, or, for a scheduler lrlint
+        did not see built (a parameter), the one optimizer stepped in the same outermost loop."""
+        if item.attached_optimizers or not item.loops:
+            return item.attached_optimizers
+        if any(s.evidence is Evidence.CONSTRUCTED for s in item.objects):
+            return frozenset()
+        stepped = {o for other in item.loops[0].items if other.role is Role.OPTIMIZER for o in other.objects}
+        return frozenset(stepped) if len(stepped) == 1 else frozenset()
 
     def constructed_objects(self, role: Role) -> Objects:
         """The objects the replays construct."""
@@ -291,7 +387,8 @@ def build_model(module: cst.Module, source: Source | None = None, project: Proje
     if not _may_step_schedulers(model):
         return model  # nothing to trace: every rule that replays the code needs a scheduler
     for entry in _entry_points(model.index, model.resolver):
-        model.traces.append(build_trace(model.resolver, entry, lightning.entry_call(model.resolver, entry)))
+        called = lightning.entry_call(model.resolver, entry) or ignite.entry_call(model.resolver, entry)
+        model.traces.append(build_trace(model.resolver, entry, called))
     return model
 
 
@@ -303,21 +400,28 @@ def _reads_a_counter(guard: Guard, counters: set[str]) -> bool:
 def _is_script(index: SyntaxIndex) -> bool:
     """The module runs training itself (a loop at top level, or an `if __name__ == "__main__":`)."""
     module = index.module
+    body = module.node.body if isinstance(module.node, cst.Module) else ()
     return module.contains_loop or any(
         isinstance(statement, cst.If) and "__main__" in cst.Module([]).code_for_node(statement.test)
-        for statement in module.node.body
+        for statement in body
     )
 
 
 _STEPS_AN_ATTRIBUTE = re.compile(r"self\.\w+\.step\(")
+# `lr_scheduler.step(`, `self.scheduler.step(`: a scheduler lrlint may know by its name or annotation only.
+STEPS_A_SCHEDULER = re.compile(r"sched\w*\.step\(")
 
 
 def _may_step_schedulers(model: TrainingModel) -> bool:
-    """The module builds a scheduler, or a class of it extends one from another project module
-    (whose __init__ may build `self.scheduler`). Modules that only receive schedulers as
-    arguments are analysed from the caller that builds them."""
+    """The module builds a scheduler (of torch, or a subclass the project defines), or a class of it
+    extends one from another project module (whose __init__ may build `self.scheduler`). Modules that
+    only receive schedulers as arguments are analysed from the caller that builds them."""
     resolver = model.resolver
     if any(resolver.constructs_scheduler(call, function) for call, function in model.calls()):
+        return True
+    if STEPS_A_SCHEDULER.search(model.analysis.source.code):
+        return True  # a parameter, an annotated or a factory-built scheduler is stepped
+    if any(resolver.constructs_project_scheduler(call) for call, _ in model.calls()):
         return True
     if not _STEPS_AN_ATTRIBUTE.search(model.analysis.source.code):
         return False  # an inherited scheduler is stepped as self.<name>.step(): loading bases cannot help

@@ -184,8 +184,18 @@ def framework_steps(resolver: Resolver, modules: list[LightningSetup]) -> Iterat
             schedulers = frozenset(o for o in config.objects(resolver) if o.role is Role.SCHEDULER)
             if config.ignored or config.interval is None or not schedulers:
                 continue
-            cadence = StepCadence.PER_BATCH if config.interval == "step" else StepCadence.PER_EPOCH
-            yield FrameworkStep(schedulers, cadence, config.interval_node or config.scheduler, _how(config))
+            per_batch = config.interval == "step"
+            yield FrameworkStep(
+                schedulers,
+                StepCadence.PER_BATCH if per_batch else StepCadence.PER_EPOCH,
+                config.interval_node or config.scheduler,
+                _how(config),
+                "Lightning",
+                'return it with "interval": "epoch", or size it in optimizer steps'
+                if per_batch
+                else 'return it with "interval": "step"',
+                "step it only by hand under automatic_optimization = False",
+            )
 
 
 def _how(config: SchedulerConfig) -> str:

@@ -59,7 +59,8 @@ def _star_imported_modules(module: cst.Module) -> list[str]:
     for statement in module.body:
         if isinstance(statement, cst.SimpleStatementLine):
             for small in statement.body:
-                is_star = isinstance(small, cst.ImportFrom) and isinstance(small.names, cst.ImportStar)
-                if is_star and small.module and not small.relative:
+                if not (isinstance(small, cst.ImportFrom) and isinstance(small.names, cst.ImportStar)):
+                    continue
+                if small.module is not None and not small.relative:
                     modules.append(cst.Module([]).code_for_node(small.module))
     return modules

@@ -8,6 +8,7 @@ parameter with no known argument is unknown, and unknown objects are never repor
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from enum import Enum
@@ -23,6 +24,11 @@ from lrlint.model.syntax import ClassInfo, FunctionInfo, SyntaxIndex, call_event
 from lrlint.signature import BoundArguments, bind_arguments
 
 MAX_CALL_DEPTH = 8
+# Parameters named as a scheduler or an optimizer: `scheduler`, `lr_scheduler`, `warmup_scheduler`, `sched`;
+# `optimizer`, `optim`, `d_optimizer` (not `scheduler_name`, `optimizer_idx`, nor `opt`, often options).
+_SCHEDULER_NAME = re.compile(r"^(lr_)?sched(uler)?$|^\w+_(lr_)?sched(uler)?$")
+_OPTIMIZER_NAME = re.compile(r"^optim(izer)?$|^\w+_optim(izer)?$")
+_OPTIMIZER_BASES = frozenset({"torch.optim.Optimizer", "torch.optim.optimizer.Optimizer"})
 # Resolution follows chains of assignments (`h = f(h)` a hundred times in generated code);
 # past this many nested look-ups the object is treated as unknown, which rules never report on.
 MAX_RESOLUTION_DEPTH = 150
@@ -36,17 +42,28 @@ class Role(Enum):
     INSTANCE = "instance"  # an instance of a class defined in the file
 
 
+class Evidence(Enum):
+    """How lrlint knows what an object is."""
+
+    CONSTRUCTED = "constructed"  # its construction is in sight: StepLR(...), torch.optim.SGD(...)
+    ANNOTATED = "annotated"  # a parameter declared as a torch class: `scheduler: LRScheduler`
+    FACTORY = "factory"  # returned by a call lrlint cannot see, named for schedulers, given the optimizer
+    NAMED = "named"  # a parameter named as one (`scheduler`, `lr_scheduler`, `optimizer`), nothing more
+
+
 @dataclass(frozen=True, eq=False)
 class TrackedObject:
     role: Role
-    call: cst.Call  # where it is constructed
-    name: str  # StepLR, SGD, or the in-file class name
+    call: cst.CSTNode  # where it is constructed; for objects not built in sight, the parameter or factory call
+    name: str  # StepLR, SGD, the in-file class name, or the parameter's name
     function: FunctionInfo  # where the construction is written
     spec: SchedulerSpec | None = None  # torch schedulers and transformers factories
     arguments: BoundArguments | None = None
     optimizers: frozenset[TrackedObject] = frozenset()
     children: tuple[TrackedObject, ...] = ()  # of SequentialLR / ChainedScheduler
     class_info: ClassInfo | None = None  # instances and in-file scheduler subclasses
+    evidence: Evidence = Evidence.CONSTRUCTED
+    torch_class: bool = True  # a torch class (or a subclass of one); False when the class is unknown
 
     def overrides(self, method: str) -> bool:
         """A class of the project (a scheduler subclass) defines `method` itself."""
@@ -138,6 +155,13 @@ class Resolver:
         target = self._function_called(call.func, context)
         return target[0] if target is not None else None
 
+    def function_named(self, expr: cst.BaseExpression, context: Context) -> tuple[FunctionInfo, bool] | None:
+        """The function or method `expr` names (`lr_lambda`, `self.warmup`), and whether it is bound."""
+        owner = self._owner(context.function)
+        if owner is not self:
+            return owner.function_named(expr, context)
+        return self._function_called(expr, context)
+
     def qualified_names(self, node: cst.CSTNode) -> set[str]:
         return self.metadata.qualified_names(node)
 
@@ -154,6 +178,15 @@ class Resolver:
         )  # a class of this file: deciding this must not load other modules
         class_info = self._class_called(call.func, Context(function)) if local else None
         return class_info is not None and self._is_scheduler_subclass(class_info)
+
+    def constructs_project_scheduler(self, call: cst.Call) -> bool:
+        """The call builds an instance of a scheduler class imported from another module of the project
+        (`HalvingStepLR(optimizer, 10)` with `class HalvingStepLR(StepLR)` in `schedulers.py`)."""
+        func = call.func
+        if not isinstance(func, cst.Name) or not func.value[:1].isupper():
+            return False  # a class by the naming convention: only those are worth loading a module for
+        imported = self._imported(func)
+        return isinstance(imported, ClassInfo) and self._is_scheduler_subclass(imported)
 
     def constructed(self) -> list[TrackedObject]:
         return list(self._constructed.values())
@@ -198,7 +231,27 @@ class Resolver:
         class_info = self._class_called(call.func, context)
         if class_info is not None and not path:
             return frozenset({self._instance(call, class_info, context)})
-        return NOTHING
+        return self._factory_result(call, context) if not path else NOTHING
+
+    def _factory_result(self, call: cst.Call, context: Context) -> Objects:
+        """`build_lr_scheduler(cfg, optimizer)`: a call lrlint cannot see into, named for schedulers, that
+        receives a tracked optimizer (and no scheduler) returns a scheduler of that optimizer (of a class
+        lrlint does not know)."""
+        func = call.func
+        name = func.attr.value if isinstance(func, cst.Attribute) else func.value if isinstance(func, cst.Name) else ""
+        if "sched" not in name.lower():
+            return NOTHING
+        received = frozenset().union(*(self.objects(arg.value, context) for arg in call.args if not arg.star))
+        optimizers = frozenset(o for o in received if o.role is Role.OPTIMIZER)
+        if not optimizers or any(o.role is Role.SCHEDULER for o in received):
+            return NOTHING
+        return frozenset(
+            {
+                self._construct(
+                    call, optimizers, Role.SCHEDULER, name, context, evidence=Evidence.FACTORY, torch_class=False
+                )
+            }
+        )
 
     def _configured(self, call: cst.Call, context: Context, path: tuple[int, ...]) -> Objects | None:
         """`self.lr_schedulers()` / `self.optimizers()` in a LightningModule: what configure_optimizers returns."""
@@ -243,8 +296,46 @@ class Resolver:
             if bound is not None:
                 return bound if not path else NOTHING
         if owner.name == "__init__" and owner.class_info is not None and not path:
-            return self._constructor_argument(owner, name, context.depth)
-        return NOTHING
+            return self._constructor_argument(owner, name, context.depth) or self._declared(param, owner, context)
+        return self._declared(param, owner, context) if not path else NOTHING
+
+    def _declared(self, param: cst.Param, owner: FunctionInfo, context: Context) -> Objects:
+        """A parameter with nothing bound to it, declared as a torch scheduler or optimizer
+        (`scheduler: ReduceLROnPlateau`, or `assert isinstance(scheduler, LRScheduler)` in the
+        function) or named as one (`lr_scheduler`, `optimizer`)."""
+        name = param.name.value
+        declared = param.annotation.annotation if param.annotation is not None else owner.asserted.get(name)
+        if declared is not None:
+            annotated = self.declared_type(declared, param, owner)
+            if annotated:
+                return annotated
+        role = (
+            Role.SCHEDULER if _SCHEDULER_NAME.match(name) else Role.OPTIMIZER if _OPTIMIZER_NAME.match(name) else None
+        )
+        if role is None:
+            return NOTHING
+        named = self._construct(param, NOTHING, role, name, Context(owner), evidence=Evidence.NAMED, torch_class=False)
+        return frozenset({named})
+
+    def declared_type(self, annotation: cst.BaseExpression, origin: cst.CSTNode, function: FunctionInfo) -> Objects:
+        """The torch schedulers or optimizers a type (an annotation, an isinstance tuple) names: one
+        object per class, a torch class whose construction lrlint does not see, placed at `origin`."""
+        found = set()
+        for node in _names_in_annotation(annotation):
+            for qualified in self.qualified_names(node):
+                spec = scheduler_spec(qualified)
+                if spec is not None or is_scheduler_base_class(qualified):
+                    role = Role.SCHEDULER
+                elif qualified in _OPTIMIZER_BASES or is_optimizer_constructor(qualified):
+                    role = Role.OPTIMIZER
+                else:
+                    continue
+                short = qualified.rsplit(".", 1)[-1]
+                declared = self._construct(
+                    origin, NOTHING, role, short, Context(function), spec=spec, evidence=Evidence.ANNOTATED, key=node
+                )
+                found.add(declared)
+        return frozenset(found)
 
     def _constructor_argument(self, init: FunctionInfo, name: str, depth: int) -> Objects:
         """What `__init__(..., name=...)` receives, over every instantiation in the file."""
@@ -267,6 +358,13 @@ class Resolver:
             for related in self._related_classes(class_info):
                 for value in related.attributes.get(attribute.attr.value, []):
                     found |= self.objects(value.value, Context(value.function, depth=context.depth), value.path + path)
+        if found or path:
+            return found
+        for class_info in classes:  # nothing assigned lrlint can resolve: what the class declares it to be
+            for related in self._related_classes(class_info):
+                declared = related.annotations.get(attribute.attr.value)
+                if declared is not None:
+                    found |= self.declared_type(declared, declared, context.function)
         return found
 
     # -- constructions -------------------------------------------------------------------------
@@ -312,11 +410,20 @@ class Resolver:
         return self._construct(call, optimizers, Role.SCHEDULER, class_info.name, context, class_info=class_info)
 
     def _construct(
-        self, call: cst.Call, optimizers: Objects, role: Role, name: str, context: Context, **details: object
+        self,
+        call: cst.CSTNode,
+        optimizers: Objects,
+        role: Role,
+        name: str,
+        context: Context,
+        *,
+        key: cst.CSTNode | None = None,
+        **details: object,
     ) -> TrackedObject:
-        key = (id(call), optimizers)
-        if key not in self._constructed:
-            self._constructed[key] = TrackedObject(
+        """The one object built at `call` on these optimizers (`key`: one of several declared at one place)."""
+        key_ = (id(key if key is not None else call), optimizers)
+        if key_ not in self._constructed:
+            self._constructed[key_] = TrackedObject(
                 role,
                 call,
                 name,
@@ -324,7 +431,7 @@ class Resolver:
                 optimizers=optimizers,
                 **details,  # type: ignore[arg-type]
             )
-        return self._constructed[key]
+        return self._constructed[key_]
 
     def _of_role(self, expr: cst.BaseExpression, context: Context, role: Role) -> Objects:
         return frozenset(o for o in self.objects(expr, context) if o.role is role)
@@ -374,6 +481,14 @@ class Resolver:
                 found = self._find_method(instance.class_info, method, include_own=True)
                 if found is not None:
                     return found, True
+        # `Tests._run(...)`, `Base.__init__(self, ...)`: classes by the naming convention, which keeps
+        # `np.array(...)` and `os.path.join(...)` from looking up modules.
+        receiver = func.value
+        named_as_class = isinstance(receiver, cst.Name) and receiver.value[:1].isupper()
+        through_class = self._class_called(receiver, context) if named_as_class else None
+        if through_class is not None:
+            found = self._find_method(through_class, method, include_own=True)
+            return (found, False) if found is not None and not _is_classmethod(found) else None
         imported = self._imported(func)  # engine.train_one_epoch(...) after `import engine`
         return (imported, False) if isinstance(imported, FunctionInfo) else None
 
@@ -479,6 +594,23 @@ class Resolver:
         owner = self._owner(class_info)
         return owner._related_classes(class_info)
 
+    def assigned_values(self, expr: cst.BaseExpression, context: Context) -> list[tuple[cst.BaseExpression, Context]]:
+        """What `name` or `self.<attribute>` was assigned (not unpacked), each with the context it is
+        evaluated in: `accelerator = Accelerator(...)`, `self.trainer = Engine(update)`."""
+        if isinstance(expr, cst.Name):
+            return self.bound_values(expr, context)
+        function = context.function
+        if not isinstance(expr, cst.Attribute) or function.class_info is None:
+            return []
+        if not (isinstance(expr.value, cst.Name) and expr.value.value == function.self_name):
+            return []
+        return [
+            (value.value, Context(value.function))
+            for related in self.related_classes(function.class_info)
+            for value in related.attributes.get(expr.attr.value, [])
+            if not value.path
+        ]
+
     def bound_values(self, name: cst.Name, context: Context) -> list[tuple[cst.BaseExpression, Context]]:
         """The expressions assigned to `name` (not unpacked), each with the context it is evaluated in."""
         owner = self._owner(context.function)
@@ -510,3 +642,29 @@ class Resolver:
         if isinstance(func, cst.Attribute) and func.attr.value == name:
             return True
         return any(n == name or n.endswith(f".{name}") for n in self.qualified_names(func))  # an import alias
+
+
+def _names_in_annotation(annotation: cst.BaseExpression) -> list[cst.BaseExpression]:
+    """The classes an annotation names: `X`, `Optional[X]`, `X | None`, `Union[X, Y]`, and the
+    `(X, Y)` of an isinstance test."""
+    if isinstance(annotation, (cst.Name, cst.Attribute)):
+        return [annotation]
+    if isinstance(annotation, cst.Tuple):
+        return [name for element in annotation.elements for name in _names_in_annotation(element.value)]
+    if isinstance(annotation, cst.BinaryOperation):
+        return _names_in_annotation(annotation.left) + _names_in_annotation(annotation.right)
+    if isinstance(annotation, cst.Subscript):
+        return [
+            name
+            for element in annotation.slice
+            if isinstance(element.slice, cst.Index)
+            for name in _names_in_annotation(element.slice.value)
+        ]
+    return []
+
+
+def _is_classmethod(function: FunctionInfo) -> bool:
+    node = function.node
+    return isinstance(node, cst.FunctionDef) and any(
+        isinstance(d.decorator, cst.Name) and d.decorator.value == "classmethod" for d in node.decorators
+    )

@@ -16,6 +16,7 @@ from enum import Enum
 import libcst as cst
 
 from lrlint.catalog import Cadence, SchedulerSpec, SizeParameter
+from lrlint.model.horizons import ScheduleFunction, read_function
 from lrlint.model.resolve import TrackedObject
 from lrlint.model.values import ValueEvaluator, is_known
 
@@ -45,6 +46,9 @@ class Sizing:
 
 UNKNOWN = Sizing(Unit.UNKNOWN, "")
 CodeOf = Callable[[cst.CSTNode], str]
+# LambdaLR's and MultiplicativeLR's functions, each with the position of its step-count parameter.
+FunctionsOf = Callable[[TrackedObject], list[tuple[ScheduleFunction, int]]]
+_FUNCTION_SCHEDULERS = {"LambdaLR": False, "MultiplicativeLR": True}  # name -> the function returns a factor
 
 
 def _leaves(expr: cst.CSTNode) -> tuple[list[tuple[str, cst.CSTNode]], bool]:
@@ -115,12 +119,16 @@ def _literal_unit(value: object, epoch_literal_limit: int) -> Unit:
     return Unit.UNKNOWN
 
 
-def scheduler_sizing(scheduler: TrackedObject, values: ValueEvaluator, code_of: CodeOf) -> Sizing:
+def scheduler_sizing(
+    scheduler: TrackedObject, values: ValueEvaluator, code_of: CodeOf, functions_of: FunctionsOf
+) -> Sizing:
     spec, arguments = scheduler.spec, scheduler.arguments
     if spec is None or arguments is None:
         return UNKNOWN
     if spec.short_name == "ExponentialLR":
         return _exponential_sizing(arguments.expression("gamma"), values, code_of)
+    if spec.short_name in _FUNCTION_SCHEDULERS:
+        return _function_sizing(functions_of(scheduler), _FUNCTION_SCHEDULERS[spec.short_name], values, code_of)
     given = [(p, arguments.expression(p.name)) for p in spec.size_parameters]
     sizes = [(p, e) for p, e in given if e is not None]
     if spec.native_cadence is Cadence.PER_EPOCH:
@@ -131,10 +139,55 @@ def scheduler_sizing(scheduler: TrackedObject, values: ValueEvaluator, code_of: 
 
 
 def _exponential_sizing(gamma: cst.BaseExpression | None, values: ValueEvaluator, code_of: CodeOf) -> Sizing:
-    value = values.value(gamma)
-    if gamma is not None and isinstance(value, (int, float)) and 0 < value <= _EPOCH_GAMMA_MAX:
-        return Sizing(Unit.EPOCHS, f"gamma={code_of(gamma)}")
+    if gamma is not None and _decays_per_epoch(gamma, values):
+        return Sizing(Unit.EPOCHS, _written("gamma", gamma, values, code_of))
     return UNKNOWN
+
+
+def _decays_per_epoch(factor: cst.BaseExpression, values: ValueEvaluator) -> bool:
+    value = values.value(factor)
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and 0 < value <= _EPOCH_GAMMA_MAX
+
+
+def _arguments_evidence(
+    sizes: list[tuple[SizeParameter, cst.BaseExpression]], values: ValueEvaluator, code_of: CodeOf
+) -> str:
+    return ", ".join(_written(p.name, expr, values, code_of) for p, expr in sizes)
+
+
+def _written(name: str, expr: cst.BaseExpression, values: ValueEvaluator, code_of: CodeOf) -> str:
+    """`step_size=30`, or `step_size=args.step_size (10 by default)` for an argparse option."""
+    default = values.default_of(expr)
+    return f"{name}={code_of(expr)}" + (f" ({code_of(default)} by default)" if default is not None else "")
+
+
+def _function_sizing(
+    functions: list[tuple[ScheduleFunction, int]], multiplicative: bool, values: ValueEvaluator, code_of: CodeOf
+) -> Sizing:
+    """Epochs when every horizon of the functions is an epoch count (or a factor decays per epoch),
+    optimizer steps when a horizon is derived from the number of batches and none counts epochs."""
+    readings = [read_function(function, index, multiplicative) for function, index in functions]
+    horizons = [h for reading in readings for h in reading.horizons if values.value(h) not in (0, 1)]
+    units = {h: expression_unit(h, values, 0) for h in horizons}
+    decays = [d for reading in readings for d in reading.decays if _decays_per_epoch(d, values)]
+    found = set(units.values()) | ({Unit.EPOCHS} if decays else set())
+    unexplained = [h for h, unit in units.items() if unit is Unit.UNKNOWN and not is_known(values.value(h))]
+    if found == {Unit.EPOCHS} and not unexplained:
+        return Sizing(Unit.EPOCHS, _function_evidence(horizons, decays, code_of))
+    if Unit.ITERATIONS in found and Unit.EPOCHS not in found:
+        iteration_horizons = [h for h, unit in units.items() if unit is Unit.ITERATIONS]
+        return Sizing(Unit.ITERATIONS, _function_evidence(iteration_horizons, [], code_of))
+    return UNKNOWN
+
+
+def _function_evidence(horizons: list[cst.BaseExpression], decays: list[cst.BaseExpression], code_of: CodeOf) -> str:
+    parts = []
+    if horizons:
+        codes = list(dict.fromkeys(f"`{code_of(h)}`" for h in horizons))
+        parts.append(f"a function whose horizon{'s are' if len(codes) > 1 else ' is'} {', '.join(codes)}")
+    if decays:
+        parts.append("a factor of " + ", ".join(dict.fromkeys(code_of(d) for d in decays)) + " per step")
+    return " and ".join(parts)
 
 
 def _epoch_native_sizing(
@@ -151,7 +204,7 @@ def _epoch_native_sizing(
             return Sizing(Unit.EPOCHS, f"{default.name}={value} (the default)")
         return UNKNOWN
     units = {expression_unit(expr, values, p.epoch_literal_limit) for p, expr in sizes}
-    evidence = ", ".join(f"{p.name}={code_of(expr)}" for p, expr in sizes)
+    evidence = _arguments_evidence(sizes, values, code_of)
     if units == {Unit.EPOCHS}:
         return Sizing(Unit.EPOCHS, evidence)
     if Unit.ITERATIONS in units:
@@ -171,7 +224,7 @@ def _iteration_native_sizing(
             return UNKNOWN  # neither total_steps nor steps_per_epoch: torch raises, LR201 reports
         return Sizing(Unit.ITERATIONS, f"{spec.short_name} is built to be stepped every batch")
     units = {expression_unit(expr, values, 0) for _, expr in sizes}
-    evidence = ", ".join(f"{p.name}={code_of(expr)}" for p, expr in sizes)
+    evidence = _arguments_evidence(sizes, values, code_of)
     if Unit.EPOCHS in units:
         return Sizing(Unit.EPOCHS, evidence) if units == {Unit.EPOCHS} else UNKNOWN
     if Unit.ITERATIONS in units or spec.kind == "factory":

@@ -70,6 +70,8 @@ class FunctionInfo:
     escapes: list[cst.BaseExpression] = field(default_factory=list)
     # `self.<name> = value`: what this method keeps on its instance, for whatever method uses it later.
     stores: list[AttributeValue] = field(default_factory=list)
+    # `assert isinstance(scheduler, LRScheduler)`: the classes a name is asserted to have, by name.
+    asserted: dict[str, cst.BaseExpression] = field(default_factory=dict)
     contains_loop: bool = False
 
     @property
@@ -105,6 +107,8 @@ class ClassInfo:
     name: str
     methods: dict[str, FunctionInfo] = field(default_factory=dict)
     attributes: dict[str, list[AttributeValue]] = field(default_factory=dict)
+    # `scheduler: LRScheduler` in the class body, `self.scheduler: LRScheduler = ...` in a method.
+    annotations: dict[str, cst.BaseExpression] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, eq=False)
@@ -210,6 +214,7 @@ class _Builder:
 
     def build(self) -> SyntaxIndex:
         module = self.index.module
+        assert isinstance(module.node, cst.Module)
         module.events = self._block(module.node.body, module, (), ())
         return self.index
 
@@ -279,9 +284,15 @@ class _Builder:
             targets = [target.target for target in node.targets]
             for target in targets:
                 self._bind(target, node.value, (), function)
-        elif isinstance(node, cst.AnnAssign) and node.value is not None:
-            targets = [node.target]
-            self._bind(node.target, node.value, (), function)
+        elif isinstance(node, cst.AnnAssign):
+            self._annotate(node, function)
+            if node.value is not None:
+                targets = [node.target]
+                self._bind(node.target, node.value, (), function)
+        elif isinstance(node, cst.Assert):
+            asserted = _isinstance_test(node.test)
+            if asserted is not None and isinstance(asserted[0], cst.Name):
+                function.asserted[asserted[0].value] = asserted[1]
         elif isinstance(node, cst.AugAssign):
             targets = [node.target]
         elif isinstance(node, cst.Return) and node.value is not None:
@@ -390,9 +401,34 @@ class _Builder:
             if isinstance(target, cst.Subscript) and isinstance(target.value, cst.Name):
                 self.index.item_assignments.setdefault((function, target.value.value), []).append(value)
 
+    def _annotate(self, node: cst.AnnAssign, function: FunctionInfo) -> None:
+        """Record a class attribute's declared type: in the class body, or on `self` in a method."""
+        target, annotation = node.target, node.annotation.annotation
+        in_body = self._current_class is not None and self._current_class[1] is function
+        if in_body and isinstance(target, cst.Name):
+            assert self._current_class is not None
+            self._current_class[0].annotations[target.value] = annotation
+        elif isinstance(target, cst.Attribute) and self._is_self(target.value, function):
+            assert function.class_info is not None
+            function.class_info.annotations[target.attr.value] = annotation
+
     @staticmethod
     def _is_self(node: cst.BaseExpression, function: FunctionInfo) -> bool:
         return isinstance(node, cst.Name) and function.self_name is not None and node.value == function.self_name
+
+
+def _isinstance_test(test: cst.BaseExpression) -> tuple[cst.BaseExpression, cst.BaseExpression] | None:
+    """`isinstance(x, T)`: (x, T)."""
+    if not (isinstance(test, cst.Call) and isinstance(test.func, cst.Name) and test.func.value == "isinstance"):
+        return None
+    if len(test.args) != 2 or any(arg.keyword is not None or arg.star for arg in test.args):
+        return None
+    return test.args[0].value, test.args[1].value
+
+
+def isinstance_test(guard: Guard) -> tuple[cst.BaseExpression, cst.BaseExpression] | None:
+    """The object and the classes of a guard `if isinstance(x, (A, B)):`."""
+    return _isinstance_test(guard.test)
 
 
 def build_syntax_index(module: cst.Module) -> SyntaxIndex:

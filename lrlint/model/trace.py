@@ -15,8 +15,9 @@ from enum import Enum
 
 import libcst as cst
 
-from lrlint.model.resolve import MAX_CALL_DEPTH, Callee, Context, Objects, Resolver, Role, TrackedObject
-from lrlint.model.syntax import Event, FunctionInfo, Guard, LoopEvent, LrWriteEvent
+from lrlint.model.resolve import MAX_CALL_DEPTH, Callee, Context, Evidence, Objects, Resolver, Role, TrackedObject
+from lrlint.model.syntax import Event, FunctionInfo, Guard, LoopEvent, LrWriteEvent, isinstance_test
+from lrlint.model.values import ValueEvaluator, is_known
 
 
 class LoopKind(Enum):
@@ -160,16 +161,20 @@ class EntryCall:
     bindings: tuple[tuple[str, Objects], ...] = ()  # parameters the framework passes tracked objects to
     steps_for_framework: bool = False  # `lr_scheduler_step`: its `scheduler.step()` is the framework's own
     description: str = ""  # "Lightning calls training_step every batch"
+    precedes: Objects = frozenset()  # optimizers the framework steps after each call (ignite's *_STARTED)
 
 
 @dataclass(frozen=True, eq=False)
 class FrameworkStep:
-    """Schedulers a framework steps itself, at a cadence it was told (Lightning's "interval")."""
+    """Schedulers a framework steps itself, at a cadence it was told (Lightning's "interval") or its own."""
 
     objects: Objects
     cadence: StepCadence
-    node: cst.CSTNode  # where the code tells it: the "interval" value, else the scheduler it returns
+    node: cst.CSTNode  # where the code tells it: the "interval" value, else the scheduler it hands over
     how: str  # 'Lightning steps it after every optimizer step ("interval": "step")'
+    framework: str  # "Lightning", "the HF Trainer"
+    remedy: str  # how to make the framework's cadence fit the schedule: 'return it with "interval": "epoch"'
+    by_hand: str = ""  # how to step it by hand instead, where the framework allows it
 
 
 @dataclass(eq=False)
@@ -230,6 +235,10 @@ _NOT_STEPPING = frozenset(
         "warning",
     }
 )
+
+
+def _positional(call: cst.Call) -> int:
+    return sum(1 for arg in call.args if arg.keyword is None)
 
 
 def _cannot_step(call: cst.Call) -> bool:
@@ -305,6 +314,8 @@ class _TraceBuilder:
     def __init__(self, resolver: Resolver, entry: FunctionInfo, entry_call: EntryCall | None) -> None:
         self.resolver = resolver
         self.trace = Trace(entry, entry_call=entry_call)
+        self.values = ValueEvaluator(resolver.index, resolver.metadata)
+        self._constants: dict[int, dict[str, object]] = {}
 
     def build(self) -> Trace:
         entry = self.trace.entry
@@ -328,7 +339,10 @@ class _TraceBuilder:
 
     def _events(self, events: list[Event], place: _Place) -> None:
         for event in events:
-            here = place.inside(event.guards, event.contexts)
+            guards = self._open_guards(event.guards, place.frame)
+            if guards is None:
+                continue  # a condition that is false in this replay
+            here = place.inside(guards, event.contexts)
             if isinstance(event, LoopEvent):
                 parent = place.loops[-1] if place.loops else None
                 loop = Loop(event, place.frame, parent, here.guards)
@@ -341,18 +355,52 @@ class _TraceBuilder:
             else:
                 self._call(event.call, here)
 
+    def _open_guards(self, guards: tuple[Guard, ...], frame: Frame) -> tuple[Guard, ...] | None:
+        """The conditions that constants leave open; None when one is false: `if step == "batch":` in a
+        `train(..., step="epoch")` call, `if USE_WARMUP:` with `USE_WARMUP = False`. One that is true
+        (`step="batch"` there) is no condition in this replay."""
+        if not guards:
+            return guards
+        bindings = self._constant_arguments(frame)
+        open_guards = []
+        for guard in guards:
+            value = self.values.value(guard.test, bindings)
+            if not isinstance(value, bool):
+                open_guards.append(guard)
+            elif value == guard.negated:
+                return None
+        return tuple(open_guards)
+
+    def _constant_arguments(self, frame: Frame | None) -> dict[str, object]:
+        """The parameters of a called function that its call site sets to constants (or leaves at a
+        constant default). An entry point's parameters are unknown: any caller may call it."""
+        if frame is None or frame.call_site is None:
+            return {}
+        if id(frame) not in self._constants:
+            outer = self._constant_arguments(frame.parent)
+            found: dict[str, object] = {}
+            for param in frame.function.params:
+                passed = frame.argument(param.name.value)
+                expression = passed if passed is not None else param.default
+                value = self.values.value(expression, outer if passed is not None else {})
+                if is_known(value):
+                    found[param.name.value] = value
+            self._constants[id(frame)] = found
+        return self._constants[id(frame)]
+
     def _call(self, call: cst.Call, place: _Place) -> None:
-        role, objects = self._step(call, place.context)
+        role, objects = self._step(call, place)
         if role is None:
             callee = self.resolver.callee(call, place.context)
             inlinable = callee is not None and callee.context.depth <= MAX_CALL_DEPTH
-            if inlinable and callee.function not in place.active:
+            if callee is not None and inlinable and callee.function not in place.active:
                 self._enter(callee.function, place.calling(callee, call))
                 return
-        constructed = frozenset(o for o in self.resolver.objects(call, place.context) if o.call is call)
+        built = frozenset(o for o in self.resolver.objects(call, place.context) if o.call is call)
+        constructed = frozenset(o for o in built if o.evidence is Evidence.CONSTRUCTED)
         if role is None:
             # Handed to a call lrlint cannot see into, or to another object (a wrapper keeps it).
-            builds_tracked = any(o.role is not Role.INSTANCE for o in constructed)
+            builds_tracked = any(o.role is not Role.INSTANCE for o in built)
             objects = frozenset() if builds_tracked else self._received(call, place.context)
             self.trace.escaped |= objects
         item = TraceItem(
@@ -362,14 +410,14 @@ class _TraceBuilder:
         for loop in place.loops:
             loop.items.append(item)
 
-    def _step(self, call: cst.Call, context: Context) -> tuple[Role | None, Objects]:
-        func = call.func
+    def _step(self, call: cst.Call, place: _Place) -> tuple[Role | None, Objects]:
+        func, context = call.func, place.context
         if not (isinstance(func, cst.Attribute) and func.attr.value == "step"):
             return None, frozenset()
-        receivers = self.resolver.objects(func.value, context)
+        receivers = self._narrowed(func.value, self.resolver.objects(func.value, context), place)
         schedulers = frozenset(o for o in receivers if o.role is Role.SCHEDULER)
-        if schedulers:
-            return Role.SCHEDULER, schedulers
+        if schedulers and not (_positional(call) > 1 and all(s.evidence is Evidence.NAMED for s in schedulers)):
+            return Role.SCHEDULER, schedulers  # (a diffusers noise `scheduler.step(output, t, sample)` is not)
         optimizers = frozenset(o for o in receivers if o.role is Role.OPTIMIZER)
         if optimizers:
             return Role.OPTIMIZER, optimizers
@@ -379,6 +427,29 @@ class _TraceBuilder:
             if stepped:
                 return Role.OPTIMIZER, stepped
         return None, frozenset()
+
+    def _narrowed(self, expr: cst.BaseExpression, objects: Objects, place: _Place) -> Objects:
+        """What `expr` can be under the `isinstance` tests around the call: `if isinstance(s,
+        ReduceLROnPlateau): s.step(loss) elif isinstance(s, (MultiStepLR, CosineAnnealingWarmRestarts)):
+        s.step(epoch)` leaves the MultiStepLR alone in the second branch (the first took the other)."""
+        allowed: Objects | None = None
+        excluded: set[str] = set()
+        for guard in place.guards:
+            test = isinstance_test(guard)
+            if test is None or not test[0].deep_equals(expr):
+                continue
+            classes = self.resolver.declared_type(test[1], guard.test, place.context.function)
+            if guard.negated:
+                excluded |= {c.name for c in classes}
+            elif classes:
+                named = {c.name for c in classes}
+                allowed = classes if allowed is None else frozenset(c for c in allowed if c.name in named)
+        if allowed is None and not excluded:
+            return objects
+        if objects and all(o.evidence is Evidence.CONSTRUCTED for o in objects):
+            names = {c.name for c in allowed} if allowed is not None else None
+            return frozenset(o for o in objects if (names is None or o.name in names) and o.name not in excluded)
+        return frozenset(o for o in (allowed if allowed is not None else objects) if o.name not in excluded)
 
     def _received(self, call: cst.Call, context: Context) -> Objects:
         """Tracked objects handed to a call lrlint cannot see into."""

@@ -7,7 +7,7 @@ iteration, when a rule asks whether a guarded step runs then. Anything else is `
 from __future__ import annotations
 
 import operator
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 
 import libcst as cst
 from libcst.metadata import Assignment
@@ -40,12 +40,30 @@ _COMPARISONS: dict[type, Callable[[object, object], bool]] = {
 _CONSTANTS = {"True": True, "False": False, "None": None}
 
 
+# The names parsed command-line options go by (`args = parser.parse_args()`); a config object's
+# attribute of the same name as an option is not that option.
+_PARSED = frozenset({"args", "opt", "opts", "arguments", "flags", "cli_args", "parsed_args"})
+
+
 class ValueEvaluator:
     """Evaluates an expression only from literals, names bound once to literals, and `bindings`."""
 
-    def __init__(self, index: SyntaxIndex, metadata: Metadata) -> None:
+    def __init__(
+        self,
+        index: SyntaxIndex,
+        metadata: Metadata,
+        attribute_defaults: Mapping[str, cst.BaseExpression] | None = None,
+    ) -> None:
         self.index = index
         self.metadata = metadata
+        # `args.step_size` -> the argparse default of `--step-size`, for evaluators that assume them
+        self.attribute_defaults = attribute_defaults or {}
+
+    def default_of(self, expr: cst.BaseExpression) -> cst.BaseExpression | None:
+        """The default assumed for `args.<name>`, if this evaluator assumes one."""
+        if isinstance(expr, cst.Attribute) and isinstance(expr.value, cst.Name) and expr.value.value in _PARSED:
+            return self.attribute_defaults.get(expr.attr.value)
+        return None
 
     def value(
         self,
@@ -73,7 +91,8 @@ class ValueEvaluator:
         assignments = list(scope[name.value])
         if len(assignments) != 1 or not isinstance(assignments[0], Assignment):
             return MISSING
-        bound = self.index.name_values.get(assignments[0].node)  # type: ignore[arg-type]
+        node = assignments[0].node
+        bound = self.index.name_values.get(node) if isinstance(node, cst.Name) else None
         if bound is None or bound.path:
             return MISSING
         return _Evaluation(self, {}, False).value(bound.value, depth + 1)
@@ -109,6 +128,9 @@ class _Evaluation:
             return self._comparison(expr, bindings, depth)
         if isinstance(expr, cst.BooleanOperation):
             return self._boolean(expr, bindings, depth)
+        default = self.evaluator.default_of(expr)
+        if default is not None:
+            return self._value(default, {}, depth + 1)
         if isinstance(expr, (cst.List, cst.Tuple)):
             items = [self._value(e.value, bindings, depth + 1) for e in expr.elements if isinstance(e, cst.Element)]
             if len(items) != len(expr.elements) or any(item is MISSING for item in items):
@@ -187,3 +209,20 @@ def _is_number(value: object) -> bool:
 
 def is_known(value: object) -> bool:
     return value is not MISSING
+
+
+def argparse_defaults(calls: Iterable[cst.Call]) -> dict[str, cst.BaseExpression]:
+    """`parser.add_argument("--lr-step", default=30)` -> {"lr_step": 30}, for `args.lr_step`."""
+    defaults = {}
+    for call in calls:
+        if not (isinstance(call.func, cst.Attribute) and call.func.attr.value == "add_argument"):
+            continue
+        keywords = {arg.keyword.value: arg.value for arg in call.args if arg.keyword}
+        flags = [arg.value.evaluated_value for arg in call.args if isinstance(arg.value, cst.SimpleString)]
+        long_flags = [flag for flag in flags if isinstance(flag, str) and flag.startswith("--")]
+        dest = keywords.get("dest")
+        name = dest.evaluated_value if isinstance(dest, cst.SimpleString) else None
+        name = name or (long_flags[0][2:].replace("-", "_") if long_flags else None)
+        if isinstance(name, str) and "default" in keywords:
+            defaults[name] = keywords["default"]
+    return defaults

@@ -15,6 +15,7 @@ from typing import ClassVar
 
 import libcst as cst
 
+from lrlint.catalog import SchedulerSpec
 from lrlint.config import Settings
 from lrlint.findings import Severity
 from lrlint.model import TrainingModel
@@ -22,6 +23,12 @@ from lrlint.model import TrainingModel
 # An autofix: nodes of the linted module, each replaced by a new node or removed. Only fixes that
 # are unambiguous are offered; lrlint applies them with `--fix` and shows them with `--diff`.
 Fix = Mapping[cst.CSTNode, cst.CSTNode | cst.RemovalSentinel]
+
+
+def constructor_name(call: cst.Call, spec: SchedulerSpec) -> str:
+    """How messages name a constructor: `StepLR()`, or `StepLR.__init__()` for `super().__init__(...)`."""
+    is_init = isinstance(call.func, cst.Attribute) and call.func.attr.value == "__init__"
+    return f"{spec.short_name}.__init__()" if is_init else f"{spec.short_name}()"
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from lrlint.findings import Severity
-from lrlint.model import Role, TraceItem, TrainingModel
+from lrlint.model import Evidence, Role, TraceItem, TrainingModel
 from lrlint.model.resolve import Objects
 from lrlint.rules.base import Report, Rule
 from lrlint.rules.edits import moved_after
@@ -27,6 +27,11 @@ class StepBeforeOptimizer(Rule):
     `for phase in ["train", "val"]`); not when it does not (`if epoch > 0:`), nor when lrlint
     cannot tell (the counter starts at an unknown value). Loops that only fast-forward a
     scheduler on resume are not reported either.
+
+    In ignite, a handler on `Events.EPOCH_STARTED` or `Events.ITERATION_STARTED` runs before that
+    epoch's (or iteration's) update: its `scheduler.step()` is reported when the engine's update
+    steps the scheduler's optimizer (`create_supervised_trainer(model, optimizer, ...)`, or an
+    `Engine(update)` whose update function lrlint reads).
 
     Fix: call `scheduler.step()` after `optimizer.step()`: at the end of the epoch loop for
     per-epoch schedulers, right after `optimizer.step()` for per-batch ones.
@@ -99,7 +104,7 @@ for epoch in range(5):
     def check(self, model: TrainingModel) -> Iterator[Report]:
         stepped = model.stepped_objects(Role.OPTIMIZER)
         for trace, item in model.scheduler_steps():
-            optimizers = _optimizers_of(item)
+            optimizers = _optimizers_of(model, item)
             if not optimizers or not model.runs_first(item):
                 continue  # not in the first iteration (`if epoch > 0:`), or cannot tell
             before = [other for other in trace.items[: item.order] if other.may_step(optimizers)]
@@ -107,15 +112,23 @@ for epoch in range(5):
                 continue
             after = [other for other in trace.items[item.order + 1 :] if _steps(other, optimizers)]
             names = " / ".join(sorted({model.describe(o) for o in optimizers}))
+            skips = _skips(item)
             if after:
                 if not _fast_forward(item):
                     yield Report(
                         item.call,
                         f"`{model.receiver(item.call)}.step()` runs before `{model.receiver(after[0].call)}"
-                        f".step()` ({model.where(after[0].call)}) in the first iteration: the scheduler skips "
-                        f"the first value of its schedule and torch warns; call it after the optimizer step of {names}",
+                        f".step()` ({model.where(after[0].call)}) in the first iteration: {skips}; call it after "
+                        f"the optimizer step of {names}",
                         moved_after(model.module, item.call, after[0].call),
                     )
+            elif trace.entry_call is not None and optimizers & trace.entry_call.precedes:
+                yield Report(
+                    item.call,
+                    f"`{model.receiver(item.call)}.step()` runs before the engine's optimizer step: "
+                    f"{trace.entry_call.description}, before the update that steps {names}: {skips}; step it on "
+                    "Events.EPOCH_COMPLETED (or ITERATION_COMPLETED) instead",
+                )
             elif item.loops and not optimizers & stepped:
                 training = trace.training_call_after(item, optimizers)
                 if training is not None and not _fast_forward(item):
@@ -123,8 +136,7 @@ for epoch in range(5):
                         item.call,
                         f"`{model.receiver(item.call)}.step()` runs before `{model.code(training.call.func)}(...)` "
                         f"({model.where(training.call)}), the only code that can step {names} (lrlint does not see "
-                        "its body): the scheduler skips the first value of its schedule and torch warns; call it "
-                        "after that call",
+                        f"its body): {skips}; call it after that call",
                     )
                 elif not optimizers & model.escaped and not _steps_other_optimizer(item):
                     yield Report(
@@ -134,11 +146,23 @@ for epoch in range(5):
                     )
 
 
-def _optimizers_of(item: TraceItem) -> Objects:
-    """The optimizers of the stepped scheduler, if every candidate is a torch scheduler with a known one."""
-    if any(s.overrides("step") or not s.optimizers for s in item.objects):
+def _skips(item: TraceItem) -> str:
+    if all(s.torch_class for s in item.objects):
+        return "the scheduler skips the first value of its schedule and torch warns"
+    names = " / ".join(sorted(f"`{s.name}(...)`" for s in item.objects))
+    return f"if {names} returns a torch scheduler, it skips the first value of its schedule and torch warns"
+
+
+def _optimizers_of(model: TrainingModel, item: TraceItem) -> Objects:
+    """The optimizers of the stepped schedulers, when lrlint knows them and what the step does: a torch
+    scheduler's `step()`, or a plain `step()` of a scheduler built from the optimizer by a factory.
+    A scheduler known only by its parameter's name, or one whose class defines its own step, is not
+    checked; neither is `step(epoch)` on an unknown class (timm's sets the epoch's rate outright)."""
+    if any(s.overrides("step") or s.evidence is Evidence.NAMED for s in item.objects):
         return frozenset()
-    return item.attached_optimizers
+    if item.call.args and not all(s.torch_class for s in item.objects):
+        return frozenset()
+    return model.optimizers_for(item)
 
 
 def _steps(item: TraceItem, optimizers: Objects) -> bool:

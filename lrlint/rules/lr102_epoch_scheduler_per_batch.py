@@ -16,6 +16,11 @@ class EpochSchedulerPerBatch(Rule):
     calls to `step()`. Stepped every batch, a schedule meant for 30 epochs is over after 30
     batches: the learning rate collapses (or cycles) within the first epoch.
 
+    LambdaLR and MultiplicativeLR are sized by their function: one whose horizon (what it compares
+    its step count with, or divides it by) counts epochs (`epoch < warmup_epochs`,
+    `1 - epoch / args.epochs`), or that decays by a factor per step (`0.95 ** epoch`,
+    `MultiplicativeLR(opt, lambda _: 0.95)`), is reported the same way.
+
     Not reported when the sizes are derived from the number of batches (`len(loader)`,
     `steps_per_epoch`, `total_steps`, `max_iter`, `num_training_steps`, ...), when literal sizes
     are too large to count epochs (milestones in the thousands), or when they come from values
@@ -28,6 +33,11 @@ class EpochSchedulerPerBatch(Rule):
     In a LightningModule (recognised by its base class), the same holds for a scheduler returned
     by `configure_optimizers` with `"interval": "step"`, which Lightning steps after every
     optimizer step, and for one stepped by hand in `training_step` under manual optimisation.
+    The HF Trainer (and the trainers built on it) steps the scheduler it is handed
+    (`Trainer(optimizers=(optimizer, scheduler))`, or `self.lr_scheduler` of a subclass, as an
+    overridden `create_scheduler` builds it) after every optimizer step; ReduceLROnPlateau
+    excepted. An ignite handler on `Events.ITERATION_COMPLETED` (or `ITERATION_STARTED`) runs
+    every iteration.
 
     Fix: move `scheduler.step()` after the batch loop, or size the scheduler in optimizer steps
     (`T_max=epochs * len(loader)`).
@@ -62,8 +72,28 @@ for epoch in range(90):
         optimizer.step()
         scheduler.step()
 """,
+        """
+import torch
+
+optimizer = torch.optim.SGD(model.parameters(), lr=0.01)
+warmup = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda it: min(1.0, (it + 1) / len(loader)))
+for epoch in range(args.epochs):
+    for x, y in loader:
+        optimizer.step()
+        warmup.step()
+""",
     )
     INVALID = (
+        """
+import torch
+
+optimizer = torch.optim.SGD(model.parameters(), lr=0.01)
+warmup = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda epoch: min(1.0, (epoch + 1) / args.warmup_epochs))
+for epoch in range(args.epochs):
+    for x, y in loader:
+        optimizer.step()
+        warmup.step()  # expect: LR102
+""",
         """
 import torch
 import lightning.pytorch as pl
@@ -112,7 +142,7 @@ for epoch in range(90):
                 yield Report(
                     step.node,
                     f"{step.how}, but {described} counts epochs: the schedule runs out within the first "
-                    'epoch; return it with "interval": "epoch", or size it in optimizer steps',
+                    f"epoch; {step.remedy}",
                 )
 
 

@@ -18,8 +18,12 @@ class IterationSchedulerPerEpoch(Rule):
     of 500 batches takes 3 of its 1500 steps: the warmup never ends and the learning rate never
     reaches its peak or its annealed value.
 
+    A LambdaLR whose function's horizon is derived from the number of batches
+    (`step / (epochs * len(loader))`, `step < num_training_steps`) is sized in optimizer steps too.
+
     In a Lightning `configure_optimizers`, such a scheduler returned with `"interval": "epoch"`,
-    or without an interval (Lightning's default is per epoch), is reported too.
+    or without an interval (Lightning's default is per epoch), is reported too, and so is one
+    stepped by an ignite handler on `Events.EPOCH_COMPLETED` (or `EPOCH_STARTED`).
 
     Fix: call `scheduler.step()` right after `optimizer.step()` inside the batch loop; in
     Lightning return `{"scheduler": scheduler, "interval": "step"}`.
@@ -53,6 +57,22 @@ class Model(pl.LightningModule):
 """,
     )
     INVALID = (
+        """
+import math
+import torch
+
+total_steps = epochs * len(loader)
+
+def cosine(step):
+    return 0.5 * (1 + math.cos(math.pi * step / total_steps))
+
+optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, cosine)
+for epoch in range(epochs):
+    for x, y in loader:
+        optimizer.step()
+    scheduler.step()  # expect: LR103
+""",
         """
 import torch
 
@@ -97,7 +117,7 @@ class Model(pl.LightningModule):
                 yield Report(
                     step.node,
                     f"{step.how}, but {evidence} is sized in optimizer steps: the schedule barely advances; "
-                    'return it with "interval": "step"',
+                    f"{step.remedy}",
                 )
 
 

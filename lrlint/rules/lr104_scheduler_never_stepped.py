@@ -19,7 +19,8 @@ class SchedulerNeverStepped(Rule):
 
     Not reported when the object escapes: returned (Lightning's `configure_optimizers`), stored
     on `self` or in a container, or passed to code lrlint cannot see (a `Trainer`,
-    `accelerator.prepare`, `SequentialLR`).
+    `accelerator.prepare`, `SequentialLR`), nor when it is built inside `with pytest.raises(...)` or
+    `self.assertRaises(...)`: a test that the constructor rejects its arguments.
 
     Lightning: a scheduler `configure_optimizers` returns under the key `"scheduler"` of the
     optimizer dict (Lightning reads `"lr_scheduler"` there, warns about the unknown key and never
@@ -78,7 +79,7 @@ for epoch in range(100):
 
     def check(self, model: TrainingModel) -> Iterator[Report]:
         stepped = _stepped_calls(model)
-        escaped = {obj.call for obj in model.escaped}
+        escaped = {obj.call for obj in model.escaped} | _expected_to_raise(model)
         reported = set()
         for obj in model.constructed_objects(Role.SCHEDULER):
             if obj.call in stepped or obj.call in escaped:
@@ -93,7 +94,7 @@ for epoch in range(100):
         yield from _lightning_reports(model, stepped)
 
 
-def _lightning_reports(model: TrainingModel, stepped: set[cst.Call]) -> Iterator[Report]:
+def _lightning_reports(model: TrainingModel, stepped: set[cst.CSTNode]) -> Iterator[Report]:
     """Schedulers a LightningModule returns that Lightning will not step, nor the module itself."""
     kept = {obj.call for class_info in model.index.classes.values() for obj in model.stored_on(class_info)}
     for setup in model.lightning_modules:
@@ -119,7 +120,24 @@ def _lightning_reports(model: TrainingModel, stepped: set[cst.Call]) -> Iterator
                 )
 
 
-def _stepped_calls(model: TrainingModel) -> set[cst.Call]:
+def _expected_to_raise(model: TrainingModel) -> set[cst.CSTNode]:
+    """Constructions inside `with pytest.raises(...)` or `self.assertRaises(...)`: a test of the error."""
+    return {
+        obj.call
+        for trace in model.traces
+        for item in trace.items
+        if item.constructed and any(_expects_an_error(context.item) for context in item.contexts)
+        for obj in item.constructed
+    }
+
+
+def _expects_an_error(context: cst.BaseExpression) -> bool:
+    func = context.func if isinstance(context, cst.Call) else None
+    name = func.attr.value if isinstance(func, cst.Attribute) else func.value if isinstance(func, cst.Name) else ""
+    return name.lower().endswith(("raises", "raisesregex"))
+
+
+def _stepped_calls(model: TrainingModel) -> set[cst.CSTNode]:
     """Construction calls of every scheduler that is stepped, directly or inside a composite."""
     calls = set()
     pending: list[TrackedObject] = list(model.stepped_objects(Role.SCHEDULER))

@@ -2,8 +2,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+import libcst as cst
+
 from lrlint.findings import Severity
-from lrlint.model import Role, Trace, TraceItem, TrainingModel
+from lrlint.model import Evidence, Role, Trace, TraceItem, TrackedObject, TrainingModel
+from lrlint.model.resolve import Objects
 from lrlint.rules.base import Report, Rule
 
 
@@ -19,12 +22,13 @@ class CompetingSchedulers(Rule):
     (LambdaLR, OneCycleLR) overwrite each other, and the resulting curve is neither schedule.
 
     Steps in opposite branches of an `if` (warmup, then decay) or under different conditions
-    are not reported.
+    are not reported, nor two schedulers built on optimizers that a helper returns at each of its
+    calls (`opt1, opt2 = make_optimizer(), make_optimizer()`): those are two optimizers.
 
     A LightningModule under automatic optimisation that steps a scheduler it returned from
     `configure_optimizers` (in `on_train_epoch_end`, `training_step`, ...) steps it on top of
     Lightning, which already does; `lr_scheduler_step` is exempt, as Lightning calls it instead of
-    stepping.
+    stepping. The same holds for a scheduler handed to the HF Trainer and stepped again by the code.
 
     Fix: step each scheduler once per iteration; compose phases with `SequentialLR` and
     deliberate products with `ChainedScheduler`.
@@ -101,7 +105,7 @@ for epoch in range(90):
 
 
 def _framework_steps_too(model: TrainingModel) -> Iterator[Report]:
-    """A `step()` of the code on a scheduler that a framework (Lightning) already steps."""
+    """A `step()` of the code on a scheduler that a framework (Lightning, the HF Trainer) already steps."""
     for trace, item in model.scheduler_steps():
         if trace.entry_call is not None and trace.entry_call.steps_for_framework:
             continue  # lr_scheduler_step: this call is how Lightning steps it
@@ -109,9 +113,9 @@ def _framework_steps_too(model: TrainingModel) -> Iterator[Report]:
         if also and item.objects <= frozenset().union(*(step.objects for step in also)):
             yield Report(
                 item.call,
-                f"`{model.receiver(item.call)}.step()` steps a scheduler that Lightning already steps "
+                f"`{model.receiver(item.call)}.step()` steps a scheduler that {also[0].framework} already steps "
                 f"({model.where(also[0].node)}: {also[0].how}): the schedule advances twice as fast as planned; "
-                "remove this call, or step it only by hand under automatic_optimization = False",
+                f"remove this call{', or ' + also[0].by_hand if also[0].by_hand else ''}",
             )
 
 
@@ -123,6 +127,8 @@ def _conflict(model: TrainingModel, trace: Trace, first: TraceItem, second: Trac
     if first.objects == second.objects:
         if first.guards_inside(loop):
             return None  # a conditional extra step, not every iteration
+        if any(s.evidence is Evidence.NAMED for s in first.objects) and not _after_an_optimizer_step(trace, second):
+            return None  # known only by its name: an LR scheduler is stepped after its optimizer
         cadence = "every iteration" if first.loops[-1] is loop else "every batch and again every epoch"
         return Report(
             second.call,
@@ -131,7 +137,8 @@ def _conflict(model: TrainingModel, trace: Trace, first: TraceItem, second: Trac
         )
     if first.loops[-1] is not loop or first.guards != second.guards or first.objects & second.objects:
         return None
-    shared = first.attached_optimizers & second.attached_optimizers
+    schedulers = first.objects | second.objects
+    shared = {o for o in first.attached_optimizers & second.attached_optimizers if _one_instance(model, o, schedulers)}
     if not shared or _related(first, second):
         return None
     names = " / ".join(sorted(model.describe(o) for o in shared))
@@ -141,6 +148,30 @@ def _conflict(model: TrainingModel, trace: Trace, first: TraceItem, second: Trac
         "iteration: their factors combine into a curve neither describes; use SequentialLR for phases or "
         "ChainedScheduler to chain on purpose",
     )
+
+
+def _one_instance(model: TrainingModel, optimizer: TrackedObject, schedulers: Objects) -> bool:
+    """The schedulers drive one run-time optimizer: it is built where they are, or each is handed the
+    same expression. A helper that builds optimizers builds a new one at each call
+    (`opt1, opt2 = make_optimizer(), make_optimizer()`)."""
+    if all(s.function is optimizer.function for s in schedulers):
+        return True
+    passed = {_optimizer_argument(model, s) for s in schedulers}
+    return len(passed) == 1 and None not in passed
+
+
+def _optimizer_argument(model: TrainingModel, scheduler: TrackedObject) -> str | None:
+    if scheduler.arguments is not None:
+        expression = scheduler.arguments.expression("optimizer")
+        return model.code(expression) if expression is not None else None
+    call = scheduler.call
+    first = call.args[0] if isinstance(call, cst.Call) and call.args else None
+    return model.code(first.value) if first is not None and first.keyword is None and not first.star else None
+
+
+def _after_an_optimizer_step(trace: Trace, item: TraceItem) -> bool:
+    loop = item.loops[-1]
+    return any(other.role is Role.OPTIMIZER and loop in other.loops for other in trace.items[: item.order])
 
 
 def _related(first: TraceItem, second: TraceItem) -> bool:

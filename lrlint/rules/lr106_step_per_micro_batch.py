@@ -5,7 +5,8 @@ from collections.abc import Iterator
 import libcst as cst
 
 from lrlint.findings import Severity
-from lrlint.model import Role, Trace, TraceItem, TrainingModel
+from lrlint.model import Evidence, Role, Trace, TraceItem, TrainingModel
+from lrlint.model.resolve import Objects
 from lrlint.model.syntax import Guard
 from lrlint.rules.base import Report, Rule
 
@@ -21,10 +22,14 @@ class StepPerMicroBatch(Rule):
     (`num_training_steps = len(loader) // N * epochs`) is over after 1/N of the run. The first
     micro-batches also step the scheduler before any optimizer step (torch warns).
 
-    Not reported inside Accelerate's `with accelerator.accumulate(model):`, whose prepared
-    scheduler only steps when gradients are synchronised.
+    Inside Accelerate's `with accelerator.accumulate(model):`, an optimizer passed to
+    `accelerator.prepare(...)` only steps when gradients are synchronised, and so does a scheduler
+    passed to it. A scheduler left out of `prepare` is a plain torch scheduler that advances on every
+    micro-batch: reported when the Accelerator is built with `gradient_accumulation_steps` (other
+    than 1) or an accumulation plugin, and every `prepare` call's arguments are visible.
 
-    Fix: move `scheduler.step()` inside the accumulation condition, right after `optimizer.step()`.
+    Fix: move `scheduler.step()` inside the accumulation condition, right after `optimizer.step()`;
+    with Accelerate, pass the scheduler to `accelerator.prepare(...)`.
     """
 
     code = "LR106"
@@ -64,8 +69,13 @@ for epoch in range(3):
 
     def check(self, model: TrainingModel) -> Iterator[Report]:
         for trace, item in model.scheduler_steps():
-            guard = _accumulation_guard(trace, item)
-            if guard is not None and not item.in_context("accumulate"):
+            if item.in_context("accumulate"):
+                report = _unprepared_under_accelerate(model, trace, item)
+                if report is not None:
+                    yield report
+                continue
+            guard = _accumulation_guard(trace, item, model.optimizers_for(item))
+            if guard is not None:
                 yield Report(
                     item.call,
                     f"`{model.receiver(item.call)}.step()` runs on every micro-batch, but the optimizer only steps "
@@ -74,12 +84,36 @@ for epoch in range(3):
                 )
 
 
-def _accumulation_guard(trace: Trace, item: TraceItem) -> Guard | None:
+def _unprepared_under_accelerate(model: TrainingModel, trace: Trace, item: TraceItem) -> Report | None:
+    """A scheduler built in sight and never prepared, stepped in `accelerator.accumulate()` beside a
+    prepared optimizer of an Accelerator that accumulates gradients."""
+    prepared, accumulation = model.prepared_objects, model.accumulation(item)
+    if prepared is None or accumulation is None or item.objects & prepared:
+        return None
+    if not item.objects or any(s.evidence not in (Evidence.CONSTRUCTED, Evidence.FACTORY) for s in item.objects):
+        return None  # received from code that may have prepared it
+    loop = item.innermost_batch_loop
+    optimizers = model.optimizers_for(item) & prepared
+    beside = any(
+        other.objects & optimizers and other.in_context("accumulate") and loop in other.loops
+        for other in trace.steps(Role.OPTIMIZER)
+    )
+    if loop is None or not beside:
+        return None
+    return Report(
+        item.call,
+        f"`{model.receiver(item.call)}.step()` runs on every micro-batch: inside `accelerator.accumulate()` the "
+        f"prepared optimizer only steps when gradients sync (`{_written(model, accumulation)}`, "
+        f"{model.where(accumulation)}), but {model.describe(model.ordered(item.objects)[0])} was never "
+        "passed to accelerator.prepare(), so it advances on every micro-batch; pass it to accelerator.prepare()",
+    )
+
+
+def _accumulation_guard(trace: Trace, item: TraceItem, optimizers: Objects) -> Guard | None:
     """The `%` condition its optimizer steps under in the same batch loop, when the scheduler does not."""
     loop = item.innermost_batch_loop
     if loop is None:
         return None
-    optimizers = item.attached_optimizers
     own = item.guards_inside(loop)
     if any(_is_modulo(guard) for guard in own):
         return None
@@ -102,3 +136,9 @@ def _is_modulo(guard: Guard) -> bool:
 
     guard.test.visit(Finder())
     return found and not guard.negated
+
+
+def _written(model: TrainingModel, argument: cst.Arg) -> str:
+    """`gradient_accumulation_steps=4`, without the separator that follows it."""
+    keyword = f"{argument.keyword.value}=" if argument.keyword is not None else ""
+    return keyword + model.code(argument.value)

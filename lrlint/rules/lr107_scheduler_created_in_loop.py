@@ -3,7 +3,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from lrlint.findings import Severity
-from lrlint.model import Role, TrainingModel
+from lrlint.model import LoopKind, Role, TrainingModel
 from lrlint.rules.base import Report, Rule
 
 
@@ -15,7 +15,8 @@ class SchedulerCreatedInLoop(Rule):
     re-created in every epoch, a StepLR never reaches its first milestone and a warmup restarts
     each time. Not reported when the construction is conditional (a phase switch such as
     `if epoch == 10: scheduler = CosineAnnealingLR(...)`) or when the optimizer is created in
-    the same loop (a fresh run per fold or per trial).
+    the same loop, around an epoch loop (a fresh run per fold or per trial). Built with its
+    optimizer at the top of every epoch of the epoch loop itself, both restart each epoch: reported.
 
     Fix: construct the scheduler once, before the loop.
     """
@@ -60,10 +61,19 @@ for epoch in range(30):
                     stepped_here = any(
                         other.role is Role.SCHEDULER and scheduler in other.objects for other in loop.items
                     )
-                    fresh_run = any(optimizer.call in built_here for optimizer in scheduler.optimizers)
-                    if stepped_here and scheduler.optimizers and not fresh_run:
+                    with_optimizer = any(optimizer.call in built_here for optimizer in scheduler.optimizers)
+                    if not stepped_here or not scheduler.optimizers:
+                        continue
+                    if not with_optimizer:
                         yield Report(
                             item.call,
                             f"{scheduler.name} is constructed inside the loop that steps it: it restarts every "
                             "iteration and the schedule never progresses; construct it once before the loop",
+                        )
+                    elif loop.kind is LoopKind.EPOCH:  # not a fold or trial loop: its body is one epoch
+                        yield Report(
+                            item.call,
+                            f"{scheduler.name} and its optimizer are built again at every epoch of the epoch loop: "
+                            "the schedule and the optimizer's state restart each epoch; build both once, before "
+                            "the epoch loop",
                         )

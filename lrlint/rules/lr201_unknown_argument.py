@@ -8,7 +8,7 @@ import libcst as cst
 from lrlint.catalog import SchedulerSpec, removed_argument, torch_version_of_signatures
 from lrlint.findings import Severity
 from lrlint.model import TrainingModel
-from lrlint.rules.base import Report, Rule
+from lrlint.rules.base import Report, Rule, constructor_name
 from lrlint.signature import BoundArguments, bind_arguments
 
 # Names people reach for, and the parameters they mean, tried in order.
@@ -79,13 +79,12 @@ scheduler = sched.ExponentialLR(opt, 0.9, -1, 5)  # expect: LR201
     )
 
     def check(self, model: TrainingModel) -> Iterator[Report]:
-        for call, _ in model.calls():
-            spec = model.scheduler_spec(call)
-            if spec is not None:
-                yield from _check_call(call, spec, bind_arguments(call, spec))
+        for call, spec in model.constructor_calls():
+            yield from _check_call(call, spec, bind_arguments(call, spec))
 
 
 def _check_call(call: cst.Call, spec: SchedulerSpec, bound: BoundArguments) -> Iterator[Report]:
+    callee = constructor_name(call, spec)
     unknown = [arg for arg in bound.unknown_keywords if arg.keyword and not removed_argument(spec, arg.keyword.value)]
     taken = set(bound.values)
     for arg in unknown:
@@ -97,21 +96,23 @@ def _check_call(call: cst.Call, spec: SchedulerSpec, bound: BoundArguments) -> I
         if suggestion:
             taken.add(suggestion)
         # Renamed only when one parameter is a close match: a guess between two is the user's call.
-        fix = {arg.keyword: arg.keyword.with_changes(value=suggestion)} if len(candidates) == 1 else None
-        yield Report(arg, f"{spec.short_name}() has no argument `{name}`: {hint} (TypeError at run time)", fix)
+        fix: dict[cst.CSTNode, cst.CSTNode | cst.RemovalSentinel] | None = (
+            {arg.keyword: arg.keyword.with_changes(value=suggestion)} if len(candidates) == 1 else None
+        )
+        yield Report(arg, f"{callee} has no argument `{name}`: {hint} (TypeError at run time)", fix)
     for arg in bound.duplicates:
         assert arg.keyword is not None
-        yield Report(arg, f"{spec.short_name}() gets `{arg.keyword.value}` twice, by position and by name (TypeError)")
+        yield Report(arg, f"{callee} gets `{arg.keyword.value}` twice, by position and by name (TypeError)")
     if bound.extra_positional:
         positional = [p.name for p in spec.parameters if p.positional]
         yield Report(
             bound.extra_positional[0],
-            f"{spec.short_name}() takes at most {len(positional)} positional arguments "
+            f"{callee} takes at most {len(positional)} positional arguments "
             f"({', '.join(positional)}), got {len(positional) + len(bound.extra_positional)} (TypeError)",
         )
     if bound.missing and not unknown and not bound.duplicates:
         names = ", ".join(f"`{name}`" for name in bound.missing)
-        yield Report(call, f"{spec.short_name}() is missing required argument {names} (TypeError at run time)")
+        yield Report(call, f"{callee} is missing required argument {names} (TypeError at run time)")
 
 
 def suggestions(name: str, spec: SchedulerSpec, taken: set[str]) -> list[str]:

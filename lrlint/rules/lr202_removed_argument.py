@@ -7,6 +7,7 @@ from lrlint.findings import Severity
 from lrlint.model import TrainingModel
 from lrlint.rules.base import Report, Rule
 from lrlint.rules.edits import without_argument
+from lrlint.rules.lr201_unknown_argument import constructor_name
 
 
 class RemovedArgument(Rule):
@@ -41,10 +42,7 @@ plateau = ReduceLROnPlateau(optimizer, mode="min", patience=5, verbose=True)  # 
 
     def check(self, model: TrainingModel) -> Iterator[Report]:
         target = self.settings.target_torch or newest_torch()
-        for call, _ in model.calls():
-            spec = model.scheduler_spec(call)
-            if spec is None:
-                continue
+        for call, spec in model.constructor_calls():
             for arg in call.args:
                 entry = removed_argument(spec, arg.keyword.value) if arg.keyword else None
                 if entry is None or target < version_tuple(entry.deprecated):
@@ -54,5 +52,7 @@ plateau = ReduceLROnPlateau(optimizer, mode="min", patience=5, verbose=True)  # 
                 else:
                     status = f"is deprecated since torch {entry.deprecated} and removed in {entry.removed}"
                 yield Report(
-                    arg, f"`{entry.name}=` of {spec.short_name}() {status}: {entry.advice}", without_argument(call, arg)
+                    arg,
+                    f"`{entry.name}=` of {constructor_name(call, spec)} {status}: {entry.advice}",
+                    without_argument(call, arg),
                 )

@@ -74,7 +74,9 @@ _PER_CLASS: dict[str, tuple[Check, ...]] = {
     "CosineAnnealingWarmRestarts": (
         Check("T_0", _positive_whole, "T_0 must be a positive integer (ValueError)"),
         Check(
-            "T_mult", lambda v: not _number(v) or (_whole(v) and v >= 1), "T_mult must be an integer >= 1 (ValueError)"
+            "T_mult",
+            lambda v: not _number(v) or (isinstance(v, int | float) and _whole(v) and v >= 1),
+            "T_mult must be an integer >= 1 (ValueError)",
         ),
     ),
     "LinearLR": (
@@ -156,9 +158,8 @@ phases = SequentialLR(optimizer, schedulers=[warm, cos], milestones=[5, 50])  # 
     )
 
     def check(self, model: TrainingModel) -> Iterator[Report]:
-        for call, _ in model.calls():
-            spec = model.scheduler_spec(call)
-            if spec is None or spec.kind != "class":
+        for call, spec in model.constructor_calls():
+            if spec.kind != "class":
                 continue
             bound = bind_arguments(call, spec)
             swapped = _swapped(model, spec.short_name, bound)

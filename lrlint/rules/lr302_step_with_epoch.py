@@ -132,6 +132,9 @@ def _parameter(model: TrainingModel, item: TraceItem, expr: cst.BaseExpression) 
 
 
 def _uses_torch_step(scheduler: TrackedObject) -> bool:
-    if scheduler.overrides("step"):
+    """A torch scheduler whose class lrlint knows (a base-class annotation could be any of them)."""
+    if scheduler.overrides("step") or not scheduler.torch_class:
+        return False
+    if scheduler.spec is None and scheduler.class_info is None:
         return False
     return scheduler.name not in _ARGUMENT_IS_API and not (scheduler.spec and scheduler.spec.is_plateau)

@@ -20,7 +20,8 @@ class GetLrCall(Rule):
     extra decay), and torch warns. Logging it shows learning rates the run never uses.
 
     Not reported on a scheduler class of the project that defines `get_lr()` itself: its own
-    method is whatever it says.
+    method is whatever it says; nor inside a `get_lr()` method, where a scheduler that wraps
+    another delegates its own hook to the wrapped one's.
 
     Fix: use `scheduler.get_last_lr()`, the learning rates set by the last `step()`.
     """
@@ -57,8 +58,12 @@ print("lr", scheduler.get_lr()[0])  # expect: LR303
                 func = item.call.func
                 if item.is_step or not (isinstance(func, cst.Attribute) and func.attr.value == "get_lr"):
                     continue
+                if item.frame.function.name == "get_lr":
+                    continue  # a wrapper's get_lr() delegating to the wrapped scheduler's
                 receivers = model.resolver.objects(func.value, item.context)
-                if receivers and all(o.role is Role.SCHEDULER and not o.overrides("get_lr") for o in receivers):
+                if receivers and all(
+                    o.role is Role.SCHEDULER and o.torch_class and not o.overrides("get_lr") for o in receivers
+                ):
                     yield Report(
                         item.call,
                         f"`{model.receiver(item.call)}.get_lr()` is internal to step(): outside it torch warns, "

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 import libcst as cst
@@ -12,6 +13,8 @@ from lrlint.model.trace import Frame, TraceItem
 from lrlint.rules.base import Report, Rule
 
 _MAX_HOPS = 4  # how many helper calls (`save_checkpoint(state)`) to follow back to the saved dict
+# A project's checkpoint writer whose body lrlint cannot read: `save_checkpoint(state, is_best)`.
+_CHECKPOINT_HELPER = re.compile(r"save\w*(checkpoint|ckpt)|(checkpoint|ckpt)\w*save", re.IGNORECASE)
 
 
 class SchedulerNotCheckpointed(Rule):
@@ -24,7 +27,9 @@ class SchedulerNotCheckpointed(Rule):
     and a step schedule applies its first decay at the wrong epoch.
 
     Followed through a checkpoint dict built inline, in a variable (`ckpt["optimizer"] = ...`),
-    or passed to a helper of the same file (`save_checkpoint(state)`). The finding is placed
+    or passed to a helper lrlint reads (`save_checkpoint(state)` calling `torch.save`); a helper it
+    cannot read counts as a save when its name says so (`save_checkpoint`, `save_ckpt`) and the
+    dict is its first argument. The finding is placed
     where the checkpoint dict is built, once, however many paths it is saved to. A scheduler
     whose state another save writes (`scheduler.pt` next to `optimizer.pt`) is checkpointed.
 
@@ -124,10 +129,19 @@ for epoch in range(start_epoch, 90):
 
 
 def _saves(model: TrainingModel) -> Iterator[TraceItem]:
+    """`torch.save(state, path)`, and `save_checkpoint(state, ...)` of a helper lrlint cannot see into."""
     for trace in model.traces:
         for item in trace.items:
-            if not item.is_step and item.call.args and "torch.save" in model.qualified_names(item.call.func):
+            if item.is_step or not item.call.args or item.call.args[0].keyword is not None:
+                continue
+            if "torch.save" in model.qualified_names(item.call.func) or _checkpoint_helper(item.call):
                 yield item
+
+
+def _checkpoint_helper(call: cst.Call) -> bool:
+    func = call.func
+    name = func.attr.value if isinstance(func, cst.Attribute) else func.value if isinstance(func, cst.Name) else ""
+    return _CHECKPOINT_HELPER.search(name) is not None
 
 
 def _what_is_lost(missing: list[TrackedObject]) -> str:
