@@ -26,7 +26,7 @@ from lrlint.config import (
 )
 from lrlint.discovery import discover
 from lrlint.engine import RunResult, lint_files
-from lrlint.findings import Finding, known_codes
+from lrlint.findings import Finding
 from lrlint.report import FORMATTERS
 
 if TYPE_CHECKING:
@@ -122,17 +122,14 @@ def check(
     try:
         configured = _settings(paths, config_path, isolated)
         settings = configured.overridden(
-            select=split_codes(select),
-            ignore=split_codes(ignore),
+            select=split_codes(select, "--select"),
+            ignore=split_codes(ignore, "--ignore"),
             exclude=configured.exclude + exclude,
             target_torch=parse_torch_version(target_torch, "--target-torch") if target_torch else None,
             min_severity=severity,
         )
     except ConfigError as error:
         _fail(str(error))
-    unknown = [code for code in settings.select + settings.ignore if not _known_prefix(code)]
-    if unknown:
-        _fail(f"unknown rule code(s): {', '.join(unknown)} (see `lrlint rule --all`)")
 
     if confirm and importlib.util.find_spec("torch") is None:
         _fail("--confirm needs torch: pip install 'lrlint[torch]' (the CPU build is enough)")
@@ -245,10 +242,6 @@ def _cache_directory(settings: Settings, option: str | None) -> Path:
     if settings.cache_dir is not None:
         return settings.cache_dir
     return (settings.root or Path.cwd()) / CACHE_DIR_NAME
-
-
-def _known_prefix(code: str) -> bool:
-    return code == "ALL" or any(known.startswith(code) for known in known_codes())
 
 
 def _fail(message: str) -> None:

@@ -8,6 +8,9 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from lrlint.findings import known_codes
+
+ALL = "ALL"  # every rule, as in ruff's `--select ALL`
 _KNOWN_KEYS = {
     "select",
     "ignore",
@@ -28,7 +31,7 @@ class ConfigError(Exception):
 
 @dataclass(frozen=True)
 class Settings:
-    select: tuple[str, ...] = ()  # code prefixes; empty means every rule
+    select: tuple[str, ...] = ()  # code prefixes, or ALL; empty means every rule
     ignore: tuple[str, ...] = ()
     exclude: tuple[str, ...] = ()
     per_file_ignores: dict[str, tuple[str, ...]] = field(default_factory=dict)
@@ -40,21 +43,34 @@ class Settings:
     config_path: Path | None = None
 
     def enabled(self, code: str) -> bool:
-        selected = not self.select or any(code.startswith(prefix) for prefix in self.select)
-        return selected and not any(code.startswith(prefix) for prefix in self.ignore)
+        selected = not self.select or matches(code, self.select)
+        return selected and not matches(code, self.ignore)
 
     def enabled_for(self, code: str, path: str) -> bool:
         if not self.enabled(code):
             return False
         relative = _relative(Path(path), self.root)
         for pattern, codes in self.per_file_ignores.items():
-            matches = fnmatch.fnmatch(relative, pattern) or fnmatch.fnmatch(Path(path).name, pattern)
-            if matches and any(code.startswith(prefix) for prefix in codes):
+            applies = fnmatch.fnmatch(relative, pattern) or fnmatch.fnmatch(Path(path).name, pattern)
+            if applies and matches(code, codes):
                 return False
         return True
 
     def overridden(self, **changes: Any) -> Settings:
         return replace(self, **{k: v for k, v in changes.items() if v})
+
+
+def matches(code: str, selectors: tuple[str, ...]) -> bool:
+    """`code` is one of `selectors`: ALL, or a prefix of it (`LR1` selects LR101 to LR107)."""
+    return any(selector == ALL or code.startswith(selector) for selector in selectors)
+
+
+def checked_codes(codes: tuple[str, ...], where: str) -> tuple[str, ...]:
+    """The codes, when each is ALL or a prefix of some rule's code; ConfigError naming the others."""
+    unknown = [code for code in codes if code != ALL and not any(known.startswith(code) for known in known_codes())]
+    if unknown:
+        raise ConfigError(f"{where}: unknown rule code(s): {', '.join(unknown)} (see `lrlint rule --all`)")
+    return codes
 
 
 def _relative(path: Path, root: Path | None) -> str:
@@ -131,7 +147,7 @@ def _folder(value: Any, config: Path, key: str) -> Path:
 
 def _codes(value: Any, config: Path | None, key: str) -> tuple[str, ...]:
     codes = _strings(value, config or Path("--"), key)
-    return tuple(c.strip().upper() for c in codes if c.strip())
+    return checked_codes(tuple(c.strip().upper() for c in codes if c.strip()), f"{config or '--'}: {key}")
 
 
 def _positive_int(value: Any, config: Path) -> int:
@@ -154,6 +170,7 @@ def parse_severity(value: object, where: str) -> str:
     return str(value)
 
 
-def split_codes(values: tuple[str, ...]) -> tuple[str, ...]:
-    """`--select LR1,LR201 --select LR3` -> ('LR1', 'LR201', 'LR3')."""
-    return tuple(code.strip().upper() for value in values for code in value.split(",") if code.strip())
+def split_codes(values: tuple[str, ...], option: str) -> tuple[str, ...]:
+    """`--select LR1,LR201 --select LR3` -> ('LR1', 'LR201', 'LR3'), each code checked."""
+    codes = tuple(code.strip().upper() for value in values for code in value.split(",") if code.strip())
+    return checked_codes(codes, option)

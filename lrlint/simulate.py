@@ -27,7 +27,7 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import libcst as cst
 from libcst.metadata import Assignment
@@ -134,7 +134,7 @@ FACTORY_PACKAGES = ("transformers.",)  # installed libraries whose scheduler fac
 def _scheduler_factory(qualified_name: str, kind: str) -> Callable[..., Any]:
     """The torch scheduler class, or a library's factory (`transformers.get_cosine_schedule_with_warmup`)."""
     if kind == "class" and qualified_name.startswith("torch.optim.lr_scheduler."):
-        return _scheduler_class(qualified_name)
+        return cast(Callable[..., Any], _scheduler_class(qualified_name))
     if not qualified_name.startswith(FACTORY_PACKAGES):
         raise CannotSimulate(f"{qualified_name.rsplit('.', 1)[-1]} is not a torch scheduler class")
     module_name, _, name = qualified_name.rpartition(".")
@@ -146,7 +146,7 @@ def _scheduler_factory(qualified_name: str, kind: str) -> Callable[..., Any]:
     factory = getattr(module, name, None)
     if not callable(factory):
         raise CannotSimulate(f"the installed {module_name} has no {name}")
-    return factory
+    return cast(Callable[..., Any], factory)
 
 
 # -- evaluating the code's arguments without running it ----------------------------------------

@@ -13,6 +13,7 @@ import re
 import tokenize
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 MAX_FILE_BYTES = 4 * 1024 * 1024
 
@@ -152,7 +153,7 @@ def _notebook_code(data: bytes) -> tuple[str, tuple[Cell, ...]]:
     return "".join(parts), tuple(placed)
 
 
-def _is_python_notebook(notebook: dict) -> bool:
+def _is_python_notebook(notebook: dict[str, Any]) -> bool:
     metadata = notebook.get("metadata") or {}
     language = (metadata.get("language_info") or {}).get("name") or (metadata.get("kernelspec") or {}).get("language")
     return language is None or str(language).lower() in ("python", "python3")

@@ -115,6 +115,30 @@ def test_select_and_ignore_by_code_and_prefix(project: Path) -> None:
     assert result.exit_code == 0 and result.stdout == ""
 
 
+def test_all_selects_every_rule_and_ignores_every_rule(project: Path) -> None:
+    (project / "args.py").write_text(BAD_ARGS)
+    every = run("check", str(project)).stdout
+    assert run("check", "--select", "ALL", str(project)).stdout == every != ""
+    assert run("check", "--select", "ALL,LR1", str(project)).stdout == every
+    ignored = run("check", "--ignore", "ALL", str(project))
+    assert ignored.exit_code == 0 and ignored.stdout == ""
+    assert run("check", "--select", "ALL", "--ignore", "LR2", str(project)).stdout.count("LR201") == 0
+
+
+def test_all_in_the_configuration(project: Path) -> None:
+    (project / "pyproject.toml").write_text(
+        '[tool.lrlint]\nselect = ["ALL"]\nper-file-ignores = { "buggy.py" = ["ALL"] }\n'
+    )
+    result = run("check", ".", cwd=project)
+    assert result.exit_code == 0 and "buggy.py" not in result.stdout
+
+
+def test_unknown_code_in_per_file_ignores_is_a_usage_error(project: Path) -> None:
+    (project / "pyproject.toml").write_text('[tool.lrlint]\nper-file-ignores = { "buggy.py" = ["LR1O1"] }\n')
+    result = run("check", ".", cwd=project)
+    assert result.exit_code == 2 and "per-file-ignores.buggy.py: unknown rule code(s): LR1O1" in result.stderr
+
+
 def test_unknown_code_in_select_is_a_usage_error(project: Path) -> None:
     result = run("check", "--select", "LR999", str(project))
     assert result.exit_code == 2

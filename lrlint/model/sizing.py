@@ -111,7 +111,7 @@ def _literal_unit(value: object, epoch_literal_limit: int) -> Unit:
     numbers = value if isinstance(value, list) else [value]
     if not numbers or not all(isinstance(n, (int, float)) and not isinstance(n, bool) for n in numbers):
         return Unit.UNKNOWN
-    largest = max(numbers)  # type: ignore[type-var]
+    largest = max(numbers)
     if 0 < largest <= epoch_literal_limit:
         return Unit.EPOCHS
     if largest > _ITERATION_LITERAL_MIN and epoch_literal_limit == 0:

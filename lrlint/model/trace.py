@@ -453,7 +453,7 @@ class _TraceBuilder:
 
     def _received(self, call: cst.Call, context: Context) -> Objects:
         """Tracked objects handed to a call lrlint cannot see into."""
-        received: set = set()
+        received: set[TrackedObject] = set()
         for arg in call.args:
             received |= self.resolver.objects(arg.value, context)
         return frozenset(o for o in received if o.role is not Role.INSTANCE)

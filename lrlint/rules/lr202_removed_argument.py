@@ -5,9 +5,8 @@ from collections.abc import Iterator
 from lrlint.catalog import newest_torch, removed_argument, version_tuple
 from lrlint.findings import Severity
 from lrlint.model import TrainingModel
-from lrlint.rules.base import Report, Rule
+from lrlint.rules.base import Report, Rule, constructor_name
 from lrlint.rules.edits import without_argument
-from lrlint.rules.lr201_unknown_argument import constructor_name
 
 
 class RemovedArgument(Rule):

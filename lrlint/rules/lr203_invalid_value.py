@@ -46,7 +46,7 @@ def _fraction(v: object) -> bool:
 
 
 def _sorted(v: object) -> bool:
-    return not isinstance(v, list) or not all(_number(x) for x in v) or v == sorted(v)  # type: ignore[type-var]
+    return not isinstance(v, list) or not all(_number(x) for x in v) or v == sorted(v)
 
 
 def _one_of(*allowed: str) -> Callable[[object], bool]:
