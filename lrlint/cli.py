@@ -135,7 +135,7 @@ def check(
         _fail("--confirm needs torch: pip install 'lrlint[torch]' (the CPU build is enough)")
     found = discover(paths, settings.exclude, settings.root)
     for missing in found.missing:
-        click.echo(f"lrlint: error: {missing}: no such file or directory", err=True)
+        _report_missing(missing)
     if not found.files and not found.missing:
         click.echo("lrlint: warning: no Python files or notebooks found", err=True)
 
@@ -169,7 +169,7 @@ def check(
         click.echo(report.FORMATTERS[output_format](ordered, output), nl=False)
     for message in internal_errors:
         click.echo(f"lrlint: {message}", err=True)
-    if not quiet:
+    if not quiet and (ordered or not found.missing):  # not "All checks passed" after a missing path
         click.echo(report.summary(ordered, len(found.files)), err=True)
     if internal_errors or found.missing:
         sys.exit(EXIT_ERROR)
@@ -244,13 +244,18 @@ def _cache_directory(settings: Settings, option: str | None) -> Path:
     return (settings.root or Path.cwd()) / CACHE_DIR_NAME
 
 
+def _report_missing(path: str | Path) -> None:
+    """The same words from every command: `lrlint: error: PATH: no such file or directory`."""
+    click.echo(f"lrlint: error: {path}: no such file or directory", err=True)
+
+
 def _fail(message: str) -> None:
     click.echo(f"lrlint: error: {message}", err=True)
     sys.exit(EXIT_ERROR)
 
 
 @main.command()
-@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
+@click.argument("paths", nargs=-1, required=True, type=click.Path(dir_okay=False))
 @click.option("--epochs", type=click.IntRange(min=1), help="Epochs to simulate (default: the code's, else 10).")
 @click.option(
     "--steps-per-epoch",
@@ -283,6 +288,9 @@ def simulate(  # noqa: PLR0913, PLR0917 - one parameter per command-line option
 
     results = []
     for path in paths:
+        if not Path(path).exists():
+            _report_missing(path)
+            continue
         try:
             results.append((path, *simulation.simulate_file(path, epochs, steps_per_epoch)))
         except simulation.CannotSimulate as reason:

@@ -232,6 +232,19 @@ def test_a_missing_path_is_reported_and_the_others_are_linted(project: Path) -> 
     assert "LR101" in result.stdout
 
 
+def test_only_missing_paths_give_one_error_line_and_no_all_clear(tmp_path: Path) -> None:
+    result = run("check", str(tmp_path / "nope.py"))
+    assert result.exit_code == 2 and result.stdout == ""
+    assert result.stderr == f"lrlint: error: {tmp_path / 'nope.py'}: no such file or directory\n"
+
+
+def test_simulate_words_a_missing_path_as_check_does(tmp_path: Path) -> None:
+    pytest.importorskip("torch")
+    result = run("simulate", str(tmp_path / "nope.py"))
+    assert result.exit_code == 2
+    assert result.stderr == f"lrlint: error: {tmp_path / 'nope.py'}: no such file or directory\n"
+
+
 def test_a_folder_without_python_files_warns(tmp_path: Path) -> None:
     (tmp_path / "README.md").write_text("# nothing to lint")
     result = run("check", str(tmp_path))
