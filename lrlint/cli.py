@@ -319,7 +319,7 @@ def simulate(  # noqa: PLR0913, PLR0917 - one parameter per command-line option
 @click.argument("code", required=False)
 @click.option("--all", "list_all", is_flag=True, help="List every rule with its name and summary.")
 def rule(code: str | None, list_all: bool) -> None:
-    """Show the documentation of rule CODE, with examples."""
+    """Show the documentation of rule CODE (or its name, e.g. step-before-optimizer), with examples."""
     from lrlint.docs import rule_markdown
     from lrlint.rules import ALL_RULES, RULES_BY_CODE
 
@@ -327,7 +327,8 @@ def rule(code: str | None, list_all: bool) -> None:
         for rule_class in ALL_RULES:
             click.echo(f"{rule_class.code}  {rule_class.name:<32} {rule_class.summary}")
         return
-    selected = RULES_BY_CODE.get(code.upper())
+    by_name = {rule_class.name: rule_class for rule_class in ALL_RULES}
+    selected = RULES_BY_CODE.get(code.upper()) or by_name.get(code.lower())
     if selected is None:
         _fail(f"unknown rule code: {code} (see `lrlint rule --all`)")
         return

@@ -8,9 +8,11 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from lrlint.catalog import newest_torch
 from lrlint.findings import known_codes
 
 ALL = "ALL"  # every rule, as in ruff's `--select ALL`
+OLDEST_TORCH = (1, 1)  # the scheduler API lrlint checks (step after the optimizer) dates from torch 1.1
 _KNOWN_KEYS = {
     "select",
     "ignore",
@@ -157,11 +159,15 @@ def _positive_int(value: Any, config: Path) -> int:
 
 
 def parse_torch_version(value: object, where: str) -> tuple[int, int]:
-    """'2.1' (or '2.1.0') -> (2, 1)."""
+    """'2.1' (or '2.1.0') -> (2, 1), within the torch versions lrlint has data for."""
     parts = str(value).split(".")
     if len(parts) < 2 or not all(part.isdigit() for part in parts[:2]):
         raise ConfigError(f"{where}: target-torch must look like 2.1, got {value!r}")
-    return int(parts[0]), int(parts[1])
+    version, newest = (int(parts[0]), int(parts[1])), newest_torch()
+    if not OLDEST_TORCH <= version <= newest:
+        supported = f"{OLDEST_TORCH[0]}.{OLDEST_TORCH[1]} to {newest[0]}.{newest[1]}"
+        raise ConfigError(f"{where}: lrlint has data for torch {supported}, not {value}")
+    return version
 
 
 def parse_severity(value: object, where: str) -> str:

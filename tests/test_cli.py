@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from lrlint.catalog import newest_torch
 from lrlint.cli import main
 from lrlint.rules import ALL_RULES
 
@@ -275,6 +276,11 @@ def test_rule_all_lists_every_code() -> None:
     assert codes == sorted(codes) and set(codes) == {rule.code for rule in ALL_RULES} and len(codes) >= 10
 
 
+def test_rule_is_found_by_its_name_too() -> None:
+    by_name = run("rule", "step-before-optimizer")
+    assert by_name.exit_code == 0 and by_name.stdout == run("rule", "LR101").stdout
+
+
 def test_unknown_rule_is_a_usage_error() -> None:
     result = run("rule", "LR999")
     assert result.exit_code == 2 and "unknown rule code: LR999" in result.stderr
@@ -333,6 +339,10 @@ def test_target_torch_from_config_and_bad_values(tmp_path: Path) -> None:
     assert run("check", ".", cwd=tmp_path).exit_code == 0
     result = run("check", ".", "--target-torch", "two", cwd=tmp_path)
     assert result.exit_code == 2 and "target-torch must look like 2.1" in result.stderr
+    newest = ".".join(map(str, newest_torch()))
+    for unknown in ("3.0", "2.99", "0.4"):
+        result = run("check", ".", "--target-torch", unknown, cwd=tmp_path)
+        assert result.exit_code == 2 and f"lrlint has data for torch 1.1 to {newest}, not {unknown}" in result.stderr
 
 
 def test_severity_is_shown_and_filters(tmp_path: Path) -> None:
