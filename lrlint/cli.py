@@ -33,11 +33,23 @@ if TYPE_CHECKING:
     from lrlint.fix import FileFix
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report Ctrl-C
 # What --confirm simulates, as its messages say: the code's own epoch count (else simulate's default).
 CONFIRM_EPOCHS, CONFIRM_STEPS_PER_EPOCH = None, 100
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _Commands(click.Group):
+    """Ctrl-C ends the run with 130 and one line, not click's "Aborted!" and exit 1 (the findings code)."""
+
+    def invoke(self, ctx: click.Context) -> object:
+        try:
+            return super().invoke(ctx)
+        except KeyboardInterrupt:
+            click.echo("lrlint: interrupted", err=True)
+            sys.exit(EXIT_INTERRUPTED)
+
+
+@click.group(cls=_Commands, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="lrlint")
 def main() -> None:
     """Find misuse of PyTorch learning-rate schedulers before a training run."""
@@ -140,7 +152,7 @@ def check(
         click.echo("lrlint: warning: no Python files or notebooks found", err=True)
 
     cache = None if no_cache else Cache(_cache_directory(settings, cache_dir), settings)
-    jobs = jobs or os.cpu_count() or 1
+    jobs = jobs or _usable_cpus()
     run = lint_files(found.files, settings, debug, jobs, cache)
     if diff:
         sys.exit(EXIT_FINDINGS if _show_fixes(run, settings) else EXIT_CLEAN)
@@ -242,6 +254,13 @@ def _cache_directory(settings: Settings, option: str | None) -> Path:
     if settings.cache_dir is not None:
         return settings.cache_dir
     return (settings.root or Path.cwd()) / CACHE_DIR_NAME
+
+
+def _usable_cpus() -> int:
+    """The CPUs this process may run on (a container or `taskset` may allow fewer than the machine has)."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0)) or 1
+    return os.cpu_count() or 1
 
 
 def _report_missing(path: str | Path) -> None:

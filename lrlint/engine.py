@@ -8,6 +8,7 @@ results all come from the cache, starts in a fraction of LibCST's import time.
 from __future__ import annotations
 
 import os
+import signal
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
@@ -167,6 +168,7 @@ _worker_linter: Linter | None = None  # one per worker process: its files share 
 def _start_worker(settings: Settings, debug: bool) -> None:
     global _worker_settings  # noqa: PLW0603 - the worker's configuration, set once at its start
     _worker_settings = settings, debug
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle: no worker tracebacks
 
 
 def _lint_in_worker(task: tuple[Path, ProjectPrefilter]) -> FileResult:

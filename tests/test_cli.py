@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -274,6 +276,33 @@ def test_rule_all_lists_every_code() -> None:
     result = run("rule", "--all")
     codes = [line.split()[0] for line in result.stdout.splitlines()]
     assert codes == sorted(codes) and set(codes) == {rule.code for rule in ALL_RULES} and len(codes) >= 10
+
+
+def test_ctrl_c_exits_130_with_one_line(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    def interrupted(*args: object, **kwargs: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("lrlint.cli.lint_files", interrupted)
+    result = run("check", str(project))
+    assert result.exit_code == 130 and result.stderr == "lrlint: interrupted\n"
+
+
+@pytest.mark.slow
+def test_ctrl_c_in_a_real_run_leaves_no_worker_tracebacks(tmp_path: Path) -> None:
+    for index in range(1500):  # far more than 3 seconds of work
+        (tmp_path / f"train_{index}.py").write_text(BUGGY * 20)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "lrlint", "check", "--no-cache", "--jobs", "2", str(tmp_path)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    time.sleep(3)  # the workers are linting
+    os.killpg(process.pid, signal.SIGINT)  # as a terminal's Ctrl-C: to every process of the group
+    _, stderr = process.communicate(timeout=60)
+    assert process.returncode == 130
+    assert "Traceback" not in stderr and "ForkPoolWorker" not in stderr
 
 
 def test_rule_is_found_by_its_name_too() -> None:
