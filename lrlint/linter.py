@@ -9,7 +9,7 @@ from pathlib import Path
 
 import libcst as cst
 
-from lrlint.config import SEVERITIES, Settings
+from lrlint.config import SEVERITIES, Settings, matches
 from lrlint.findings import FileResult, Finding
 from lrlint.guards import MAX_BRACKET_DEPTH, bracket_depth_and_span, overlong_chain, python_syntax_tree
 from lrlint.model import Project, TrainingModel, build_model
@@ -24,6 +24,11 @@ _LIBCST_POSITION = re.compile(r"^parser error: error at \d+:\d+: ")
 # take ~500 bytes of memory per character of code), so memory stays flat on large codebases.
 _PROJECT_CODE_BUDGET = 1_000_000
 _NOQA = re.compile(r"#\s*noqa(?::\s*(?P<codes>[A-Za-z]+\d+(?:[\s,]+[A-Za-z]+\d+)*))?", re.IGNORECASE)
+# `# lrlint: noqa` on a line of its own silences the whole file; `# lrlint: noqa: LR401, LR3` those codes.
+_FILE_NOQA = re.compile(
+    r"^[ \t]*#\s*lrlint:\s*noqa(?::\s*(?P<codes>[A-Za-z]+\d*(?:[\s,]+[A-Za-z]+\d*)*))?[ \t]*$",
+    re.IGNORECASE | re.MULTILINE,
+)
 
 
 @dataclass
@@ -237,9 +242,19 @@ def _filtered(result: FileResult, settings: Settings) -> FileResult:
 
 
 def _suppressed(source: Source, line: int, code: str) -> bool:
-    """`# noqa` or `# noqa: CODE` on the line (of the combined code, for a notebook)."""
+    """`# noqa` or `# noqa: CODE` on the line (of the combined code, for a notebook), or a file-level
+    `# lrlint: noqa[: CODES]`."""
+    if "lrlint:" in source.code and any(
+        match.group("codes") is None or matches(code, _codes_of(match.group("codes")))
+        for match in _FILE_NOQA.finditer(source.code)
+    ):
+        return True
     match = _NOQA.search(source.line_text(line))
     if match is None:
         return False
     codes = match.group("codes")
-    return codes is None or code in {c.upper() for c in re.split(r"[\s,]+", codes)}
+    return codes is None or code in _codes_of(codes)
+
+
+def _codes_of(text: str) -> tuple[str, ...]:
+    return tuple(c.upper() for c in re.split(r"[\s,]+", text) if c)

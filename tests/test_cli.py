@@ -148,6 +148,21 @@ def test_unknown_code_in_select_is_a_usage_error(project: Path) -> None:
     assert "unknown rule code(s): LR999" in result.stderr
 
 
+@pytest.mark.parametrize(
+    ("directive", "left"),
+    [
+        ("# lrlint: noqa", set()),
+        ("# lrlint: noqa: LR101", {"LR201"}),
+        ("# lrlint: noqa: LR2, LR3", {"LR101"}),
+        ("x = 1  # lrlint: noqa", {"LR101", "LR201"}),  # after code: not a file-level directive
+    ],
+)
+def test_file_level_noqa(tmp_path: Path, directive: str, left: set[str]) -> None:
+    (tmp_path / "a.py").write_text(f"{directive}\n{BUGGY}{BAD_ARGS}")
+    findings = json.loads(run("check", "--format", "json", str(tmp_path / "a.py")).stdout)
+    assert {finding["code"] for finding in findings} == left
+
+
 def test_noqa_suppresses_the_named_code_only(tmp_path: Path) -> None:
     (tmp_path / "a.py").write_text(BUGGY.replace("    scheduler.step()\n", "    scheduler.step()  # noqa: LR101\n", 1))
     (tmp_path / "b.py").write_text(BUGGY.replace("    scheduler.step()\n", "    scheduler.step()  # noqa: LR102\n", 1))
