@@ -66,6 +66,12 @@ def main() -> None:
     help="text: full on a terminal, concise otherwise; github: workflow annotations; sarif: code scanning.",
 )
 @click.option("--statistics", is_flag=True, help="Count the findings of each code instead of listing them.")
+@click.option(
+    "--output-file",
+    "-o",
+    type=click.Path(dir_okay=False),
+    help="Write the report to this file instead of standard output (the summary still goes to stderr).",
+)
 @click.option("--quiet", "-q", is_flag=True, help="Print the findings and nothing else (no summary).")
 @click.option("--select", multiple=True, help="Only these codes or code prefixes (comma-separated, e.g. LR1,LR201).")
 @click.option("--ignore", multiple=True, help="Skip these codes or code prefixes.")
@@ -77,7 +83,7 @@ def main() -> None:
 @click.option(
     "--severity", type=click.Choice(SEVERITIES), help="Report only findings of this severity or worse (error)."
 )
-@click.option("--jobs", "-j", type=click.IntRange(min=1), help="Worker processes (default: one per core).")
+@click.option("--jobs", "-j", type=click.IntRange(min=1), help="Worker processes (default: one per usable CPU).")
 @click.option("--no-cache", is_flag=True, help="Neither read nor write the cache of earlier results.")
 @click.option(
     "--cache-dir",
@@ -110,6 +116,7 @@ def check(
     paths: tuple[str, ...],
     output_format: str,
     statistics: bool,
+    output_file: str | None,
     quiet: bool,
     select: tuple[str, ...],
     ignore: tuple[str, ...],
@@ -175,10 +182,11 @@ def check(
         click.echo(f"lrlint: warning: {problem}", err=True)
 
     if statistics:
-        click.echo(report.statistics(ordered, as_json=output_format == "json"), nl=False)
+        text = report.statistics(ordered, as_json=output_format == "json")
     else:
-        output = report.Output.for_stdout(sys.stdout.isatty())
-        click.echo(report.FORMATTERS[output_format](ordered, output), nl=False)
+        output = report.Output() if output_file else report.Output.for_stdout(sys.stdout.isatty())
+        text = report.FORMATTERS[output_format](ordered, output)
+    _write_report(text, output_file)
     for message in internal_errors:
         click.echo(f"lrlint: {message}", err=True)
     if not quiet and (ordered or not found.missing):  # not "All checks passed" after a missing path
@@ -254,6 +262,16 @@ def _cache_directory(settings: Settings, option: str | None) -> Path:
     if settings.cache_dir is not None:
         return settings.cache_dir
     return (settings.root or Path.cwd()) / CACHE_DIR_NAME
+
+
+def _write_report(text: str, output_file: str | None) -> None:
+    if output_file is None:
+        click.echo(text, nl=False)
+        return
+    try:
+        Path(output_file).write_text(text, encoding="utf-8")
+    except OSError as error:
+        _fail(f"{output_file}: cannot write the report: {error.strerror or error}")
 
 
 def _usable_cpus() -> int:

@@ -163,6 +163,15 @@ def test_file_level_noqa(tmp_path: Path, directive: str, left: set[str]) -> None
     assert {finding["code"] for finding in findings} == left
 
 
+def test_output_file_takes_the_report(project: Path, tmp_path: Path) -> None:
+    target = tmp_path / "report.json"
+    result = run("check", "--format", "json", "--output-file", str(target), str(project / "buggy.py"))
+    assert result.exit_code == 1 and result.stdout == ""
+    assert [finding["code"] for finding in json.loads(target.read_text())] == ["LR101"]
+    unwritable = run("check", "-o", str(tmp_path / "missing" / "r.txt"), str(project / "buggy.py"))
+    assert unwritable.exit_code == 2 and "cannot write the report" in unwritable.stderr
+
+
 def test_noqa_suppresses_the_named_code_only(tmp_path: Path) -> None:
     (tmp_path / "a.py").write_text(BUGGY.replace("    scheduler.step()\n", "    scheduler.step()  # noqa: LR101\n", 1))
     (tmp_path / "b.py").write_text(BUGGY.replace("    scheduler.step()\n", "    scheduler.step()  # noqa: LR102\n", 1))
