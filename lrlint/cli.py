@@ -26,7 +26,7 @@ from lrlint.config import (
 )
 from lrlint.discovery import discover
 from lrlint.engine import RunResult, lint_files
-from lrlint.findings import Finding
+from lrlint.findings import FileResult, Finding
 from lrlint.report import FORMATTERS
 
 if TYPE_CHECKING:
@@ -112,6 +112,10 @@ def main() -> None:
 @click.option("--exit-zero", is_flag=True, help="Exit with 0 even when there are findings (2 still means an error).")
 @click.option("--isolated", is_flag=True, help="Ignore every configuration file.")
 @click.option("--debug", is_flag=True, help="Show tracebacks of internal errors.")
+@click.option(
+    "--stdin-filename",
+    help="With PATH `-`: the file standard input stands for (its name in the report, its config and ignores).",
+)
 def check(
     paths: tuple[str, ...],
     output_format: str,
@@ -135,11 +139,13 @@ def check(
     exit_zero: bool,
     isolated: bool,
     debug: bool,
+    stdin_filename: str | None,
 ) -> None:
-    """Lint PATHS (files or folders; default: the current folder)."""
+    """Lint PATHS (files or folders; default: the current folder; `-`: standard input)."""
     paths = paths or (".",)
+    from_stdin = paths == ("-",)
     try:
-        configured = _settings(paths, config_path, isolated)
+        configured = _settings((stdin_filename,) if from_stdin and stdin_filename else paths, config_path, isolated)
         settings = configured.overridden(
             select=split_codes(select, "--select"),
             ignore=split_codes(ignore, "--ignore"),
@@ -149,6 +155,13 @@ def check(
         )
     except ConfigError as error:
         _fail(str(error))
+    if from_stdin:
+        if fix or diff or confirm or baseline_path or write_baseline:
+            _fail("--fix, --diff, --confirm and baselines need files, not standard input")
+        path = Path(stdin_filename or "-")
+        found_stdin = _lint_standard_input(path, settings, debug)
+        _report(found_stdin.findings, found_stdin.internal_errors, [], 1, output_format, statistics, output_file, quiet)
+        sys.exit(_exit_code(found_stdin.findings, found_stdin.internal_errors, [], exit_zero))
 
     if confirm and importlib.util.find_spec("torch") is None:
         _fail("--confirm needs torch: pip install 'lrlint[torch]' (the CPU build is enough)")
@@ -181,6 +194,20 @@ def check(
     if problem:
         click.echo(f"lrlint: warning: {problem}", err=True)
 
+    _report(ordered, internal_errors, found.missing, len(found.files), output_format, statistics, output_file, quiet)
+    sys.exit(_exit_code(ordered, internal_errors, found.missing, exit_zero))
+
+
+def _report(  # noqa: PLR0913, PLR0917 - what check prints, from its options
+    ordered: list[Finding],
+    internal_errors: list[str],
+    missing: list[str],
+    files_checked: int,
+    output_format: str,
+    statistics: bool,
+    output_file: str | None,
+    quiet: bool,
+) -> None:
     if statistics:
         text = report.statistics(ordered, as_json=output_format == "json")
     else:
@@ -189,11 +216,20 @@ def check(
     _write_report(text, output_file)
     for message in internal_errors:
         click.echo(f"lrlint: {message}", err=True)
-    if not quiet and (ordered or not found.missing):  # not "All checks passed" after a missing path
-        click.echo(report.summary(ordered, len(found.files)), err=True)
-    if internal_errors or found.missing:
-        sys.exit(EXIT_ERROR)
-    sys.exit(EXIT_FINDINGS if ordered and not exit_zero else EXIT_CLEAN)
+    if not quiet and (ordered or not missing):  # not "All checks passed" after a missing path
+        click.echo(report.summary(ordered, files_checked), err=True)
+
+
+def _exit_code(ordered: list[Finding], internal_errors: list[str], missing: list[str], exit_zero: bool) -> int:
+    if internal_errors or missing:
+        return EXIT_ERROR
+    return EXIT_FINDINGS if ordered and not exit_zero else EXIT_CLEAN
+
+
+def _lint_standard_input(path: Path, settings: Settings, debug: bool) -> FileResult:
+    from lrlint.linter import Linter  # LibCST only when there is code to parse
+
+    return Linter(settings, debug).lint_data(path, sys.stdin.buffer.read())
 
 
 def _settings(paths: tuple[str, ...], config_path: str | None, isolated: bool) -> Settings:
@@ -201,7 +237,9 @@ def _settings(paths: tuple[str, ...], config_path: str | None, isolated: bool) -
         return Settings()
     if config_path is not None:
         return load_settings(Path(config_path))
-    start = Path(paths[0]) if Path(paths[0]).exists() else Path.cwd()
+    first = Path(paths[0])
+    # A path that does not exist yet (an editor's unsaved buffer, `--stdin-filename`) is in its folder.
+    start = next((place for place in (first, first.parent) if str(place) != "." and place.exists()), Path.cwd())
     return load_settings(find_config(start))
 
 

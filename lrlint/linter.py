@@ -17,7 +17,7 @@ from lrlint.prefilter import FileFacts, ProjectPrefilter, may_contain_findings, 
 from lrlint.rules import ALL_RULES
 from lrlint.rules.base import Fix, Report, Rule
 from lrlint.rules.lr000_syntax_error import SyntaxErrorRule
-from lrlint.sources import Cell, Source, SourceError, read_source
+from lrlint.sources import Cell, Source, SourceError, read_source, source_of
 
 _LIBCST_POSITION = re.compile(r"^parser error: error at \d+:\d+: ")
 # Parsed modules are kept for the files linted after them, up to this much code (LibCST trees
@@ -62,10 +62,21 @@ class Linter:
         try:
             source = read_source(path, self.settings.max_file_bytes)
         except SourceError as error:
-            result = FileResult(str(path))
-            result.findings.append(_syntax_finding(str(path), str(error), error.line, error.column, error.cell))
-            return _filtered(result, self.settings)
+            return self._unreadable(path, error)
         return self.lint_source(source)
+
+    def lint_data(self, path: Path, data: bytes) -> FileResult:
+        """Bytes read elsewhere (standard input) linted as the file `path`."""
+        try:
+            source = source_of(path, data)
+        except SourceError as error:
+            return self._unreadable(path, error)
+        return self.lint_source(source)
+
+    def _unreadable(self, path: Path, error: SourceError) -> FileResult:
+        result = FileResult(str(path))
+        result.findings.append(_syntax_finding(str(path), str(error), error.line, error.column, error.cell))
+        return _filtered(result, self.settings)
 
     def lint_source(self, source: Source) -> FileResult:
         return self._lint(source)[0]

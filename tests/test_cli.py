@@ -163,6 +163,18 @@ def test_file_level_noqa(tmp_path: Path, directive: str, left: set[str]) -> None
     assert {finding["code"] for finding in findings} == left
 
 
+def test_standard_input_is_linted_as_the_named_file(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text('[tool.lrlint]\nper-file-ignores = { "train.py" = ["LR201"] }\n')
+    named = str(tmp_path / "train.py")  # need not exist: an editor's unsaved buffer
+    result = CliRunner().invoke(main, ["check", "-", "--stdin-filename", named], input=BUGGY + BAD_ARGS)
+    assert result.exit_code == 1
+    assert result.stdout.startswith(f"{named}:") and "LR101" in result.stdout and "LR201" not in result.stdout
+    anonymous = CliRunner().invoke(main, ["check", "-", "--isolated"], input=BAD_ARGS)
+    assert anonymous.exit_code == 1 and anonymous.stdout.startswith("-:3:")
+    refused = CliRunner().invoke(main, ["check", "-", "--fix"], input=BUGGY)
+    assert refused.exit_code == 2 and "not standard input" in refused.stderr
+
+
 def test_output_file_takes_the_report(project: Path, tmp_path: Path) -> None:
     target = tmp_path / "report.json"
     result = run("check", "--format", "json", "--output-file", str(target), str(project / "buggy.py"))
