@@ -253,4 +253,6 @@ def summary(findings: Sequence[Finding], files_checked: int) -> str:
         return f"All checks passed ({checked})."
     files = len({f.path for f in findings})
     count = len(findings)
-    return f"Found {count} finding{'s' if count != 1 else ''} in {files} file{'s' if files != 1 else ''} ({checked})."
+    found = f"Found {count} finding{'s' if count != 1 else ''} in {files} file{'s' if files != 1 else ''} ({checked})."
+    fixable = sum(1 for finding in findings if finding.fixable)
+    return found + (f" [*] {fixable} fixable with --fix." if fixable else "")

@@ -163,6 +163,13 @@ def test_file_level_noqa(tmp_path: Path, directive: str, left: set[str]) -> None
     assert {finding["code"] for finding in findings} == left
 
 
+def test_the_summary_counts_what_fix_can_fix(tmp_path: Path) -> None:
+    (tmp_path / "args.py").write_text(BAD_ARGS)
+    assert "(1 file checked). [*] 2 fixable with --fix." in run("check", str(tmp_path)).stderr
+    (tmp_path / "args.py").write_text(BUGGY)
+    assert run("check", str(tmp_path)).stderr.endswith("(1 file checked).\n")
+
+
 def test_standard_input_is_linted_as_the_named_file(tmp_path: Path) -> None:
     (tmp_path / "pyproject.toml").write_text('[tool.lrlint]\nper-file-ignores = { "train.py" = ["LR201"] }\n')
     named = str(tmp_path / "train.py")  # need not exist: an editor's unsaved buffer
