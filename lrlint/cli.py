@@ -19,6 +19,7 @@ from lrlint.config import (
     SEVERITIES,
     ConfigError,
     Settings,
+    extended,
     find_config,
     load_settings,
     parse_torch_version,
@@ -74,6 +75,7 @@ def main() -> None:
 )
 @click.option("--quiet", "-q", is_flag=True, help="Print the findings and nothing else (no summary).")
 @click.option("--select", multiple=True, help="Only these codes or code prefixes (comma-separated, e.g. LR1,LR201).")
+@click.option("--extend-select", multiple=True, help="Add these codes or prefixes to the selection.")
 @click.option("--ignore", multiple=True, help="Skip these codes or code prefixes.")
 @click.option("--exclude", multiple=True, help="Glob patterns of files or folders to skip (added to the defaults).")
 @click.option(
@@ -123,6 +125,7 @@ def check(
     output_file: str | None,
     quiet: bool,
     select: tuple[str, ...],
+    extend_select: tuple[str, ...],
     ignore: tuple[str, ...],
     exclude: tuple[str, ...],
     config_path: str | None,
@@ -147,7 +150,9 @@ def check(
     try:
         configured = _settings((stdin_filename,) if from_stdin and stdin_filename else paths, config_path, isolated)
         settings = configured.overridden(
-            select=split_codes(select, "--select"),
+            select=extended(
+                split_codes(select, "--select") or configured.select, split_codes(extend_select, "--extend-select")
+            ),
             ignore=split_codes(ignore, "--ignore"),
             exclude=configured.exclude + exclude,
             target_torch=parse_torch_version(target_torch, "--target-torch") if target_torch else None,

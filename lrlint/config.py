@@ -15,6 +15,7 @@ ALL = "ALL"  # every rule, as in ruff's `--select ALL`
 OLDEST_TORCH = (1, 1)  # the scheduler API lrlint checks (step after the optimizer) dates from torch 1.1
 _KNOWN_KEYS = {
     "select",
+    "extend-select",
     "ignore",
     "exclude",
     "extend-exclude",
@@ -60,6 +61,11 @@ class Settings:
 
     def overridden(self, **changes: Any) -> Settings:
         return replace(self, **{k: v for k, v in changes.items() if v})
+
+
+def extended(select: tuple[str, ...], extend: tuple[str, ...]) -> tuple[str, ...]:
+    """`select` with `extend-select` added; an empty selection is every rule already."""
+    return (*select, *extend) if select else ()
 
 
 def matches(code: str, selectors: tuple[str, ...]) -> bool:
@@ -116,7 +122,10 @@ def load_settings(config: Path | None) -> Settings:
     if not isinstance(per_file, dict):
         raise ConfigError(f"{config}: per-file-ignores must be a table of pattern = [codes]")
     return Settings(
-        select=_codes(table.get("select", []), config, "select"),
+        select=extended(
+            _codes(table.get("select", []), config, "select"),
+            _codes(table.get("extend-select", []), config, "extend-select"),
+        ),
         ignore=_codes(table.get("ignore", []), config, "ignore"),
         exclude=(
             *_strings(table.get("exclude", []), config, "exclude"),

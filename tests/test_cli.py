@@ -128,6 +128,14 @@ def test_all_selects_every_rule_and_ignores_every_rule(project: Path) -> None:
     assert run("check", "--select", "ALL", "--ignore", "LR2", str(project)).stdout.count("LR201") == 0
 
 
+def test_extend_select_adds_to_the_selection(project: Path) -> None:
+    (project / "args.py").write_text(BAD_ARGS)
+    both = run("check", "--select", "LR2", "--extend-select", "LR101", str(project)).stdout
+    assert "LR101" in both and "LR201" in both
+    (project / "pyproject.toml").write_text('[tool.lrlint]\nselect = ["LR2"]\nextend-select = ["LR101"]\n')
+    assert run("check", ".", cwd=project).stdout.count("LR") == both.count("LR")
+
+
 def test_all_in_the_configuration(project: Path) -> None:
     (project / "pyproject.toml").write_text(
         '[tool.lrlint]\nselect = ["ALL"]\nper-file-ignores = { "buggy.py" = ["ALL"] }\n'
