@@ -7,7 +7,7 @@ import importlib.util
 import json
 import os
 import sys
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -68,6 +68,13 @@ def main() -> None:
 )
 @click.option("--statistics", is_flag=True, help="Count the findings of each code instead of listing them.")
 @click.option(
+    "--color",
+    type=click.Choice(["auto", "always", "never"]),
+    default="auto",
+    show_default=True,
+    help="Colour the report (auto: on a terminal, unless NO_COLOR is set; FORCE_COLOR forces it).",
+)
+@click.option(
     "--output-file",
     "-o",
     type=click.Path(dir_okay=False),
@@ -122,6 +129,7 @@ def check(
     paths: tuple[str, ...],
     output_format: str,
     statistics: bool,
+    color: str,
     output_file: str | None,
     quiet: bool,
     select: tuple[str, ...],
@@ -160,12 +168,13 @@ def check(
         )
     except ConfigError as error:
         _fail(str(error))
+    shown = _Shown(output_format, statistics, color, output_file, quiet)
     if from_stdin:
         if fix or diff or confirm or baseline_path or write_baseline:
             _fail("--fix, --diff, --confirm and baselines need files, not standard input")
         path = Path(stdin_filename or "-")
         found_stdin = _lint_standard_input(path, settings, debug)
-        _report(found_stdin.findings, found_stdin.internal_errors, [], 1, output_format, statistics, output_file, quiet)
+        _report(found_stdin.findings, found_stdin.internal_errors, [], 1, shown)
         sys.exit(_exit_code(found_stdin.findings, found_stdin.internal_errors, [], exit_zero))
 
     if confirm and importlib.util.find_spec("torch") is None:
@@ -199,29 +208,34 @@ def check(
     if problem:
         click.echo(f"lrlint: warning: {problem}", err=True)
 
-    _report(ordered, internal_errors, found.missing, len(found.files), output_format, statistics, output_file, quiet)
+    _report(ordered, internal_errors, found.missing, len(found.files), shown)
     sys.exit(_exit_code(ordered, internal_errors, found.missing, exit_zero))
 
 
-def _report(  # noqa: PLR0913, PLR0917 - what check prints, from its options
-    ordered: list[Finding],
-    internal_errors: list[str],
-    missing: list[str],
-    files_checked: int,
-    output_format: str,
-    statistics: bool,
-    output_file: str | None,
-    quiet: bool,
+@dataclass(frozen=True)
+class _Shown:
+    """How check presents its results: its output options."""
+
+    output_format: str
+    statistics: bool
+    color: str
+    output_file: str | None
+    quiet: bool
+
+
+def _report(
+    ordered: list[Finding], internal_errors: list[str], missing: list[str], files_checked: int, shown: _Shown
 ) -> None:
-    if statistics:
-        text = report.statistics(ordered, as_json=output_format == "json")
+    terminal = shown.output_file is None and sys.stdout.isatty()
+    output = report.Output.for_stdout(terminal, shown.color if shown.output_file is None else "never")
+    if shown.statistics:
+        text = report.statistics(ordered, as_json=shown.output_format == "json")
     else:
-        output = report.Output() if output_file else report.Output.for_stdout(sys.stdout.isatty())
-        text = report.FORMATTERS[output_format](ordered, output)
-    _write_report(text, output_file)
+        text = report.FORMATTERS[shown.output_format](ordered, output)
+    _write_report(text, shown.output_file, output.colour)
     for message in internal_errors:
         click.echo(f"lrlint: {message}", err=True)
-    if not quiet and (ordered or not missing):  # not "All checks passed" after a missing path
+    if not shown.quiet and (ordered or not missing):  # not "All checks passed" after a missing path
         click.echo(report.summary(ordered, files_checked), err=True)
 
 
@@ -307,9 +321,9 @@ def _cache_directory(settings: Settings, option: str | None) -> Path:
     return (settings.root or Path.cwd()) / CACHE_DIR_NAME
 
 
-def _write_report(text: str, output_file: str | None) -> None:
+def _write_report(text: str, output_file: str | None, colour: bool) -> None:
     if output_file is None:
-        click.echo(text, nl=False)
+        click.echo(text, nl=False, color=colour or None)  # None: click strips colour when not a terminal
         return
     try:
         Path(output_file).write_text(text, encoding="utf-8")

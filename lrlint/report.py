@@ -28,8 +28,13 @@ class Output:
     colour: bool = False
 
     @classmethod
-    def for_stdout(cls, terminal: bool) -> Output:
-        return cls(terminal, terminal and not os.environ.get("NO_COLOR"))
+    def for_stdout(cls, terminal: bool, color: str = "auto") -> Output:
+        """`color`: always, never, or auto (on a terminal, unless NO_COLOR is set; FORCE_COLOR forces it)."""
+        if color == "auto":
+            colour = bool(os.environ.get("FORCE_COLOR")) or (terminal and not os.environ.get("NO_COLOR"))
+        else:
+            colour = color == "always"
+        return cls(terminal, colour)
 
 
 # -- for people -------------------------------------------------------------------------------

@@ -171,6 +171,15 @@ def test_file_level_noqa(tmp_path: Path, directive: str, left: set[str]) -> None
     assert {finding["code"] for finding in findings} == left
 
 
+def test_color_follows_the_option_and_the_environment(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = str(project / "buggy.py")
+    assert "\x1b[" in run("check", "--color", "always", path).stdout
+    assert "\x1b[" not in run("check", path).stdout  # not a terminal
+    monkeypatch.setenv("FORCE_COLOR", "1")
+    assert "\x1b[" in run("check", path).stdout
+    assert "\x1b[" not in run("check", "--color", "never", path).stdout
+
+
 def test_the_summary_counts_what_fix_can_fix(tmp_path: Path) -> None:
     (tmp_path / "args.py").write_text(BAD_ARGS)
     assert "(1 file checked). [*] 2 fixable with --fix." in run("check", str(tmp_path)).stderr
