@@ -108,7 +108,13 @@ def _paint(text: str, style: str, output: Output) -> str:
 def _location(finding: Finding) -> str:
     if finding.cell is None:
         return f"{finding.path}:{finding.line}:{finding.column}"
-    return f"{finding.path}:cell {finding.cell}:{finding.line}:{finding.column}"
+    return f"{finding.path}:cell {_cell_number(finding)}:{finding.line}:{finding.column}"
+
+
+def _cell_number(finding: Finding) -> int:
+    """Cells as people and editors count them, from 1 (JSON keeps Jupyter's index, from 0)."""
+    assert finding.cell is not None
+    return finding.cell + 1
 
 
 # -- for programs and CI ----------------------------------------------------------------------
@@ -130,7 +136,7 @@ def format_github(findings: Sequence[Finding], output: Output) -> str:
             if finding.end_line is not None and finding.end_column is not None:
                 properties |= {"endLine": str(finding.end_line), "endColumn": str(finding.end_column)}
         else:
-            message = f"cell {finding.cell}, line {finding.line}: {message}"
+            message = f"cell {_cell_number(finding)}, line {finding.line}: {message}"
         rendered = ",".join(f"{key}={_github_escape(value, property_value=True)}" for key, value in properties.items())
         lines.append(f"::{level} {rendered}::{_github_escape(message)}\n")
     return "".join(lines)
@@ -186,7 +192,7 @@ def _sarif_result(finding: Finding, rule_index: int) -> dict[str, Any]:
             region |= {"endLine": finding.end_line, "endColumn": finding.end_column}
         location["region"] = region
     else:
-        message = f"cell {finding.cell}, line {finding.line}: {message}"
+        message = f"cell {_cell_number(finding)}, line {finding.line}: {message}"
     return {
         "ruleId": finding.code,
         "ruleIndex": rule_index,

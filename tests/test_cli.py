@@ -395,7 +395,7 @@ def test_notebook_magics_shell_escapes_and_cell_magics_are_skipped(tmp_path: Pat
     (tmp_path / "nb.ipynb").write_text(json.dumps(notebook))
     result = run("check", str(tmp_path / "nb.ipynb"))
     assert result.stdout.splitlines() == [
-        f"{tmp_path / 'nb.ipynb'}:cell 2:3:27: LR201 error: StepLR() has no argument `step`: did you mean `step_size`? "
+        f"{tmp_path / 'nb.ipynb'}:cell 3:3:27: LR201 error: StepLR() has no argument `step`: did you mean `step_size`? "
         "(TypeError at run time)"
     ]
 

@@ -46,7 +46,7 @@ def test_full_shows_the_source_line_underlined_and_the_help() -> None:
 
 def test_full_finds_the_line_inside_a_notebook_cell() -> None:
     _, full, _ = check(NOTEBOOK, "--format", "full")
-    assert f"{NOTEBOOK}:cell 3:2:5: LR101" in full
+    assert f"{NOTEBOOK}:cell 4:2:5: LR101" in full
     assert "2 |     scheduler.step()" in full
 
 
@@ -68,7 +68,7 @@ def test_github_annotations_escape_and_place_each_finding() -> None:
     assert format_github([finding, warning], Output()).splitlines() == [
         "::error file=dir/a%2Cb.py,title=LR101 (step-before-optimizer),line=3,col=5,endLine=3,endColumn=9"
         "::100%25 wrong:%0Ayes",
-        "::warning file=nb.ipynb,title=LR302 (step-with-epoch)::cell 4, line 2: old",
+        "::warning file=nb.ipynb,title=LR302 (step-with-epoch)::cell 5, line 2: old",
     ]
 
 
