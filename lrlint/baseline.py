@@ -14,6 +14,7 @@ import json
 import os
 from collections import Counter
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from lrlint.findings import Finding
@@ -42,8 +43,14 @@ def write_baseline(path: Path, findings: Sequence[Finding]) -> None:
         raise BaselineError(f"cannot write the baseline {path}: {error.strerror or error}") from None
 
 
-def without_baseline(path: Path, findings: Sequence[Finding]) -> list[Finding]:
-    """The findings the baseline does not account for, in their order."""
+@dataclass(frozen=True)
+class Filtered:
+    new: list[Finding]  # the findings the baseline does not account for, in their order
+    hidden: int  # findings it accounts for
+    stale: int  # its entries that no finding of this run matched (fixed, or in files not linted)
+
+
+def without_baseline(path: Path, findings: Sequence[Finding]) -> Filtered:
     known = _read(path)
     reader = LineReader()
     new = []
@@ -53,7 +60,7 @@ def without_baseline(path: Path, findings: Sequence[Finding]) -> list[Finding]:
             known[key] -= 1
         else:
             new.append(finding)
-    return new
+    return Filtered(new, len(findings) - len(new), sum(known.values()))
 
 
 def _read(path: Path) -> Counter[Key]:

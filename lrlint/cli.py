@@ -199,7 +199,14 @@ def check(
             click.echo(f"lrlint: recorded {len(ordered)} finding(s) in {write_baseline}", err=True)
             sys.exit(EXIT_ERROR if internal_errors else EXIT_CLEAN)
         if baseline_path:
-            ordered = baseline.without_baseline(Path(baseline_path), ordered)
+            filtered = baseline.without_baseline(Path(baseline_path), ordered)
+            ordered = filtered.new
+            if not quiet:
+                click.echo(
+                    f"lrlint: the baseline hid {filtered.hidden} finding(s); {filtered.stale} of its entries matched "
+                    "nothing in this run (fixed, or in files not linted: --write-baseline refreshes it)",
+                    err=True,
+                )
     except baseline.BaselineError as error:
         _fail(str(error))
     if confirm:

@@ -54,6 +54,14 @@ def test_edits_elsewhere_keep_old_findings_quiet_and_new_ones_are_reported(legac
     assert code == 1 and [line.split(" error:")[0] for line in out.splitlines()] == ["train.py:11:26: LR201"]
 
 
+def test_the_run_says_what_the_baseline_hid_and_what_is_stale(legacy: Path) -> None:
+    err = check(".", "--baseline", "lrlint-baseline.json", cwd=legacy)[2]
+    assert "the baseline hid 1 finding(s); 0 of its entries matched nothing" in err
+    (legacy / "train.py").write_text(TRAIN.replace("step=30", "step_size=30"))  # the legacy finding is fixed
+    err = check(".", "--baseline", "lrlint-baseline.json", cwd=legacy)[2]
+    assert "the baseline hid 0 finding(s); 1 of its entries matched nothing" in err
+
+
 def test_a_changed_line_is_new_code(legacy: Path) -> None:
     (legacy / "train.py").write_text(TRAIN.replace("step=30", "step=40"))
     assert check(".", "--baseline", "lrlint-baseline.json", cwd=legacy)[0] == 1
