@@ -130,10 +130,12 @@ for epoch in range(90):
                 continue
             described = _epoch_evidence(model, item.objects)
             if described:
+                called_per_batch = not item.loops and trace.entry_call is not None  # a hook, an event handler
+                where = "in an epoch hook or event" if called_per_batch else "after the batch loop"
                 yield Report(
                     item.call,
                     f"`{model.receiver(item.call)}.step()` runs every batch, but {described} counts epochs: the "
-                    "schedule runs out within the first epoch; step it once per epoch, after the batch loop, "
+                    f"schedule runs out within the first epoch; step it once per epoch, {where}, "
                     "or size it in batches (e.g. epochs * len(loader))",
                 )
         for step in model.framework_steps:
