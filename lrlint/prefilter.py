@@ -23,13 +23,14 @@ from lrlint.catalog import scheduler_specs
 from lrlint.sources import SourceError, read_source
 
 _TRANSFORMERS_FACTORY = re.compile(r"get_\w*schedul")
-_STEPS_A_SCHEDULER = re.compile(r"sched\w*\.step\(")
+# `lr_scheduler.step(`, `self.scheduler.step(`: a scheduler lrlint may know by its name or annotation only.
+STEPS_A_SCHEDULER = re.compile(r"sched\w*\.step\(")
 
 
 def may_contain_findings(code: str) -> bool:
     if "lr_scheduler" in code and _names_scheduler_module(code):
         return True
-    if "sched" in code and _STEPS_A_SCHEDULER.search(code):
+    if "sched" in code and STEPS_A_SCHEDULER.search(code):
         return True  # `lr_scheduler.step()`: a scheduler known by its name, its annotation or its factory
     return "transformers" in code and _TRANSFORMERS_FACTORY.search(code) is not None
 

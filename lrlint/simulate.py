@@ -45,7 +45,7 @@ from lrlint.model import (
     Unit,
     build_model,
 )
-from lrlint.model.syntax import Guard
+from lrlint.model.syntax import Guard, call_argument
 from lrlint.model.trace import LrWrite, TraceItem
 from lrlint.prefilter import may_contain_findings
 from lrlint.sources import Source, SourceError, read_source
@@ -653,9 +653,7 @@ def _optimizer_lr(optimizer: TrackedObject, evaluator: SafeEvaluator) -> float |
     call = optimizer.call
     if not isinstance(call, cst.Call):
         return None  # not built in sight: torch's default is as good a guess as any
-    keyword = next((arg.value for arg in call.args if arg.keyword and arg.keyword.value == "lr"), None)
-    positional = [arg.value for arg in call.args if arg.keyword is None and not arg.star]
-    expr = keyword or (positional[1] if len(positional) > 1 else None)
+    expr = call_argument(call, "lr", 1)
     return float(evaluator.value(expr)) if expr is not None else None  # None: torch's default
 
 

@@ -24,7 +24,7 @@ from lrlint.model.metadata import Metadata
 from lrlint.model.project import ModuleAnalysis, Project
 from lrlint.model.resolve import Context, Evidence, Objects, Resolver, Role, TrackedObject
 from lrlint.model.sizing import Sizing, Unit, scheduler_sizing
-from lrlint.model.syntax import ClassInfo, FunctionInfo, Guard, SyntaxIndex, call_events
+from lrlint.model.syntax import ClassInfo, FunctionInfo, Guard, SyntaxIndex, call_events, called_name, is_super_call
 from lrlint.model.trace import (
     FrameworkStep,
     Loop,
@@ -37,6 +37,7 @@ from lrlint.model.trace import (
     guard_names,
 )
 from lrlint.model.values import ValueEvaluator, argparse_defaults, is_known
+from lrlint.prefilter import STEPS_A_SCHEDULER
 from lrlint.sources import Source
 
 __all__ = [
@@ -180,13 +181,7 @@ class TrainingModel:
         """The torch scheduler class whose __init__ `super().__init__(...)` runs, in a class's __init__
         whose first base is that class (`class Warmup(LRScheduler)`, `class MyCosine(CosineAnnealingLR)`)."""
         func = call.func
-        is_super = (
-            isinstance(func, cst.Attribute)
-            and func.attr.value == "__init__"
-            and isinstance(func.value, cst.Call)
-            and isinstance(func.value.func, cst.Name)
-            and func.value.func.value == "super"
-        )
+        is_super = isinstance(func, cst.Attribute) and func.attr.value == "__init__" and is_super_call(func.value)
         if not is_super or function.name != "__init__" or function.class_info is None:
             return None
         bases = function.class_info.node.bases
@@ -408,8 +403,6 @@ def _is_script(index: SyntaxIndex) -> bool:
 
 
 _STEPS_AN_ATTRIBUTE = re.compile(r"self\.\w+\.step\(")
-# `lr_scheduler.step(`, `self.scheduler.step(`: a scheduler lrlint may know by its name or annotation only.
-STEPS_A_SCHEDULER = re.compile(r"sched\w*\.step\(")
 
 
 def _may_step_schedulers(model: TrainingModel) -> bool:
@@ -434,15 +427,9 @@ def _entry_points(index: SyntaxIndex, resolver: Resolver) -> list[FunctionInfo]:
     called: set[FunctionInfo] = set()
     for function in index.all_functions():
         for event in call_events(function.events):
-            if _called_name(event.call.func) not in names:
+            if called_name(event.call.func) not in names:
                 continue  # cannot run a function of this file: resolving it could only load others
             callee = resolver.called_function(event.call, Context(function))
             if callee is not None and callee is not function:
                 called.add(callee)
     return [index.module, *(f for f in index.functions.values() if f not in called)]
-
-
-def _called_name(func: cst.BaseExpression) -> str | None:
-    if isinstance(func, cst.Name):
-        return func.value
-    return func.attr.value if isinstance(func, cst.Attribute) else None

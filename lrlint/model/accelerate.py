@@ -37,12 +37,13 @@ def prepared_objects(resolver: Resolver, calls: Iterable[tuple[cst.Call, Functio
 def accumulation(resolver: Resolver, item: TraceItem, values: ValueEvaluator) -> cst.Arg | None:
     """`gradient_accumulation_steps=4`: how the Accelerator of the item's `with x.accumulate(...)` was
     told to accumulate, when lrlint sees it built; None when it does not accumulate or is not seen."""
-    for with_item in item.contexts:
-        call = with_item.item
-        if isinstance(call, cst.Call) and isinstance(call.func, cst.Attribute) and call.func.attr.value == "accumulate":
-            for value, _ in resolver.assigned_values(call.func.value, item.context):
-                if isinstance(value, cst.Call) and ACCELERATOR in resolver.qualified_names(value.func):
-                    return next((arg for arg in value.args if _asks_for_accumulation(arg, values)), None)
+    call = item.context_call("accumulate")
+    if call is None:
+        return None
+    assert isinstance(call.func, cst.Attribute)
+    for value, _ in resolver.assigned_values(call.func.value, item.context):
+        if isinstance(value, cst.Call) and ACCELERATOR in resolver.qualified_names(value.func):
+            return next((arg for arg in value.args if _asks_for_accumulation(arg, values)), None)
     return None
 
 

@@ -15,7 +15,7 @@ from collections.abc import Iterable, Iterator
 import libcst as cst
 
 from lrlint.model.resolve import Context, Objects, Resolver, Role, TrackedObject
-from lrlint.model.syntax import ClassInfo, FunctionInfo
+from lrlint.model.syntax import ClassInfo, FunctionInfo, call_argument
 from lrlint.model.trace import FrameworkStep, StepCadence
 
 _LIBRARIES = ("transformers", "trl", "sentence_transformers")
@@ -50,7 +50,7 @@ def _handed_over(
     resolver: Resolver, calls: Iterable[tuple[cst.Call, FunctionInfo]]
 ) -> Iterator[tuple[Objects, cst.CSTNode]]:
     for call, function in calls:
-        handed = next((arg.value for arg in call.args if arg.keyword and arg.keyword.value == "optimizers"), None)
+        handed = call_argument(call, "optimizers")
         if handed is not None and _runs_trainer_loop(resolver, call, function):
             yield resolver.objects(handed, Context(function), (1,)), handed
     for class_info in resolver.index.classes.values():

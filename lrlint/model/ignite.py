@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import libcst as cst
 
 from lrlint.model.resolve import NOTHING, Context, Objects, Resolver, Role
-from lrlint.model.syntax import FunctionInfo, call_events
+from lrlint.model.syntax import FunctionInfo, call_argument, call_events
 from lrlint.model.trace import EntryCall, StepCadence
 
 _CADENCES = {
@@ -107,10 +107,10 @@ def _updated_optimizers(resolver: Resolver, registration: Registration) -> Objec
             continue
         names = resolver.qualified_names(value.func)
         if names & _TRAINER_FACTORIES:
-            optimizer = _argument(value, "optimizer", 1)
-            found |= _of_role(resolver, optimizer, context) if optimizer is not None else NOTHING
+            optimizer = call_argument(value, "optimizer", 1)
+            found |= resolver.objects_of_role(optimizer, context, Role.OPTIMIZER) if optimizer is not None else NOTHING
         elif names & _ENGINES:
-            update = _argument(value, "process_function", 0)
+            update = call_argument(value, "process_function", 0)
             target = resolver.function_named(update, context) if update is not None else None
             found |= _stepped_in(resolver, target[0]) if target is not None else NOTHING
     return found
@@ -121,17 +121,5 @@ def _stepped_in(resolver: Resolver, function: FunctionInfo) -> Objects:
     for event in call_events(function.events):
         func = event.call.func
         if isinstance(func, cst.Attribute) and func.attr.value == "step":
-            stepped |= _of_role(resolver, func.value, Context(function))
+            stepped |= resolver.objects_of_role(func.value, Context(function), Role.OPTIMIZER)
     return stepped
-
-
-def _of_role(resolver: Resolver, expr: cst.BaseExpression, context: Context) -> Objects:
-    return frozenset(o for o in resolver.objects(expr, context) if o.role is Role.OPTIMIZER)
-
-
-def _argument(call: cst.Call, keyword: str, position: int) -> cst.BaseExpression | None:
-    for arg in call.args:
-        if arg.keyword is not None and arg.keyword.value == keyword:
-            return arg.value
-    positional = [arg.value for arg in call.args if arg.keyword is None and not arg.star]
-    return positional[position] if position < len(positional) else None

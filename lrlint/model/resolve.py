@@ -20,7 +20,15 @@ from libcst.metadata import Assignment
 
 from lrlint.catalog import SchedulerSpec, is_optimizer_constructor, is_scheduler_base_class, scheduler_spec
 from lrlint.model.metadata import Metadata
-from lrlint.model.syntax import ClassInfo, FunctionInfo, SyntaxIndex, call_events
+from lrlint.model.syntax import (
+    ClassInfo,
+    FunctionInfo,
+    SyntaxIndex,
+    call_argument,
+    call_events,
+    called_name,
+    is_super_call,
+)
 from lrlint.signature import BoundArguments, bind_arguments
 
 MAX_CALL_DEPTH = 8
@@ -237,8 +245,7 @@ class Resolver:
         """`build_lr_scheduler(cfg, optimizer)`: a call lrlint cannot see into, named for schedulers, that
         receives a tracked optimizer (and no scheduler) returns a scheduler of that optimizer (of a class
         lrlint does not know)."""
-        func = call.func
-        name = func.attr.value if isinstance(func, cst.Attribute) else func.value if isinstance(func, cst.Name) else ""
+        name = called_name(call.func)
         if "sched" not in name.lower():
             return NOTHING
         received = frozenset().union(*(self.objects(arg.value, context) for arg in call.args if not arg.star))
@@ -373,7 +380,7 @@ class Resolver:
         arguments = bind_arguments(call, spec)
         children = self._child_schedulers(arguments, context)
         optimizer_expr = arguments.expression("optimizer")
-        optimizers = self._of_role(optimizer_expr, context, Role.OPTIMIZER) if optimizer_expr else NOTHING
+        optimizers = self.objects_of_role(optimizer_expr, context, Role.OPTIMIZER) if optimizer_expr else NOTHING
         if not optimizers:
             optimizers = frozenset().union(*(child.optimizers for child in children))
         return self._construct(
@@ -393,7 +400,7 @@ class Resolver:
             return ()
         children: list[TrackedObject] = []
         for element in listed.elements:
-            children.extend(self._of_role(element.value, context, Role.SCHEDULER))
+            children.extend(self.objects_of_role(element.value, context, Role.SCHEDULER))
         return tuple(children)
 
     def _optimizer(self, call: cst.Call, context: Context) -> TrackedObject:
@@ -403,10 +410,8 @@ class Resolver:
     def _instance(self, call: cst.Call, class_info: ClassInfo, context: Context) -> TrackedObject:
         if not self._is_scheduler_subclass(class_info):
             return self._construct(call, NOTHING, Role.INSTANCE, class_info.name, context, class_info=class_info)
-        first = next((arg.value for arg in call.args if arg.keyword is None and not arg.star), None)
-        keyword = next((arg.value for arg in call.args if arg.keyword and arg.keyword.value == "optimizer"), None)
-        optimizer_expr = keyword or first
-        optimizers = self._of_role(optimizer_expr, context, Role.OPTIMIZER) if optimizer_expr else NOTHING
+        optimizer_expr = call_argument(call, "optimizer", 0)
+        optimizers = self.objects_of_role(optimizer_expr, context, Role.OPTIMIZER) if optimizer_expr else NOTHING
         return self._construct(call, optimizers, Role.SCHEDULER, class_info.name, context, class_info=class_info)
 
     def _construct(
@@ -433,7 +438,7 @@ class Resolver:
             )
         return self._constructed[key_]
 
-    def _of_role(self, expr: cst.BaseExpression, context: Context, role: Role) -> Objects:
+    def objects_of_role(self, expr: cst.BaseExpression, context: Context, role: Role) -> Objects:
         return frozenset(o for o in self.objects(expr, context) if o.role is role)
 
     # -- functions, methods, classes ----------------------------------------------------------
@@ -474,7 +479,7 @@ class Resolver:
         method = func.attr.value
         owner = self._self_class(func.value, context) or self._super_class(func.value, context)
         if owner is not None:
-            found = self._find_method(owner, method, include_own=not self._is_super(func.value))
+            found = self._find_method(owner, method, include_own=not is_super_call(func.value))
             return (found, True) if found is not None else None
         for instance in self.objects(func.value, context):
             if instance.role is Role.INSTANCE and instance.class_info is not None:
@@ -488,7 +493,7 @@ class Resolver:
         through_class = self._class_called(receiver, context) if named_as_class else None
         if through_class is not None:
             found = self._find_method(through_class, method, include_own=True)
-            return (found, False) if found is not None and not _is_classmethod(found) else None
+            return (found, False) if found is not None and not found.decorated_as("classmethod") else None
         imported = self._imported(func)  # engine.train_one_epoch(...) after `import engine`
         return (imported, False) if isinstance(imported, FunctionInfo) else None
 
@@ -531,11 +536,7 @@ class Resolver:
         return None
 
     def _super_class(self, node: cst.BaseExpression, context: Context) -> ClassInfo | None:
-        return context.function.class_info if self._is_super(node) else None
-
-    @staticmethod
-    def _is_super(node: cst.BaseExpression) -> bool:
-        return isinstance(node, cst.Call) and isinstance(node.func, cst.Name) and node.func.value == "super"
+        return context.function.class_info if is_super_call(node) else None
 
     def _find_method(self, class_info: ClassInfo, name: str, include_own: bool) -> FunctionInfo | None:
         mro = self._base_classes(class_info, include_own)
@@ -661,10 +662,3 @@ def _names_in_annotation(annotation: cst.BaseExpression) -> list[cst.BaseExpress
             for name in _names_in_annotation(element.slice.value)
         ]
     return []
-
-
-def _is_classmethod(function: FunctionInfo) -> bool:
-    node = function.node
-    return isinstance(node, cst.FunctionDef) and any(
-        isinstance(d.decorator, cst.Name) and d.decorator.value == "classmethod" for d in node.decorators
-    )

@@ -83,10 +83,14 @@ class FunctionInfo:
         """The name of the instance parameter of a method (`self`), None elsewhere."""
         if self.class_info is None or not self.params or not isinstance(self.node, cst.FunctionDef):
             return None
-        decorators = {_dotted(d.decorator) for d in self.node.decorators}
-        if "staticmethod" in decorators or "classmethod" in decorators:
+        if self.decorated_as("staticmethod") or self.decorated_as("classmethod"):
             return None
         return self.params[0].name.value
+
+    def decorated_as(self, name: str) -> bool:
+        """`@classmethod`, `@torch.no_grad()`: the function carries this decorator (by dotted name)."""
+        node = self.node
+        return isinstance(node, cst.FunctionDef) and any(_dotted(d.decorator) == name for d in node.decorators)
 
     def positional_params(self, bound_method: bool) -> list[cst.Param]:
         return list(self.params[1:] if bound_method and self.self_name else self.params)
@@ -159,6 +163,30 @@ def _subscript_key(node: cst.Subscript) -> object:
         if isinstance(key, cst.SimpleString):
             return key.evaluated_value
     return None
+
+
+def called_name(func: cst.BaseExpression) -> str:
+    """The name a call uses: `step` for `scheduler.step(...)`, `train` for `train(...)`; "" otherwise."""
+    if isinstance(func, cst.Name):
+        return func.value
+    return func.attr.value if isinstance(func, cst.Attribute) else ""
+
+
+def call_argument(call: cst.Call, keyword: str, position: int | None = None) -> cst.BaseExpression | None:
+    """The argument a call passes for a parameter: by its keyword, else at its position among the
+    positional arguments (`None`: keyword only)."""
+    for arg in call.args:
+        if arg.keyword is not None and arg.keyword.value == keyword:
+            return arg.value
+    if position is None:
+        return None
+    positional = [arg.value for arg in call.args if arg.keyword is None and not arg.star]
+    return positional[position] if position < len(positional) else None
+
+
+def is_super_call(node: cst.BaseExpression) -> bool:
+    """`super()` (with or without arguments)."""
+    return isinstance(node, cst.Call) and isinstance(node.func, cst.Name) and node.func.value == "super"
 
 
 def _dotted(node: cst.BaseExpression) -> str:

@@ -16,7 +16,7 @@ from enum import Enum
 import libcst as cst
 
 from lrlint.model.resolve import MAX_CALL_DEPTH, Callee, Context, Evidence, Objects, Resolver, Role, TrackedObject
-from lrlint.model.syntax import Event, FunctionInfo, Guard, LoopEvent, LrWriteEvent, isinstance_test
+from lrlint.model.syntax import Event, FunctionInfo, Guard, LoopEvent, LrWriteEvent, called_name, isinstance_test
 from lrlint.model.values import ValueEvaluator, is_known
 
 
@@ -134,12 +134,12 @@ class TraceItem:
 
     def in_context(self, method: str) -> bool:
         """Inside `with <something>.<method>(...):`, such as `accelerator.accumulate(model)`."""
-        return any(
-            isinstance(item.item, cst.Call)
-            and isinstance(item.item.func, cst.Attribute)
-            and item.item.func.attr.value == method
-            for item in self.contexts
-        )
+        return self.context_call(method) is not None
+
+    def context_call(self, method: str) -> cst.Call | None:
+        """The `<something>.<method>(...)` of a `with` around the item, if there is one."""
+        calls = (item.item for item in self.contexts if isinstance(item.item, cst.Call))
+        return next((c for c in calls if isinstance(c.func, cst.Attribute) and c.func.attr.value == method), None)
 
 
 @dataclass(eq=False)
@@ -242,8 +242,7 @@ def _positional(call: cst.Call) -> int:
 
 
 def _cannot_step(call: cst.Call) -> bool:
-    func = call.func
-    name = func.attr.value if isinstance(func, cst.Attribute) else func.value if isinstance(func, cst.Name) else ""
+    name = called_name(call.func)
     return name in _NOT_STEPPING or name.startswith(("log", "save", "print"))
 
 

@@ -6,6 +6,7 @@ import libcst as cst
 
 from lrlint.findings import Severity
 from lrlint.model import Role, TrackedObject, TrainingModel
+from lrlint.model.syntax import called_name
 from lrlint.rules.base import Report, Rule
 
 
@@ -132,8 +133,7 @@ def _expected_to_raise(model: TrainingModel) -> set[cst.CSTNode]:
 
 
 def _expects_an_error(context: cst.BaseExpression) -> bool:
-    func = context.func if isinstance(context, cst.Call) else None
-    name = func.attr.value if isinstance(func, cst.Attribute) else func.value if isinstance(func, cst.Name) else ""
+    name = called_name(context.func) if isinstance(context, cst.Call) else ""
     return name.lower().endswith(("raises", "raisesregex"))
 
 

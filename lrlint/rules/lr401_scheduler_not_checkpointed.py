@@ -8,7 +8,7 @@ import libcst as cst
 from lrlint.findings import Severity
 from lrlint.model import Role, TrackedObject, TrainingModel
 from lrlint.model.resolve import Context
-from lrlint.model.syntax import FunctionInfo
+from lrlint.model.syntax import FunctionInfo, called_name
 from lrlint.model.trace import Frame, TraceItem
 from lrlint.rules.base import Report, Rule
 
@@ -139,9 +139,7 @@ def _saves(model: TrainingModel) -> Iterator[TraceItem]:
 
 
 def _checkpoint_helper(call: cst.Call) -> bool:
-    func = call.func
-    name = func.attr.value if isinstance(func, cst.Attribute) else func.value if isinstance(func, cst.Name) else ""
-    return _CHECKPOINT_HELPER.search(name) is not None
+    return _CHECKPOINT_HELPER.search(called_name(call.func)) is not None
 
 
 def _what_is_lost(missing: list[TrackedObject]) -> str:
