@@ -220,7 +220,7 @@ def _finding(model: TrainingModel, rule: type[Rule], report: Report, fixable: bo
         rule.code,
         rule.name,
         report.message,
-        rule.severity,
+        report.severity or rule.severity,
         cell,
         end_line=end_line - (line - cell_line),  # in the same cell as the start
         end_column=end_column,

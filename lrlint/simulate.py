@@ -34,6 +34,7 @@ from libcst.metadata import Assignment
 
 from lrlint.linter import try_parse
 from lrlint.model import (
+    AfterEnd,
     Loop,
     LoopKind,
     Project,
@@ -44,6 +45,7 @@ from lrlint.model import (
     TrainingModel,
     Unit,
     build_model,
+    ordinal,
 )
 from lrlint.model.syntax import Guard, call_argument
 from lrlint.model.trace import LrWrite, TraceItem
@@ -115,7 +117,8 @@ def _rates(
             try:
                 step(period, built)
             except (TypeError, ValueError, ArithmeticError) as error:
-                raise StoppedByTorch(f"torch raises at step {period + 1} of {steps}: {error}") from error
+                message = f"torch raises at step {period + 1} of {steps}: {error}"
+                raise StoppedByTorch(message, [*lrs, float(opt.param_groups[0]["lr"])]) from error
     return [*lrs, float(opt.param_groups[0]["lr"])]
 
 
@@ -158,6 +161,10 @@ class CannotSimulate(Exception):
 
 class StoppedByTorch(ValueError):
     """torch raised while the schedule was stepped (OneCycleLR past its total_steps)."""
+
+    def __init__(self, message: str, rates: list[float]) -> None:
+        super().__init__(message)
+        self.rates = rates  # before each period that ran, and after the last one
 
 
 # What ends one schedule's simulation: lrlint's own reason, or torch refusing the code's arguments
@@ -245,7 +252,7 @@ class SafeEvaluator:
         raise CannotSimulate(f"`{code}` is not known before the run")
 
     def _bound_once(self, name: cst.Name) -> cst.BaseExpression:
-        """The expression a name is assigned once, at the top of the module (`warmup = len(loader)`)."""
+        """The expression a name is assigned once in its scope (`warmup = len(loader)`)."""
         scope = self.model.metadata.scope(name)
         assignments = list(scope[name.value]) if scope is not None else []
         node = assignments[0].node if len(assignments) == 1 and isinstance(assignments[0], Assignment) else None
@@ -253,7 +260,7 @@ class SafeEvaluator:
             self.assumptions.append(f"{name.value} = {self.model.code(node.default)} (the parameter's default)")
             return node.default
         bound = self.model.index.name_values.get(node) if isinstance(node, cst.Name) else None
-        if bound is None or bound.path or bound.function is not self.model.index.module:
+        if bound is None or bound.path:
             raise CannotSimulate(f"`{name.value}` is not known before the run")
         return bound.value
 
@@ -305,6 +312,9 @@ class Schedule:
     notes: list[str] = field(default_factory=list)
     cannot: str = ""
     steps: set[tuple[str, int]] = field(default_factory=set)  # (path, line) of its step() calls
+    built: tuple[str, int] = ("", 0)  # (path, line) of its construction
+    crash: str = ""  # torch raised part-way: where and what
+    end: str = ""  # where its schedule ends within the run, and what the rate does after that
     other_cadence: list[tuple[float, float]] = field(default_factory=list)  # the same, stepped the other way
     per_step: list[float] = field(default_factory=list)  # stepped more than once per epoch: the lr of each step
     steps_per_epoch: int = 1  # of `per_step`
@@ -585,7 +595,10 @@ def _batches_stepped(item: TraceItem, evaluator: SafeEvaluator) -> int | None:
 def _simulate(
     model: TrainingModel, scheduler: TrackedObject, stepping: Stepping, epochs: int, steps_per_epoch: int
 ) -> Schedule:
-    schedule = Schedule(scheduler.name, model.where(scheduler.call), steps=stepping.places)
+    analysis, line, _ = model.locate(scheduler.call)
+    schedule = Schedule(
+        scheduler.name, model.where(scheduler.call), steps=stepping.places, built=(analysis.source.path, line)
+    )
     evaluator = SafeEvaluator(model, steps_per_epoch)
     try:
         if len(stepping.cadences) != 1 or StepCadence.UNKNOWN in stepping.cadences:
@@ -603,10 +616,19 @@ def _simulate(
         per_period = stepping.per_period(steps_per_epoch)
         options = {"lr": lr} if lr is not None else {}
         lrs = _rates(build, epochs * per_period, lambda _, built: built.step(), DEFAULT_OPTIMIZER, options)
+    except StoppedByTorch as stopped:
+        lrs = stopped.rates
+        crash_epoch = (len(lrs) - 2) // per_period  # the last period trained, then its step raised
+        if crash_epoch == 0:
+            schedule.cannot = str(stopped)
+            return schedule
+        schedule.crash = f"{stopped}, in the {ordinal(crash_epoch + 1)} of {epochs} epochs: the run crashes there"
+        epochs = crash_epoch
     except _REFUSALS as error:
         schedule.cannot = _refusal(error)
         return schedule
     schedule.per_epoch = [(lrs[e * per_period], lrs[(e + 1) * per_period]) for e in range(epochs)]
+    schedule.end = _schedule_end(model, scheduler, lrs, per_period)
     if per_period > 1:
         schedule.per_step, schedule.steps_per_epoch = lrs[:-1], per_period
     schedule.sized_for = _sized_for(model, scheduler, cadence, epochs * per_period, steps_per_epoch)
@@ -622,8 +644,36 @@ def _simulate(
         *stepping.notes(schedule.cadence, steps_per_epoch),
         *_jumps(schedule.per_epoch, scheduler),
         *_within_epochs(schedule),
+        *[note for note in (schedule.end, schedule.crash) if note],
     ]
     return schedule
+
+
+def _schedule_end(model: TrainingModel, scheduler: TrackedObject, lrs: list[float], per_period: int) -> str:
+    """Where the schedule ends within the simulated run, for schedules whose end matters (LR108)."""
+    milestones = model.schedule_reader.milestones(scheduler) or []
+    beyond = [str(m) for m in milestones if m > len(lrs) - 1]
+    if beyond:
+        return f"milestones {', '.join(beyond)} lie beyond the run's {len(lrs) - 1} steps: nothing changes there"
+    length = model.schedule_reader.length(scheduler, None)
+    if length is None or length.after_end is AfterEnd.RAISES or len(lrs) < 2:
+        return ""
+    lowest = min(range(len(lrs)), key=lambda i: (lrs[i], i))
+    if length.after_end is AfterEnd.CLIMBS_BACK:
+        if lrs[-1] <= lrs[lowest] + 1e-12 * max(lrs) or lowest == 0:
+            return ""
+        return (
+            f"the schedule ends at step {lowest} (epoch {lowest // per_period}) at lr {_number(lrs[lowest])}; "
+            f"after it the rate climbs back up, to {_number(lrs[-1])} at the end of the run"
+        )
+    held = next(i for i in range(len(lrs)) if all(lr == lrs[-1] for lr in lrs[i:]))
+    if len(lrs) - 1 - held < per_period:
+        return ""
+    share = (len(lrs) - 1 - held) / (len(lrs) - 1)
+    return (
+        f"the schedule ends at step {held} (epoch {held // per_period}); the rate stays at {_number(lrs[-1])} "
+        f"for the rest of the run ({share:.0%} of it)"
+    )
 
 
 def _cadence_problem(cadences: set[StepCadence]) -> str:
@@ -809,11 +859,14 @@ def _code_epochs(model: TrainingModel, steps_per_epoch: int) -> tuple[int, str]:
 
 # -- what a finding means for the run (`lrlint check --confirm`) --------------------------------
 
-CONFIRMED_CODES = ("LR101", "LR102", "LR103", "LR105", "LR106")
+CONFIRMED_CODES = ("LR101", "LR102", "LR103", "LR105", "LR106", "LR108", "LR109")
 
 
 def consequence(code: str, path: str, line: int, schedules: list[Schedule]) -> str | None:
     """The simulated effect of a finding at `path:line` on the schedule it is about."""
+    if code in ("LR108", "LR109"):
+        built = next((s for s in schedules if s.built == (path, line) and s.per_epoch), None)
+        return _run_against_schedule(code, built) if built is not None else None
     schedule = next((s for s in schedules if (path, line) in s.steps and s.per_epoch), None)
     if schedule is None or code not in CONFIRMED_CODES:
         return None
@@ -835,6 +888,19 @@ def consequence(code: str, path: str, line: int, schedules: list[Schedule]) -> s
     return (
         f"simulated {schedule.name} as the code steps it: lr {_number(first_start)} -> {_number(final)} "
         f"after {last + 1} epochs"
+    )
+
+
+def _run_against_schedule(code: str, schedule: Schedule) -> str | None:
+    """LR108: the crash, or where the schedule ends and what follows; LR109: the rate the run ends at."""
+    if code == "LR108":
+        happens = schedule.crash or schedule.end
+        return f"simulated {schedule.name}: {happens}" if happens else None
+    rates = [lr for pair in schedule.per_epoch for lr in pair]
+    final, peak = schedule.per_epoch[-1][1], max(rates)
+    return (
+        f"simulated {schedule.name}: the run ends at lr {_number(final)}, {final / peak:.2g}x the highest "
+        f"rate of the run ({_number(peak)})"
     )
 
 

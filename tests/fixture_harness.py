@@ -99,6 +99,7 @@ class Recording:
             "line": where[1],
             "optimizer": self.optimizer_index(scheduler.optimizer),
             "milestones": list(milestones) if isinstance(milestones, Counter) else [],  # in the order given
+            "base_lrs": [float(lr) for lr in getattr(scheduler, "base_lrs", [])],
         }
 
     def stepped(self, scheduler: SchedulerLike, where: tuple[str, int] | None, kind: str = "scheduler_step") -> None:
@@ -317,7 +318,12 @@ def record_construction(original: Callable[..., None]) -> Callable[..., None]:
 
 def record_step(original: Callable[..., object]) -> Callable[..., object]:
     def step(self: lr_scheduler.LRScheduler, *args: object, **kwargs: object) -> object:
-        result = original(self, *args, **kwargs)
+        try:
+            result = original(self, *args, **kwargs)
+        except Exception as exception:
+            if RECORDING is not None and id(self) in RECORDING.schedulers and not hasattr(exception, "scheduler"):
+                exception.scheduler = RECORDING.schedulers[id(self)]["index"]  # type: ignore[attr-defined]
+            raise
         run, caller = RECORDING, sys._getframe(1)
         if run is not None and caller.f_code.co_filename in run.files and id(self) in run.schedulers:
             run.stepped(self, (caller.f_code.co_filename, caller.f_lineno))
@@ -366,6 +372,8 @@ def error_of(exception: BaseException, run: Recording) -> dict[str, Any]:
         "line": where.lineno if where else None,
         "raised_by_torch": raised_by_torch and not isinstance(exception, ImportError),
         "about_a_stand_in": "Stub" in str(exception),  # the harness's limits, not a verdict of torch
+        "scheduler": getattr(exception, "scheduler", None),  # raised by this scheduler's step()
+        "epoch": run.epoch(),
     }
 
 

@@ -218,11 +218,11 @@ def test_files_that_cannot_be_read_or_parsed_are_one_line_each(tmp_path: Path) -
     ]
 
 
-def simulate_loop(tmp_path: Path, scheduler: str, batch_body: str, epoch_tail: str = "") -> str:
+def simulate_loop(tmp_path: Path, scheduler: str, batch_body: str, epoch_tail: str = "", header: str = "") -> str:
     """`lrlint simulate --format json` of a small script: SGD lr=0.1, 3 epochs of `for i, b in enumerate(loader)`."""
     path = tmp_path / "train.py"
     path.write_text(
-        f"import torch\nopt = torch.optim.SGD(params, lr=0.1)\ns = {scheduler}\n"
+        f"{header}import torch\nopt = torch.optim.SGD(params, lr=0.1)\ns = {scheduler}\n"
         f"for epoch in range(3):\n    for i, b in enumerate(loader):\n        opt.step()\n{batch_body}{epoch_tail}"
     )
     code, out = simulate(str(path), "--steps-per-epoch", "8", "--format", "json")
@@ -317,10 +317,32 @@ def test_step_calls_in_separate_loops_are_not_counted_as_one_iteration(tmp_path:
     assert close([epoch["end"] for epoch in schedule["lr_per_epoch"]], [0.05, 0.025, 0.0125])
 
 
-def test_a_schedule_torch_stops_says_at_which_step(tmp_path: Path) -> None:
+def test_a_schedule_torch_stops_is_shown_up_to_the_crash_and_says_where(tmp_path: Path) -> None:
     onecycle = "torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=0.1, total_steps=2)"
     (schedule,) = json.loads(simulate_loop(tmp_path, onecycle, "", "    s.step()\n"))
-    assert schedule["cannot_simulate"].startswith("torch raises at step 3 of 3: Tried to step 3 times")
+    assert len(schedule["lr_per_epoch"]) == 2 and schedule["cannot_simulate"] is None
+    crash = schedule["notes"][-1]
+    assert crash.startswith("torch raises at step 3 of 3: Tried to step 3 times"), crash
+    assert crash.endswith("in the 3rd of 3 epochs: the run crashes there"), crash
+
+
+def test_a_schedule_torch_stops_in_its_first_epoch_cannot_be_simulated(tmp_path: Path) -> None:
+    onecycle = "torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=0.1, total_steps=2)"
+    (schedule,) = json.loads(simulate_loop(tmp_path, onecycle, "        s.step()\n"))
+    assert schedule["cannot_simulate"].startswith("torch raises at step 3 of 24: Tried to step 3 times")
+
+
+def test_where_a_schedule_ends_within_the_run_is_noted(tmp_path: Path) -> None:
+    cosine = "torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=2)"
+    (climbs,) = json.loads(simulate_loop(tmp_path, cosine, "", "    s.step()\n"))
+    assert climbs["notes"][-1] == (
+        "the schedule ends at step 2 (epoch 2) at lr 0; after it the rate climbs back up, to 0.05 at the end of the run"
+    )
+    linear = "transformers.get_linear_schedule_with_warmup(opt, 0, 8)"
+    (holds,) = json.loads(simulate_loop(tmp_path, linear, "        s.step()\n", header="import transformers\n"))
+    assert holds["notes"][-1] == (
+        "the schedule ends at step 8 (epoch 1); the rate stays at 0 for the rest of the run (67% of it)"
+    )
 
 
 def test_a_parameter_default_is_used_and_stated(tmp_path: Path) -> None:

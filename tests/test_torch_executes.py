@@ -11,7 +11,10 @@ For each `# expect:` marker the claim of the finding is checked against that rec
 - LR102: stepped every batch, within the first epoch the LR gets where the whole run should end;
 - LR103: stepped once per epoch, the LR covers less than half of the schedule it was sized for;
 - LR105: the optimizer's LR differs from what each scheduler alone would give;
-- LR106: the scheduler steps several times per optimizer step.
+- LR106: the scheduler steps several times per optimizer step;
+- LR108: the run goes past the schedule's end: the crash at the stated step and epoch, milestones
+  never reached, the rate climbing back to the stated value, or at 0 for the stated share of the run;
+- LR109: the run stops part-way through the schedule, at the rate stated.
 
 And the other way round, for every fixture: torch raises no TypeError/ValueError and gives no order
 warning where lrlint reports nothing.
@@ -34,6 +37,8 @@ from typing import Any
 
 import pytest
 
+from lrlint.config import Settings
+from lrlint.linter import lint_path
 from lrlint.simulate import simulate_file
 from tests.expectations import expected_in_file
 
@@ -89,6 +94,16 @@ RUNS: dict[str, Run] = {
         calls=("[agent.learn(replay_loader) for agent in [Agent()] for epoch in range(20)]",)
     ),
     "helper_factories_per_batch.py": Run(calls=("run(model, loader, 50)",)),
+    "grad_accumulation_schedule_longer.py": Run(calls=("train(model, dataset)",)),
+    "schedule_fits_run_clean.py": Run(
+        calls=(
+            "one_cycle(model, loader)",
+            "accumulated(model, loader)",
+            "early_stopping(model, loader, lambda model: 1.0)",
+            "last_milestone_at_the_end(model, loader)",
+            "holds_its_last_value(model, loader)",
+        )
+    ),
     "plateau_epoch_as_metric.py": Run(calls=("run(model, loaders)",)),
     "first_iteration_guards.py": Run(
         calls=(
@@ -263,7 +278,7 @@ def markers(unit: Unit) -> Iterator[tuple[Path, int, str]]:
             yield path, line, code
 
 
-CONFIRMABLE = {"LR101", "LR102", "LR103", "LR105", "LR106", "LR201", "LR202", "LR203", "LR301"}
+CONFIRMABLE = {"LR101", "LR102", "LR103", "LR105", "LR106", "LR108", "LR109", "LR201", "LR202", "LR203", "LR301"}
 CASES = [(unit, path, line, code) for unit in units() for path, line, code in markers(unit) if code in CONFIRMABLE]
 
 
@@ -276,8 +291,17 @@ def test_torch_agrees_with_finding(
     reports: dict[str, dict[str, Any]], unit: Unit, path: Path, line: int, code: str
 ) -> None:
     report = executed_report(reports, unit)
-    record = Record(report, str(path), statement_lines(path, line))
+    record = Record(report, str(path), statement_lines(path, line), message_of(path, line, code))
     CONFIRMATIONS[code](record)
+
+
+@cache
+def messages_of(path: Path) -> dict[tuple[int, str], str]:
+    return {(f.line, f.code): f.message for f in lint_path(path, Settings()).findings}
+
+
+def message_of(path: Path, line: int, code: str) -> str:
+    return messages_of(path).get((line, code), "")
 
 
 @pytest.mark.parametrize("unit", units(), ids=case_id)
@@ -286,13 +310,24 @@ def test_torch_objects_only_where_lrlint_reports(reports: dict[str, dict[str, An
     explained = findings_by_line(unit)
     for error in report["errors"]:
         if error["raised_by_torch"] and not error["about_a_stand_in"] and error["type"] in ("TypeError", "ValueError"):
-            assert (error["file"], error["line"]) in explained, f"torch raised where lrlint is silent: {error}"
+            where = (error["file"], error["line"])
+            assert where in explained or ended_schedule(report, error, explained), (
+                f"torch raised where lrlint is silent: {error}"
+            )
     for event in report["events"]:
         if event["kind"] == "warning" and ORDER_WARNING in event["message"]:
             codes = explained.get((event["file"], event["line"]), set()) | wrong_optimizer(report, event, explained)
             assert codes & {"LR101", "LR106", "LR204"}, (
                 f"torch warns about the step order where lrlint is silent: {event}"
             )
+
+
+def ended_schedule(report: dict[str, Any], error: dict[str, Any], explained: dict[tuple[str, int], set[str]]) -> bool:
+    """LR108 is reported where the scheduler is built: a step past its end raises in the loop."""
+    if error["scheduler"] is None:
+        return False
+    built = report["schedulers"][error["scheduler"]]
+    return "LR108" in explained.get((built["file"], built["line"]), set())
 
 
 def findings_by_line(unit: Unit) -> dict[tuple[str, int], set[str]]:
@@ -387,6 +422,7 @@ class Record:
     report: dict[str, Any]
     file: str
     lines: range
+    message: str = ""  # what lrlint says there
 
     def at_statement(self, item: dict[str, Any]) -> bool:
         return item["file"] == self.file and item["line"] in self.lines
@@ -509,12 +545,59 @@ def confirm_steps_per_micro_batch(record: Record) -> None:
     assert updates and steps >= 2 * updates, f"{steps} scheduler steps for {updates} optimizer steps in an epoch"
 
 
+def stated(pattern: str, message: str) -> re.Match[str]:
+    found = re.search(pattern, message)
+    assert found, f"the finding does not state {pattern!r}: {message}"
+    return found
+
+
+def close(actual: float, claimed: str) -> bool:
+    """`claimed` is `actual` to the two significant digits of a message."""
+    return abs(actual - float(claimed)) <= 0.05 * abs(actual) + 0.01
+
+
+def confirm_schedule_ends_first(record: Record) -> None:
+    """The run goes past the schedule's end: the crash at the stated step and epoch, the milestones
+    never reached, the rate that climbs back or stays at 0, as the finding says."""
+    (scheduler,) = record.built_here()
+    lrs = record.lrs_of(scheduler)
+    if "torch raises ValueError" in record.message:
+        crash = next(e for e in record.report["errors"] if e["scheduler"] == scheduler["index"])
+        tried = int(stated(r"Tried to step (\d+) times", crash["message"])[1])
+        assert len(lrs) == tried - 1, f"{len(lrs)} steps before the crash"
+        assert crash["epoch"] + 1 == int(stated(r"in the (\d+)\w\w of", record.message)[1]), crash
+    elif "milestone" in record.message:
+        drops = sum(1 for before, after in itertools.pairwise(lrs) if after < before)
+        never = stated(r"at milestones? ([\d, ]+) never", record.message)[1].split(", ")
+        assert all(int(m) > len(lrs) for m in never) and drops == len(scheduler["milestones"]) - len(never)
+    elif "climbs back" in record.message:
+        lowest = lrs.index(min(lrs))
+        assert grows(lrs[lowest:]), f"the rate never climbs back: {lrs[lowest:][:10]}"
+        ratio = lrs[-1] / scheduler["base_lrs"][0]
+        assert close(ratio, stated(r"ends at ([\d.e-]+)x its base rate", record.message)[1]), ratio
+    else:
+        share = int(stated(r"the last (\d+)% of the run", record.message)[1])
+        at_zero = len(lrs) - next(i for i, lr in enumerate(lrs) if lr == 0)
+        assert abs(100 * at_zero / len(lrs) - share) <= 1, f"{at_zero} of {len(lrs)} steps at 0"
+
+
+def confirm_run_ends_early(record: Record) -> None:
+    """The run stops part-way through the schedule, at the rate the finding states."""
+    (scheduler,) = record.built_here()
+    lrs = record.lrs_of(scheduler)
+    still = stated(r"still ([\d.e-]+)x its (base|peak) rate", record.message)
+    reference = scheduler["base_lrs"][0] if still[2] == "base" else max(lrs)
+    assert close(lrs[-1] / reference, still[1]), f"the run ends at {lrs[-1] / reference:.3g}x, not {still[1]}x"
+
+
 CONFIRMATIONS = {
     "LR101": confirm_order_warning,
     "LR102": confirm_runs_out_in_first_epoch,
     "LR103": confirm_barely_moves,
     "LR105": confirm_factors_combine,
     "LR106": confirm_steps_per_micro_batch,
+    "LR108": confirm_schedule_ends_first,
+    "LR109": confirm_run_ends_early,
     "LR201": raises("TypeError"),
     "LR202": raises("TypeError"),
     "LR203": confirm_invalid_value,

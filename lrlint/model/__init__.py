@@ -23,6 +23,8 @@ from lrlint.model.lightning import LightningSetup, SchedulerConfig
 from lrlint.model.metadata import Metadata
 from lrlint.model.project import ModuleAnalysis, Project
 from lrlint.model.resolve import Context, Evidence, Objects, Resolver, Role, TrackedObject
+from lrlint.model.run_length import Count, Counter, RunLength, ordinal, run_length
+from lrlint.model.schedule_end import AfterEnd, ScheduleLength, ScheduleReader
 from lrlint.model.sizing import Sizing, Unit, scheduler_sizing
 from lrlint.model.syntax import ClassInfo, FunctionInfo, Guard, SyntaxIndex, call_events, called_name, is_super_call
 from lrlint.model.trace import (
@@ -41,6 +43,8 @@ from lrlint.prefilter import STEPS_A_SCHEDULER
 from lrlint.sources import Source
 
 __all__ = [
+    "AfterEnd",
+    "Count",
     "Evidence",
     "FrameworkStep",
     "LightningSetup",
@@ -48,7 +52,10 @@ __all__ = [
     "LoopKind",
     "Project",
     "Role",
+    "RunLength",
+    "ScheduleLength",
     "SchedulerConfig",
+    "SteppedRun",
     "Sizing",
     "StepCadence",
     "Trace",
@@ -57,9 +64,22 @@ __all__ = [
     "TrainingModel",
     "Unit",
     "build_model",
+    "ordinal",
 ]
 
 _MAX_FUNCTION_DEPTH = 4  # names bound to names bound to lambdas: how far to follow
+
+
+@dataclass(frozen=True, eq=False)
+class SteppedRun:
+    """A scheduler the code steps at one place, how many times the run takes that step, and the
+    length of its schedule (None when it has no end that matters, or lrlint cannot count it)."""
+
+    scheduler: TrackedObject
+    item: TraceItem
+    run: RunLength
+    length: ScheduleLength | None
+    milestones: list[int] | None
 
 
 @dataclass
@@ -311,6 +331,67 @@ class TrainingModel:
         return found
 
     @cached_property
+    def stepped_runs(self) -> list[SteppedRun]:
+        """Schedulers stepped by the code at one place, with `step()` and no argument, in loops lrlint
+        can count (an epoch loop, a batch loop, or both), neither built in those loops nor stepped by
+        a framework or Accelerate as well."""
+        sites: dict[TrackedObject, list[tuple[Trace, TraceItem]]] = {}
+        for trace, item in self.scheduler_steps():
+            if not (item.loops and item.loops[-1].replays_schedule):
+                for scheduler in item.objects:
+                    sites.setdefault(scheduler, []).append((trace, item))
+        framework = frozenset().union(*(step.objects for step in self.framework_steps))
+        found = []
+        for scheduler, steps in sites.items():
+            once_per_replay = len(steps) == len({id(trace) for trace, _ in steps})
+            if scheduler in framework or len({item.call for _, item in steps}) != 1 or not once_per_replay:
+                continue
+            runs = [self._run_length(trace, item, scheduler) for trace, item in steps]
+            run = runs[0]
+            if run is None or any(other is None or other.steps != run.steps for other in runs):
+                continue
+            built = _construction(steps[0][0], scheduler)
+            length = self.schedule_reader.length(scheduler, built.frame if built is not None else None)
+            found.append(SteppedRun(scheduler, steps[0][1], run, length, self.schedule_reader.milestones(scheduler)))
+        return found
+
+    def _run_length(self, trace: Trace, item: TraceItem, scheduler: TrackedObject) -> RunLength | None:
+        if item.call.args or item.in_context("accumulate"):
+            return None
+        run = run_length(self.counter, trace, item)
+        built = _construction(trace, scheduler)
+        if run is None or (built is not None and set(built.loops) & set(item.loops)):
+            return None  # built in the loops that step it: each build starts a new schedule
+        return run
+
+    def describe_run(self, run: RunLength) -> str:
+        """How the run takes the step: "every batch (len(loader) per epoch) for 20 epochs", with the
+        argparse defaults the loops' bounds were read at."""
+        if run.batch_loop is None:
+            how = f"once per epoch for {run.epochs} epochs"
+        else:
+            batches = "every batch" if run.every is None else f"once every {run.every} batches"
+            span = f" ({run.per_epoch} per epoch) for {run.epochs} epochs" if run.epoch_loop is not None else ""
+            how = batches + span
+        loops = [loop.node.iter for loop in (run.epoch_loop, run.batch_loop) if loop and isinstance(loop.node, cst.For)]
+        defaults = [
+            f"{self.code(node)} at its default {self.code(default)}"
+            for loop in loops
+            for node in _attributes(loop)
+            if (default := self.values_by_default.default_of(node)) is not None
+        ]
+        return how + (f", with {', '.join(dict.fromkeys(defaults))}" if defaults else "")
+
+    @cached_property
+    def counter(self) -> Counter:
+        """Counts (`20 * len(loader)`) of expressions, options at their argparse defaults."""
+        return Counter(self.values_by_default, self.code)
+
+    @cached_property
+    def schedule_reader(self) -> ScheduleReader:
+        return ScheduleReader(self.counter, self.values_by_default, self.code)
+
+    @cached_property
     def restored_positions(self) -> Objects:
         """Schedulers whose position the code sets, as a resume does: `scheduler.last_epoch = start - 1`,
         built with a `last_epoch=` other than -1, or advanced by a loop that only replays schedules."""
@@ -385,6 +466,17 @@ def build_model(module: cst.Module, source: Source | None = None, project: Proje
         called = lightning.entry_call(model.resolver, entry) or ignite.entry_call(model.resolver, entry)
         model.traces.append(build_trace(model.resolver, entry, called))
     return model
+
+
+def _attributes(node: cst.CSTNode) -> Iterator[cst.Attribute]:
+    if isinstance(node, cst.Attribute):
+        yield node
+    for child in node.children:
+        yield from _attributes(child)
+
+
+def _construction(trace: Trace, scheduler: TrackedObject) -> TraceItem | None:
+    return next((item for item in trace.items if scheduler in item.constructed), None)
 
 
 def _reads_a_counter(guard: Guard, counters: set[str]) -> bool:

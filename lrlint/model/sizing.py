@@ -140,7 +140,7 @@ def scheduler_sizing(
 
 def _exponential_sizing(gamma: cst.BaseExpression | None, values: ValueEvaluator, code_of: CodeOf) -> Sizing:
     if gamma is not None and _decays_per_epoch(gamma, values):
-        return Sizing(Unit.EPOCHS, _written("gamma", gamma, values, code_of))
+        return Sizing(Unit.EPOCHS, written_argument("gamma", gamma, values, code_of))
     return UNKNOWN
 
 
@@ -152,10 +152,10 @@ def _decays_per_epoch(factor: cst.BaseExpression, values: ValueEvaluator) -> boo
 def _arguments_evidence(
     sizes: list[tuple[SizeParameter, cst.BaseExpression]], values: ValueEvaluator, code_of: CodeOf
 ) -> str:
-    return ", ".join(_written(p.name, expr, values, code_of) for p, expr in sizes)
+    return ", ".join(written_argument(p.name, expr, values, code_of) for p, expr in sizes)
 
 
-def _written(name: str, expr: cst.BaseExpression, values: ValueEvaluator, code_of: CodeOf) -> str:
+def written_argument(name: str, expr: cst.BaseExpression, values: ValueEvaluator, code_of: CodeOf) -> str:
     """`step_size=30`, or `step_size=args.step_size (10 by default)` for an argparse option."""
     default = values.default_of(expr)
     return f"{name}={code_of(expr)}" + (f" ({code_of(default)} by default)" if default is not None else "")

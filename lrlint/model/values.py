@@ -85,17 +85,20 @@ class ValueEvaluator:
 
     def constant(self, name: cst.Name, depth: int) -> object:
         """The value of a name bound once, to something evaluable without bindings."""
+        bound = self.bound_expression(name)
+        return MISSING if bound is None else _Evaluation(self, {}, False).value(bound, depth + 1)
+
+    def bound_expression(self, name: cst.Name) -> cst.BaseExpression | None:
+        """The expression a name is bound to, when its scope binds it once, by a plain assignment."""
         scope = self.metadata.scope(name)
         if scope is None:
-            return MISSING
+            return None
         assignments = list(scope[name.value])
         if len(assignments) != 1 or not isinstance(assignments[0], Assignment):
-            return MISSING
+            return None
         node = assignments[0].node
         bound = self.index.name_values.get(node) if isinstance(node, cst.Name) else None
-        if bound is None or bound.path:
-            return MISSING
-        return _Evaluation(self, {}, False).value(bound.value, depth + 1)
+        return None if bound is None or bound.path else bound.value
 
 
 class _Evaluation:

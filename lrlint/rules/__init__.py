@@ -11,6 +11,8 @@ from lrlint.rules.lr104_scheduler_never_stepped import SchedulerNeverStepped
 from lrlint.rules.lr105_competing_schedulers import CompetingSchedulers
 from lrlint.rules.lr106_step_per_micro_batch import StepPerMicroBatch
 from lrlint.rules.lr107_scheduler_created_in_loop import SchedulerCreatedInLoop
+from lrlint.rules.lr108_schedule_shorter_than_run import ScheduleShorterThanRun
+from lrlint.rules.lr109_schedule_longer_than_run import ScheduleLongerThanRun
 from lrlint.rules.lr201_unknown_argument import UnknownArgument
 from lrlint.rules.lr202_removed_argument import RemovedArgument
 from lrlint.rules.lr203_invalid_value import InvalidValue
@@ -30,6 +32,8 @@ ALL_RULES: tuple[type[Rule], ...] = (
     CompetingSchedulers,
     StepPerMicroBatch,
     SchedulerCreatedInLoop,
+    ScheduleShorterThanRun,
+    ScheduleLongerThanRun,
     UnknownArgument,
     RemovedArgument,
     InvalidValue,

@@ -36,6 +36,7 @@ class Report:
     node: cst.CSTNode
     message: str
     fix: Fix | None = None
+    severity: Severity | None = None  # when this finding is graver or milder than the rule's usual one
 
 
 class Rule:

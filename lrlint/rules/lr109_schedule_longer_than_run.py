@@ -1,0 +1,98 @@
+from __future__ import annotations
+
+from collections.abc import Iterator
+from fractions import Fraction
+
+from lrlint.findings import Severity
+from lrlint.model import AfterEnd, TrainingModel
+from lrlint.rules.base import Report, Rule
+
+# The run must cover less than this share of the schedule to be reported.
+COVERED = Fraction(4, 5)
+
+
+class ScheduleLongerThanRun(Rule):
+    """
+    The run ends long before the schedule does, so its annealing never happens.
+
+    A OneCycleLR, a CosineAnnealingLR or a transformers decay schedule sized for more steps than
+    the run takes stops part-way: the run ends at a high learning rate, and the low-rate phase
+    the schedule was chosen for never comes. The usual cause is gradient accumulation: the size
+    computed from `len(loader)` while the optimizer, and the scheduler with it, step once every `k`
+    batches; or a `T_max` left at an old epoch count.
+
+    lrlint counts the steps as LR108 does (loop bounds, `len(loader)` on both sides, the `% k`
+    condition of the optimizer step) and reports when the run covers less than 80% of the
+    schedule, with the rate at which the run ends. Conditions and early exits only shorten a run,
+    so they do not silence it; unknown values on either side do.
+
+    Fix: size the schedule in the steps the run takes (`num_training_steps = epochs * len(loader)
+    // accumulation_steps`, `T_max=args.epochs`).
+    """
+
+    code = "LR109"
+    name = "schedule-longer-than-run"
+    severity = Severity.WARNING
+    summary = "the run ends long before the schedule does: the annealing never happens"
+    VALID = (
+        """
+import torch
+from transformers import get_linear_schedule_with_warmup
+
+optimizer = torch.optim.AdamW(model.parameters(), lr=5e-5)
+scheduler = get_linear_schedule_with_warmup(optimizer, 100, len(loader) // 4 * 3)
+for epoch in range(3):
+    for step, batch in enumerate(loader):
+        model(**batch).loss.backward()
+        if (step + 1) % 4 == 0:
+            optimizer.step()
+            scheduler.step()
+            optimizer.zero_grad()
+""",
+    )
+    INVALID = (
+        """
+import torch
+from transformers import get_linear_schedule_with_warmup
+
+optimizer = torch.optim.AdamW(model.parameters(), lr=5e-5)
+scheduler = get_linear_schedule_with_warmup(optimizer, 0, len(loader) * 3)  # expect: LR109
+for epoch in range(3):
+    for step, batch in enumerate(loader):
+        model(**batch).loss.backward()
+        if (step + 1) % 4 == 0:
+            optimizer.step()
+            scheduler.step()
+            optimizer.zero_grad()
+""",
+        """
+import torch
+
+optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=300)  # expect: LR109
+for epoch in range(100):
+    train_one_epoch(model, loader, optimizer)
+    scheduler.step()
+""",
+    )
+
+    def check(self, model: TrainingModel) -> Iterator[Report]:
+        for stepped in model.stepped_runs:
+            length, run = stepped.length, stepped.run
+            ratio = run.steps.ratio_to(length.steps) if length is not None else None
+            if length is None or ratio is None or not 0 < ratio < COVERED:
+                continue
+            rate = length.rate_at(float(ratio))
+            peak = "base" if length.after_end is AfterEnd.CLIMBS_BACK and length.parameters == ("T_max",) else "peak"
+            still = f", where the rate is still {rate:.2g}x its {peak} rate" if rate is not None else ""
+            if run.every is not None:
+                remedy = f"size it in optimizer steps, once every {run.every} batches"
+            else:
+                remedy = f"set {' and '.join(length.parameters)} to match the run"
+            yield Report(
+                stepped.scheduler.call,
+                f"{stepped.scheduler.name} is sized for {length.steps} steps ({length.evidence}), but the run steps "
+                f"it only {run.steps} times ({model.describe_run(run)}, {model.where(stepped.item.call)}): the run "
+                f"stops {round(100 * ratio)}% of the way through the schedule{still}, so its annealing never "
+                f"happens; {remedy}",
+            )
