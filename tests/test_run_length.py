@@ -21,7 +21,10 @@ def test_counts_are_polynomials_whose_unknowns_cancel() -> None:
     assert (Count.symbol("epochs") + Count.of(1) - Count.of(1)).ratio_to(Count.symbol("epochs")) == 1
     assert run.divided(Count.of(4)) == Count.of(5) * LOADER
     assert (run * Count.symbol("epochs")).divided(Count.symbol("epochs")) == run
-    assert run.divided(Count.symbol("epochs")) is None
+    per_update = LOADER.divided(Count.symbol("accum"))
+    assert per_update is not None and str(per_update) == "len(loader) / accum"
+    assert (per_update * Count.symbol("accum")).ratio_to(LOADER) == 1
+    assert run.divided(LOADER + Count.of(1)) is None
     assert Count.of(Fraction(3, 2)).number == Fraction(3, 2) and run.number is None
     assert str(run + Count.of(1)) == "20 * len(loader) + 1"
     assert str(LOADER.divided(Count.of(4))) == "len(loader) / 4"

@@ -56,7 +56,7 @@ class Count:
         terms: dict[Term, Fraction] = {}
         for left, a in self.terms:
             for right, b in other.terms:
-                term = tuple(sorted(left + right))
+                term = _product(left, right)
                 terms[term] = terms.get(term, Fraction(0)) + a * b
         return Count._normal(terms)
 
@@ -64,19 +64,12 @@ class Count:
         return Count._normal({term: c * factor for term, c in self.terms})
 
     def divided(self, other: Count) -> Count | None:
-        """`self / other` when `other` is one term whose factors every term of `self` contains."""
+        """`self / other` when `other` is one term (`len(loader) / accum`), None for a sum or zero."""
         if len(other.terms) != 1:
             return None
         ((divisor, c),) = other.terms
-        terms: dict[Term, Fraction] = {}
-        for term, a in self.terms:
-            rest = list(term)
-            for factor in divisor:
-                if factor not in rest:
-                    return None
-                rest.remove(factor)
-            terms[tuple(rest)] = terms.get(tuple(rest), Fraction(0)) + a / c
-        return Count._normal(terms)
+        inverse = Count(((tuple(_inverse(f) for f in divisor), 1 / c),))
+        return self * inverse
 
     def __str__(self) -> str:
         if not self.terms:
@@ -101,6 +94,21 @@ class Count:
         return ratio if ratio and self == other.scaled(ratio) else None
 
 
+def _inverse(factor: str) -> str:
+    return factor[1:] if factor.startswith("/") else "/" + factor
+
+
+def _product(left: Term, right: Term) -> Term:
+    """The factors of two terms multiplied: `x` and `/x` cancel."""
+    factors = list(left)
+    for factor in right:
+        if _inverse(factor) in factors:
+            factors.remove(_inverse(factor))
+        else:
+            factors.append(factor)
+    return tuple(sorted(factors))
+
+
 def ordinal(number: int) -> str:
     """1st, 2nd, 3rd, 11th, 22nd."""
     suffix = "th" if 10 <= number % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(number % 10, "th")
@@ -110,10 +118,13 @@ def ordinal(number: int) -> str:
 def _term_text(term: Term, coefficient: Fraction) -> str:
     if not term:
         return _number_text(coefficient)
-    product = " * ".join(term)
-    if coefficient.numerator != 1:
-        product = f"{coefficient.numerator} * {product}"
-    return f"{product} / {coefficient.denominator}" if coefficient.denominator != 1 else product
+    above = [f for f in term if not f.startswith("/")]
+    below = [f[1:] for f in term if f.startswith("/")]
+    if coefficient.numerator != 1 or not above:
+        above.insert(0, str(coefficient.numerator))
+    if coefficient.denominator != 1:
+        below.insert(0, str(coefficient.denominator))
+    return " * ".join(above) + "".join(f" / {f}" for f in below)
 
 
 def _number_text(number: Fraction) -> str:
