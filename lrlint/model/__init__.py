@@ -106,7 +106,10 @@ class TrainingModel:
 
     def locate(self, node: cst.CSTNode) -> tuple[ModuleAnalysis, int, int]:
         """The module a node belongs to (this one, or a project module a call led to) and its position."""
-        for analysis in (self.analysis, *self.project.modules()):
+        others = [analysis for analysis in self.project.modules() if analysis is not self.analysis]
+        if not others:  # one module: no membership test, which would place every node of it
+            return (self.analysis, *self.analysis.metadata.position(node))
+        for analysis in (self.analysis, *others):
             if analysis.metadata.has(node):
                 return (analysis, *analysis.metadata.position(node))
         raise KeyError(f"node not in any analysed module: {type(node).__name__}")
@@ -183,6 +186,8 @@ class TrainingModel:
 
     def ordered(self, objects: Objects) -> list[TrackedObject]:
         """Objects in the order their constructions appear: messages must not depend on set order."""
+        if len(objects) < 2:
+            return list(objects)
         return sorted(objects, key=lambda obj: (str(self.locate(obj.call)[0].path), self.position(obj.call)))
 
     def scheduler_spec(self, call: cst.Call) -> SchedulerSpec | None:
@@ -341,28 +346,27 @@ class TrainingModel:
                 for scheduler in item.objects:
                     sites.setdefault(scheduler, []).append((trace, item))
         framework = frozenset().union(*(step.objects for step in self.framework_steps))
+        counted = {id(item): self._counted(trace, item) for trace, item in self.scheduler_steps()}
         found = []
         for scheduler, steps in sites.items():
             once_per_replay = len(steps) == len({id(trace) for trace, _ in steps})
             if scheduler in framework or len({item.call for _, item in steps}) != 1 or not once_per_replay:
                 continue
-            runs = [self._run_length(trace, item, scheduler) for trace, item in steps]
+            runs = [counted[id(item)] for _, item in steps]
             run = runs[0]
             if run is None or any(other is None or other.steps != run.steps for other in runs):
                 continue
             built = _construction(steps[0][0], scheduler)
+            if built is not None and set(built.loops) & set(steps[0][1].loops):
+                continue  # built in the loops that step it: each build starts a new schedule
             length = self.schedule_reader.length(scheduler, built.frame if built is not None else None)
             found.append(SteppedRun(scheduler, steps[0][1], run, length, self.schedule_reader.milestones(scheduler)))
         return found
 
-    def _run_length(self, trace: Trace, item: TraceItem, scheduler: TrackedObject) -> RunLength | None:
+    def _counted(self, trace: Trace, item: TraceItem) -> RunLength | None:
         if item.call.args or item.in_context("accumulate"):
-            return None
-        run = run_length(self.counter, trace, item)
-        built = _construction(trace, scheduler)
-        if run is None or (built is not None and set(built.loops) & set(item.loops)):
-            return None  # built in the loops that step it: each build starts a new schedule
-        return run
+            return None  # `step(epoch)` sets the position; a prepared scheduler steps as Accelerate decides
+        return run_length(self.counter, trace, item)
 
     def describe_run(self, run: RunLength) -> str:
         """How the run takes the step: "every batch (len(loader) per epoch) for 20 epochs", with the

@@ -308,12 +308,13 @@ def _modulo_divisor(guard: Guard) -> cst.BaseExpression | None:
 def _written_in(loop: Loop) -> set[str]:
     """Names (and attribute names) the loop assigns: a condition on them may change from one iteration to the next."""
     written: set[str] = set()
-    for node in _walk_body(loop.node):
-        targets: list[cst.BaseExpression] = []
-        if isinstance(node, cst.Assign):
-            targets = [t.target for t in node.targets]
-        elif isinstance(node, (cst.AugAssign, cst.AnnAssign)):
-            targets = [node.target]
+    for statement, _ in _small_statements(loop.node.body):
+        if isinstance(statement, cst.Assign):
+            targets = [t.target for t in statement.targets]
+        elif isinstance(statement, (cst.AugAssign, cst.AnnAssign)):
+            targets = [statement.target]
+        else:
+            continue
         written.update(name for target in targets for name in _target_names(target))
     return written
 
@@ -333,21 +334,37 @@ def _target_names(target: cst.BaseExpression) -> Iterator[str]:
 
 def _leaves_early(loop: Loop) -> bool:
     """A `break` of this loop, or a `return` inside it: the run may end before the loop does."""
-
-    def inside(node: cst.CSTNode, nested: bool) -> Iterator[bool]:
-        for child in node.children:
-            if isinstance(child, (cst.FunctionDef, cst.ClassDef, cst.Lambda)):
-                continue
-            if isinstance(child, cst.Return) or (isinstance(child, cst.Break) and not nested):
-                yield True
-            yield from inside(child, nested or isinstance(child, (cst.For, cst.While)))
-
-    body = loop.node.body
-    return any(inside(body, False))
+    return any(
+        isinstance(statement, cst.Return) or (isinstance(statement, cst.Break) and not nested)
+        for statement, nested in _small_statements(loop.node.body)
+    )
 
 
-def _walk_body(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
-    yield node
-    for child in node.children:
-        if not isinstance(child, (cst.FunctionDef, cst.ClassDef)):
-            yield from _walk_body(child)
+def _small_statements(block: cst.BaseSuite) -> Iterator[tuple[cst.BaseSmallStatement, bool]]:
+    """The simple statements of a block and of the blocks nested in it (not in nested functions or
+    classes), each with whether a loop inside the block encloses it. Statements only: walking every
+    expression node of a long loop body costs more than the rest of the analysis."""
+    stack: list[tuple[cst.CSTNode, bool]] = [(block, False)]
+    while stack:
+        node, nested = stack.pop()
+        if isinstance(node, cst.BaseSmallStatement):
+            yield node, nested
+        elif isinstance(node, (cst.IndentedBlock, cst.SimpleStatementSuite, cst.SimpleStatementLine)):
+            stack.extend((child, nested) for child in node.body)
+        elif isinstance(node, (cst.FunctionDef, cst.ClassDef)):
+            continue
+        else:
+            inner = nested or isinstance(node, (cst.For, cst.While))
+            stack.extend((child, inner) for child in _blocks(node))
+
+
+def _blocks(node: cst.CSTNode) -> list[cst.CSTNode]:
+    """The blocks and branches of a compound statement (`if`, `for`, `while`, `with`, `try`, `match`)."""
+    found: list[cst.CSTNode] = []
+    for attribute in ("body", "orelse", "finalbody"):
+        value = getattr(node, attribute, None)
+        if isinstance(value, (cst.BaseSuite, cst.If, cst.Else, cst.Finally)):
+            found.append(value)
+    found.extend(getattr(node, "handlers", ()))
+    found.extend(getattr(node, "cases", ()))
+    return found
