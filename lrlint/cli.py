@@ -1,4 +1,4 @@
-"""The command line: `lrlint check` and `lrlint rule`, a thin layer over the engine."""
+"""The command line: options parsed, `lrlint.api` asked, its outcome printed (`check`, `simulate`, `rule`)."""
 
 from __future__ import annotations
 
@@ -7,14 +7,14 @@ import importlib.util
 import json
 import os
 import sys
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import click
 
-from lrlint import __version__, baseline, report
-from lrlint.cache import CACHE_DIR_NAME, Cache
+from lrlint import __version__, api, report
+from lrlint.api import EXIT_CLEAN, EXIT_ERROR, EXIT_FINDINGS
+from lrlint.cache import CACHE_DIR_NAME
 from lrlint.config import (
     SEVERITIES,
     ConfigError,
@@ -25,18 +25,9 @@ from lrlint.config import (
     parse_torch_version,
     split_codes,
 )
-from lrlint.discovery import discover
-from lrlint.engine import RunResult, lint_files
-from lrlint.findings import FileResult, Finding
 from lrlint.report import FORMATTERS
 
-if TYPE_CHECKING:
-    from lrlint.fix import FileFix
-
-EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report Ctrl-C
-# What --confirm simulates, as its messages say: the code's own epoch count (else simulate's default).
-CONFIRM_EPOCHS, CONFIRM_STEPS_PER_EPOCH = None, 100
 
 
 class _Commands(click.Group):
@@ -172,51 +163,42 @@ def check(
     if from_stdin:
         if fix or diff or confirm or baseline_path or write_baseline:
             _fail("--fix, --diff, --confirm and baselines need files, not standard input")
-        path = Path(stdin_filename or "-")
-        found_stdin = _lint_standard_input(path, settings, debug)
-        _report(found_stdin.findings, found_stdin.internal_errors, [], 1, shown)
-        sys.exit(_exit_code(found_stdin.findings, found_stdin.internal_errors, [], exit_zero))
-
-    if confirm and importlib.util.find_spec("torch") is None:
-        _fail("--confirm needs torch: pip install 'lrlint[torch]' (the CPU build is enough)")
-    found = discover(paths, settings.exclude, settings.root)
-    for missing in found.missing:
-        _report_missing(missing)
-    if not found.files and not found.missing:
-        click.echo("lrlint: warning: no Python files or notebooks found", err=True)
-
-    cache = None if no_cache else Cache(_cache_directory(settings, cache_dir), settings)
-    jobs = jobs or _usable_cpus()
-    run = lint_files(found.files, settings, debug, jobs, cache)
+        outcome = api.check_data(Path(stdin_filename or "-"), sys.stdin.buffer.read(), settings, debug)
+        _report(outcome, shown)
+        sys.exit(outcome.exit_code(exit_zero))
+    options = api.CheckOptions(
+        jobs=jobs or _usable_cpus(),
+        cache_dir=None if no_cache else _cache_directory(settings, cache_dir),
+        fix=fix,
+        baseline=Path(baseline_path) if baseline_path else None,
+        confirm=confirm,
+        write_baseline=Path(write_baseline) if write_baseline else None,
+        debug=debug,
+    )
     if diff:
-        sys.exit(EXIT_FINDINGS if _show_fixes(run, settings) else EXIT_CLEAN)
-    if fix and _apply_fixes(run, settings):
-        run = lint_files(found.files, settings, debug, jobs, cache)  # what is left to report
-    ordered, internal_errors = run.findings, run.internal_errors
+        sys.exit(EXIT_FINDINGS if _show_fixes(paths, settings, options) else EXIT_CLEAN)
     try:
-        if write_baseline:
-            baseline.write_baseline(Path(write_baseline), ordered)
-            click.echo(f"lrlint: recorded {len(ordered)} finding(s) in {write_baseline}", err=True)
-            sys.exit(EXIT_ERROR if internal_errors else EXIT_CLEAN)
-        if baseline_path:
-            filtered = baseline.without_baseline(Path(baseline_path), ordered)
-            ordered = filtered.new
-            if not quiet:
-                click.echo(
-                    f"lrlint: the baseline hid {filtered.hidden} finding(s); {filtered.stale} of its entries matched "
-                    "nothing in this run (fixed, or in files not linted: --write-baseline refreshes it)",
-                    err=True,
-                )
-    except baseline.BaselineError as error:
+        outcome = api.check(paths, settings, options)
+    except api.UsageError as error:
         _fail(str(error))
-    if confirm:
-        ordered = _confirmed(ordered, found.files)
-    problem = cache.save() if cache is not None else None
-    if problem:
-        click.echo(f"lrlint: warning: {problem}", err=True)
-
-    _report(ordered, internal_errors, found.missing, len(found.files), shown)
-    sys.exit(_exit_code(ordered, internal_errors, found.missing, exit_zero))
+    for missing in outcome.missing:
+        _report_missing(missing)
+    if not outcome.files_checked and not outcome.missing:
+        click.echo("lrlint: warning: no Python files or notebooks found", err=True)
+    for note in outcome.notes:
+        click.echo(f"lrlint: {note}", err=True)
+    if outcome.fixed:
+        click.echo(f"Fixed {outcome.fixed} finding{'s' if outcome.fixed != 1 else ''}.", err=True)
+    if write_baseline:
+        sys.exit(EXIT_ERROR if outcome.internal_errors else EXIT_CLEAN)
+    if outcome.baseline is not None and not quiet:
+        click.echo(
+            f"lrlint: the baseline hid {outcome.baseline.hidden} finding(s); {outcome.baseline.stale} of its entries "
+            "matched nothing in this run (fixed, or in files not linted: --write-baseline refreshes it)",
+            err=True,
+        )
+    _report(outcome, shown)
+    sys.exit(outcome.exit_code(exit_zero))
 
 
 @dataclass(frozen=True)
@@ -230,32 +212,18 @@ class _Shown:
     quiet: bool
 
 
-def _report(
-    ordered: list[Finding], internal_errors: list[str], missing: list[str], files_checked: int, shown: _Shown
-) -> None:
+def _report(outcome: api.Outcome, shown: _Shown) -> None:
     terminal = shown.output_file is None and sys.stdout.isatty()
     output = report.Output.for_stdout(terminal, shown.color if shown.output_file is None else "never")
     if shown.statistics:
-        text = report.statistics(ordered, as_json=shown.output_format == "json")
+        text = report.statistics(outcome.findings, as_json=shown.output_format == "json")
     else:
-        text = report.FORMATTERS[shown.output_format](ordered, output)
+        text = report.FORMATTERS[shown.output_format](outcome.findings, output)
     _write_report(text, shown.output_file, output.colour)
-    for message in internal_errors:
+    for message in outcome.internal_errors:
         click.echo(f"lrlint: {message}", err=True)
-    if not shown.quiet and (ordered or not missing):  # not "All checks passed" after a missing path
-        click.echo(report.summary(ordered, files_checked), err=True)
-
-
-def _exit_code(ordered: list[Finding], internal_errors: list[str], missing: list[str], exit_zero: bool) -> int:
-    if internal_errors or missing:
-        return EXIT_ERROR
-    return EXIT_FINDINGS if ordered and not exit_zero else EXIT_CLEAN
-
-
-def _lint_standard_input(path: Path, settings: Settings, debug: bool) -> FileResult:
-    from lrlint.linter import Linter  # LibCST only when there is code to parse
-
-    return Linter(settings, debug).lint_data(path, sys.stdin.buffer.read())
+    if not shown.quiet and (outcome.findings or not outcome.missing):  # no "All checks passed" after a missing path
+        click.echo(report.summary(outcome.findings, outcome.files_checked), err=True)
 
 
 def _settings(paths: tuple[str, ...], config_path: str | None, isolated: bool) -> Settings:
@@ -269,55 +237,17 @@ def _settings(paths: tuple[str, ...], config_path: str | None, isolated: bool) -
     return load_settings(find_config(start))
 
 
-def _fixes(run: RunResult, settings: Settings) -> list[FileFix]:
-    from lrlint.fix import fix_file  # LibCST: only when there is something to fix
-    from lrlint.linter import Linter
-
-    fixable = sorted({finding.path for finding in run.findings if finding.fixable})
-    fixes = [fix_file(Path(path), Linter(settings, related=run.related)) for path in fixable]
-    for fix in fixes:
-        for note in fix.notes if fix else ():
-            click.echo(f"lrlint: {note}", err=True)
-    return [fix for fix in fixes if fix is not None and fix.changed]
-
-
-def _show_fixes(run: RunResult, settings: Settings) -> bool:
+def _show_fixes(paths: tuple[str, ...], settings: Settings, options: api.CheckOptions) -> bool:
     """Print the fixes as a unified diff; whether there is any."""
-    fixes = _fixes(run, settings)
+    notes: list[str] = []
+    fixes = api.fixes(paths, settings, options, notes)
+    for note in notes:
+        click.echo(f"lrlint: {note}", err=True)
     for fix in fixes:
         click.echo(fix.diff(), nl=False)
     count = sum(fix.fixes for fix in fixes)
     click.echo(f"Would fix {count} finding{'s' if count != 1 else ''} in {len(fixes)} file(s).", err=True)
     return bool(fixes)
-
-
-def _apply_fixes(run: RunResult, settings: Settings) -> bool:
-    """Write the fixes; whether any file changed."""
-    from lrlint.fix import write_fix
-
-    written = 0
-    for fix in _fixes(run, settings):
-        problem = write_fix(fix)
-        if problem:
-            click.echo(f"lrlint: error: {problem}", err=True)
-        else:
-            written += fix.fixes
-    if written:
-        click.echo(f"Fixed {written} finding{'s' if written != 1 else ''}.", err=True)
-    return written > 0
-
-
-def _confirmed(findings: list[Finding], files: list[Path]) -> list[Finding]:
-    """The findings, each with what torch makes of the code it is about, when lrlint can simulate it."""
-    from lrlint import simulate as simulation
-
-    schedules = simulation.simulate_files([str(file) for file in files], CONFIRM_EPOCHS, CONFIRM_STEPS_PER_EPOCH)
-    return [
-        replace(finding, consequence=simulation.consequence(finding.code, finding.path, finding.line, schedules))
-        if finding.cell is None
-        else finding
-        for finding in findings
-    ]
 
 
 def _cache_directory(settings: Settings, option: str | None) -> Path:

@@ -11,6 +11,7 @@ import ast
 from collections.abc import Iterator
 
 from lrlint import __version__
+from lrlint.api import check_source
 from lrlint.config import Settings
 from lrlint.sources import Source
 
@@ -32,9 +33,7 @@ class Plugin:
         self.lines = lines
 
     def run(self) -> Iterator[tuple[int, int, str, type[Plugin]]]:
-        from lrlint.linter import Linter  # LibCST only for files flake8 actually checks
-
-        result = Linter(Settings()).lint_source(Source(self.filename, "".join(self.lines)))
-        for finding in result.findings:
+        outcome = check_source(Source(self.filename, "".join(self.lines)), Settings())
+        for finding in outcome.findings:
             if finding.path == self.filename:
                 yield finding.line, finding.column - 1, f"{flake8_code(finding.code)} {finding.message}", type(self)

@@ -342,7 +342,7 @@ def test_ctrl_c_exits_130_with_one_line(project: Path, monkeypatch: pytest.Monke
     def interrupted(*args: object, **kwargs: object) -> None:
         raise KeyboardInterrupt
 
-    monkeypatch.setattr("lrlint.cli.lint_files", interrupted)
+    monkeypatch.setattr("lrlint.api.lint_files", interrupted)
     result = run("check", str(project))
     assert result.exit_code == 130 and result.stderr == "lrlint: interrupted\n"
 
