@@ -107,7 +107,7 @@ def main() -> None:
 @click.option(
     "--confirm",
     is_flag=True,
-    help="Simulate with torch what LR101-LR106 findings do to the schedule (needs the torch extra).",
+    help="Simulate with torch what LR101-LR109 findings do to the schedule (needs the torch extra).",
 )
 @click.option("--exit-zero", is_flag=True, help="Exit with 0 even when there are findings (2 still means an error).")
 @click.option("--isolated", is_flag=True, help="Ignore every configuration file.")
