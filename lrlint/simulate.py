@@ -21,7 +21,6 @@ is `lrs[k + 1]`.)
 from __future__ import annotations
 
 import importlib
-import math
 import warnings
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -47,8 +46,9 @@ from lrlint.model import (
     build_model,
     ordinal,
 )
-from lrlint.model.syntax import Guard, call_argument
+from lrlint.model.syntax import Guard, call_argument, dotted_name
 from lrlint.model.trace import LrWrite, TraceItem
+from lrlint.model.values import MISSING, ValueEvaluator
 from lrlint.prefilter import may_contain_findings
 from lrlint.sources import Source, SourceError, read_source
 
@@ -176,100 +176,52 @@ def _refusal(error: Exception) -> str:
     return str(error) if isinstance(error, CannotSimulate | StoppedByTorch) else f"torch refuses the arguments: {error}"
 
 
-_FUNCTIONS: dict[str, Callable[..., Any]] = {
-    "int": int,
-    "float": float,
-    "round": round,
-    "min": min,
-    "max": max,
-    "abs": abs,
-    "math.ceil": math.ceil,
-    "math.floor": math.floor,
-    "math.sqrt": math.sqrt,
-    "math.cos": math.cos,
-}
-_BINARY: dict[type, Callable[[Any, Any], Any]] = {
-    cst.Add: lambda a, b: a + b,
-    cst.Subtract: lambda a, b: a - b,
-    cst.Multiply: lambda a, b: a * b,
-    cst.Divide: lambda a, b: a / b,
-    cst.FloorDivide: lambda a, b: a // b,
-    cst.Modulo: lambda a, b: a % b,
-    cst.Power: lambda a, b: a**b if abs(b) <= 64 else math.inf,
-}
-_COMPARE: dict[type, Callable[[Any, Any], bool]] = {
-    cst.LessThan: lambda a, b: a < b,
-    cst.LessThanEqual: lambda a, b: a <= b,
-    cst.GreaterThan: lambda a, b: a > b,
-    cst.GreaterThanEqual: lambda a, b: a >= b,
-    cst.Equal: lambda a, b: a == b,
-    cst.NotEqual: lambda a, b: a != b,
-}
-
-
 @dataclass
 class SafeEvaluator:
-    """Numbers, arithmetic, named constants and a few pure functions; anything else is refused."""
+    """The model's evaluator, permissive: what the code leaves open is assumed and stated (argparse
+    and parameter defaults, `len(loader)` as --steps-per-epoch), a one-parameter lambda becomes a
+    function of the step, and anything else is refused with its reason. Never `eval`."""
 
     model: TrainingModel
     steps_per_epoch: int
     assumptions: list[str] = field(default_factory=list)
     bindings: dict[str, Any] = field(default_factory=dict)  # a lambda's parameter, while it is called
 
-    def value(self, expr: cst.BaseExpression) -> Any:
-        if isinstance(expr, cst.Name) and expr.value in self.bindings:
-            return self.bindings[expr.value]
-        known = self.model.values.value(expr)
-        if _is_value(known):
-            return known
-        return self._evaluate(expr)
+    def __post_init__(self) -> None:
+        self._values = ValueEvaluator(self.model.index, self.model.metadata, leaf=self._assumed)
 
-    def _evaluate(self, expr: cst.BaseExpression) -> Any:
+    def value(self, expr: cst.BaseExpression) -> Any:
+        found = self._values.value(expr, self.bindings)
+        if found is MISSING:
+            raise CannotSimulate(f"`{self.model.code(expr)}` cannot be evaluated before the run")
+        return found
+
+    def condition(self, test: cst.BaseExpression) -> bool:
+        return bool(self.value(test))
+
+    def _assumed(self, expr: cst.BaseExpression) -> object:
+        """What the strict evaluator leaves unknown: assumed and stated, or refused."""
         code = self.model.code(expr)
-        if isinstance(expr, cst.BinaryOperation) and type(expr.operator) in _BINARY:
-            return _BINARY[type(expr.operator)](self.value(expr.left), self.value(expr.right))
-        if isinstance(expr, cst.UnaryOperation) and isinstance(expr.operator, cst.Minus):
-            return -self.value(expr.expression)
-        if isinstance(expr, (cst.List, cst.Tuple)):
-            return [self.value(element.value) for element in expr.elements]
-        if isinstance(expr, cst.Name):
-            return self.value(self._bound_once(expr))
-        if isinstance(expr, cst.IfExp):
-            return self.value(expr.body) if self.condition(expr.test) else self.value(expr.orelse)
         if isinstance(expr, cst.Lambda):
             return self._function(expr)
-        if isinstance(expr, cst.Attribute) and expr.attr.value in self.model.argparse_defaults:
-            default = self.model.argparse_defaults[expr.attr.value]
+        default = self.model.values_by_default.default_of(expr)
+        if default is not None:
             self.assumptions.append(f"{code} = {self.model.code(default)} (its argparse default)")
             return self.value(default)
-        if isinstance(expr, cst.Call):
-            name = cst.Module([]).code_for_node(expr.func)
-            if name == "len" and len(expr.args) == 1:
-                self.assumptions.append(f"{code} = {self.steps_per_epoch} (--steps-per-epoch)")
-                return self.steps_per_epoch
-            if name in _FUNCTIONS and all(arg.keyword is None and not arg.star for arg in expr.args):
-                return _FUNCTIONS[name](*(self.value(arg.value) for arg in expr.args))
+        if isinstance(expr, cst.Call) and dotted_name(expr.func) == "len" and len(expr.args) == 1:
+            self.assumptions.append(f"{code} = {self.steps_per_epoch} (--steps-per-epoch)")
+            return self.steps_per_epoch
+        default = self._parameter_default(expr) if isinstance(expr, cst.Name) else None
+        if default is not None:
+            self.assumptions.append(f"{code} = {self.model.code(default)} (the parameter's default)")
+            return self.value(default)
         raise CannotSimulate(f"`{code}` is not known before the run")
 
-    def _bound_once(self, name: cst.Name) -> cst.BaseExpression:
-        """The expression a name is assigned once in its scope (`warmup = len(loader)`)."""
+    def _parameter_default(self, name: cst.Name) -> cst.BaseExpression | None:
         scope = self.model.metadata.scope(name)
         assignments = list(scope[name.value]) if scope is not None else []
         node = assignments[0].node if len(assignments) == 1 and isinstance(assignments[0], Assignment) else None
-        if isinstance(node, cst.Param) and node.default is not None and node.star == "":
-            self.assumptions.append(f"{name.value} = {self.model.code(node.default)} (the parameter's default)")
-            return node.default
-        bound = self.model.index.name_values.get(node) if isinstance(node, cst.Name) else None
-        if bound is None or bound.path:
-            raise CannotSimulate(f"`{name.value}` is not known before the run")
-        return bound.value
-
-    def condition(self, test: cst.BaseExpression) -> bool:
-        if isinstance(test, cst.Comparison) and len(test.comparisons) == 1:
-            compare = _COMPARE.get(type(test.comparisons[0].operator))
-            if compare is not None:
-                return compare(self.value(test.left), self.value(test.comparisons[0].comparator))
-        raise CannotSimulate(f"`{self.model.code(test)}` is not a comparison lrlint can evaluate")
+        return node.default if isinstance(node, cst.Param) and node.star == "" else None
 
     def _function(self, function: cst.Lambda) -> Callable[[int], float]:
         """A one-parameter lambda of pure arithmetic, evaluated by this evaluator at every call."""
@@ -288,12 +240,6 @@ class SafeEvaluator:
 
         call(0)  # refuse now, not in the middle of torch's constructor, what cannot be evaluated
         return call
-
-
-def _is_value(value: object) -> bool:
-    if isinstance(value, list):
-        return all(_is_value(item) for item in value)
-    return isinstance(value, (int, float, str, bool))
 
 
 # -- simulating the code's schedulers -----------------------------------------------------------

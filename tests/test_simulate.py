@@ -357,3 +357,24 @@ def test_a_parameter_default_is_used_and_stated(tmp_path: Path) -> None:
     (schedule,) = json.loads(out)
     assert code == 0 and "lr = 0.05 (the parameter's default)" in schedule["assumptions"]
     assert close([epoch["end"] for epoch in schedule["lr_per_epoch"]], [0.05, 0.005, 0.005, 0.0005])
+
+
+def test_the_common_cosine_lambda_is_evaluated_with_math_constants(tmp_path: Path) -> None:
+    cosine = "torch.optim.lr_scheduler.LambdaLR(opt, lambda e: 0.5 * (1 + m.cos(m.pi * e / 3)))"
+    out = simulate_loop(tmp_path, cosine, "", "    s.step()\n", header="import math as m\n")
+    assert close(epoch_ends(out), [0.075, 0.025, 0.0])
+
+
+def test_only_parsed_options_take_their_argparse_default(tmp_path: Path) -> None:
+    """`args.gamma` is the `--gamma` option; `cfg.gamma` is a config's value that merely shares the name."""
+    header = 'import argparse\np = argparse.ArgumentParser()\np.add_argument("--gamma", type=float, default=0.5)\n'
+    parsed = simulate_loop(
+        tmp_path, "torch.optim.lr_scheduler.ExponentialLR(opt, args.gamma)", "", "    s.step()\n", header=header
+    )
+    assert close(epoch_ends(parsed), [0.05, 0.025, 0.0125])
+    (config,) = json.loads(
+        simulate_loop(
+            tmp_path, "torch.optim.lr_scheduler.ExponentialLR(opt, cfg.gamma)", "", "    s.step()\n", header=header
+        )
+    )
+    assert config["cannot_simulate"] == "`cfg.gamma` is not known before the run"

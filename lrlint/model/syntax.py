@@ -90,7 +90,7 @@ class FunctionInfo:
     def decorated_as(self, name: str) -> bool:
         """`@classmethod`, `@torch.no_grad()`: the function carries this decorator (by dotted name)."""
         node = self.node
-        return isinstance(node, cst.FunctionDef) and any(_dotted(d.decorator) == name for d in node.decorators)
+        return isinstance(node, cst.FunctionDef) and any(dotted_name(d.decorator) == name for d in node.decorators)
 
     def positional_params(self, bound_method: bool) -> list[cst.Param]:
         return list(self.params[1:] if bound_method and self.self_name else self.params)
@@ -189,13 +189,14 @@ def is_super_call(node: cst.BaseExpression) -> bool:
     return isinstance(node, cst.Call) and isinstance(node.func, cst.Name) and node.func.value == "super"
 
 
-def _dotted(node: cst.BaseExpression) -> str:
+def dotted_name(node: cst.BaseExpression) -> str:
+    """`torch.optim.SGD` for that attribute chain (or a call of it); "" when it is not a plain chain."""
     if isinstance(node, cst.Name):
         return node.value
     if isinstance(node, cst.Attribute):
-        return f"{_dotted(node.value)}.{node.attr.value}"
+        return f"{dotted_name(node.value)}.{node.attr.value}"
     if isinstance(node, cst.Call):
-        return _dotted(node.func)
+        return dotted_name(node.func)
     return ""
 
 

@@ -6,6 +6,7 @@ iteration, when a rule asks whether a guarded step runs then. Anything else is `
 
 from __future__ import annotations
 
+import math
 import operator
 from collections.abc import Callable, Iterable, Mapping
 
@@ -13,7 +14,7 @@ import libcst as cst
 from libcst.metadata import Assignment
 
 from lrlint.model.metadata import Metadata
-from lrlint.model.syntax import SyntaxIndex
+from lrlint.model.syntax import SyntaxIndex, dotted_name
 
 MISSING = object()
 _MAX_DEPTH = 20
@@ -38,6 +39,24 @@ _COMPARISONS: dict[type, Callable[[object, object], bool]] = {
     cst.NotIn: lambda item, container: item not in container,  # type: ignore[operator]
 }
 _CONSTANTS = {"True": True, "False": False, "None": None}
+# Named constants and pure functions of the standard library, by dotted or qualified name: the
+# common cosine `0.5 * (1 + math.cos(math.pi * e / T))` must evaluate.
+_MATH_CONSTANTS = {"math.pi": math.pi, "math.e": math.e, "math.tau": math.tau, "math.inf": math.inf}
+_PURE_FUNCTIONS: dict[str, Callable[..., object]] = {
+    "int": int,
+    "float": float,
+    "round": round,
+    "min": min,
+    "max": max,
+    "abs": abs,
+    **{
+        f"math.{name}": getattr(math, name)
+        for name in ("ceil", "floor", "sqrt", "exp", "log", "log2", "log10", "cos", "sin", "tan", "pow", "fabs")
+    },
+}
+# An evaluator's answer for what it cannot evaluate itself (an expression of the code): a value,
+# MISSING, or an exception that says why (simulate's CannotSimulate).
+Leaf = Callable[[cst.BaseExpression], object]
 
 
 # The names parsed command-line options go by (`args = parser.parse_args()`); a config object's
@@ -53,11 +72,15 @@ class ValueEvaluator:
         index: SyntaxIndex,
         metadata: Metadata,
         attribute_defaults: Mapping[str, cst.BaseExpression] | None = None,
+        leaf: Leaf | None = None,
     ) -> None:
         self.index = index
         self.metadata = metadata
         # `args.step_size` -> the argparse default of `--step-size`, for evaluators that assume them
         self.attribute_defaults = attribute_defaults or {}
+        # Strict (rules): what is not known is MISSING. Permissive (simulate): `leaf` assumes a value
+        # for it and says so, or raises.
+        self.leaf = leaf
 
     def default_of(self, expr: cst.BaseExpression) -> cst.BaseExpression | None:
         """The default assumed for `args.<name>`, if this evaluator assumes one."""
@@ -122,7 +145,15 @@ class _Evaluation:
                 return bindings[expr.value]
             if expr.value in _CONSTANTS:
                 return _CONSTANTS[expr.value]
-            return self.evaluator.constant(expr, depth)
+            found = self.evaluator.constant(expr, depth)
+            return found if found is not MISSING else self._leaf(expr)
+        if isinstance(expr, cst.IfExp):
+            test = self._value(expr.test, bindings, depth + 1)
+            return MISSING if test is MISSING else self._value(expr.body if test else expr.orelse, bindings, depth + 1)
+        if isinstance(expr, cst.Call):
+            return self._call(expr, bindings, depth)
+        if isinstance(expr, cst.Attribute) and self._named(expr) & _MATH_CONSTANTS.keys():
+            return _MATH_CONSTANTS[min(self._named(expr) & _MATH_CONSTANTS.keys())]
         if isinstance(expr, cst.UnaryOperation):
             return self._unary(expr, bindings, depth)
         if isinstance(expr, cst.BinaryOperation):
@@ -139,7 +170,23 @@ class _Evaluation:
             if len(items) != len(expr.elements) or any(item is MISSING for item in items):
                 return MISSING
             return items
-        return MISSING
+        return self._leaf(expr)
+
+    def _leaf(self, expr: cst.BaseExpression) -> object:
+        return self.evaluator.leaf(expr) if self.evaluator.leaf is not None else MISSING
+
+    def _named(self, node: cst.BaseExpression) -> set[str]:
+        """`math.cos` however it is imported (`import math as m`: `m.cos`), or as written."""
+        written = dotted_name(node)
+        return {written, *self.evaluator.metadata.qualified_names(node)} - {""}
+
+    def _call(self, call: cst.Call, bindings: Mapping[str, object], depth: int) -> object:
+        names = {name.removeprefix("builtins.") for name in self._named(call.func)}
+        function = next((_PURE_FUNCTIONS[name] for name in sorted(names) if name in _PURE_FUNCTIONS), None)
+        if function is None or any(arg.keyword is not None or arg.star for arg in call.args):
+            return self._leaf(call)
+        arguments = [self._value(arg.value, bindings, depth + 1) for arg in call.args]
+        return MISSING if any(a is MISSING for a in arguments) else function(*arguments)
 
     def _unary(self, expr: cst.UnaryOperation, bindings: Mapping[str, object], depth: int) -> object:
         operand = self._value(expr.expression, bindings, depth + 1)
