@@ -21,6 +21,7 @@ from lrlint.config import Settings
 from lrlint.discovery import discover
 from lrlint.engine import RunResult, lint_files
 from lrlint.findings import Finding
+from lrlint.importers import importers
 from lrlint.sources import Source
 
 if TYPE_CHECKING:
@@ -71,12 +72,13 @@ def check(paths: Sequence[str | Path], settings: Settings, options: CheckOptions
         raise UsageError("--confirm needs torch: pip install 'lrlint[torch]' (the CPU build is enough)")
     found = discover(tuple(str(path) for path in paths), settings.exclude, settings.root)
     cache = Cache(options.cache_dir, settings) if options.cache_dir is not None else None
-    run = lint_files(found.files, settings, options.debug, options.jobs, cache)
+    callers = importers([Path(path) for path in paths if Path(path).is_file()], settings.exclude, settings.root)
+    run = _lint(found.files, callers, settings, options, cache)
     outcome = Outcome(run.findings, run.internal_errors, [str(path) for path in found.missing], len(found.files))
     if options.fix:
         outcome.fixed = _apply_fixes(run, settings, outcome.notes)
         if outcome.fixed:
-            run = lint_files(found.files, settings, options.debug, options.jobs, cache)  # what is left
+            run = _lint(found.files, callers, settings, options, cache)  # what is left
             outcome.findings, outcome.internal_errors = run.findings, run.internal_errors
     if options.write_baseline is not None:
         baseline.write_baseline(options.write_baseline, outcome.findings)
@@ -94,6 +96,18 @@ def check(paths: Sequence[str | Path], settings: Settings, options: CheckOptions
     if problem:
         outcome.notes.append(f"warning: {problem}")
     return outcome
+
+
+def _lint(
+    files: list[Path], callers: list[Path], settings: Settings, options: CheckOptions, cache: Cache | None
+) -> RunResult:
+    """Lint the files, and the modules that import them for what they reveal about the files (the
+    callers are analysed, their own findings are not reported)."""
+    run = lint_files(files + callers, settings, options.debug, options.jobs, cache)
+    if callers:
+        asked = {path.resolve() for path in files}
+        run.findings = [finding for finding in run.findings if Path(finding.path).resolve() in asked]
+    return run
 
 
 def check_source(source: Source, settings: Settings, debug: bool = False) -> Outcome:

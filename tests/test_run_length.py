@@ -137,6 +137,16 @@ def test_a_scheduler_built_in_the_loop_or_stepped_twice_gives_no_run() -> None:
     assert stepped(rebuilt) == [] and stepped(twice) == []
 
 
+def stepped_as_sized(constructor: str) -> SteppedRun:
+    """Stepped at the cadence it is sized for: OneCycleLR and transformers' per batch, the rest per epoch."""
+    per_batch = "transformers" in constructor or "OneCycleLR" in constructor
+    step = "        scheduler.step()\n" if per_batch else "    scheduler.step()\n"
+    code = PREAMBLE.replace("import torch", "import torch\nimport transformers") + (
+        f"scheduler = {constructor}\nfor epoch in range(3):\n    for batch in loader:\n        optimizer.step()\n{step}"
+    )
+    return only(code)
+
+
 @pytest.mark.parametrize(
     ("constructor", "after_end", "steps"),
     [
@@ -153,11 +163,7 @@ def test_a_scheduler_built_in_the_loop_or_stepped_twice_gives_no_run() -> None:
     ],
 )
 def test_schedule_lengths_and_what_follows_their_end(constructor: str, after_end: AfterEnd, steps: str) -> None:
-    code = PREAMBLE.replace("import torch", "import torch\nimport transformers") + (
-        f"scheduler = {constructor}\nfor epoch in range(3):\n    for batch in loader:\n"
-        "        optimizer.step()\n        scheduler.step()\n"
-    )
-    found = only(code)
+    found = stepped_as_sized(constructor)
     assert found.length is not None
     assert (found.length.after_end, str(found.length.steps)) == (after_end, steps)
 
@@ -171,8 +177,12 @@ def test_schedule_lengths_and_what_follows_their_end(constructor: str, after_end
     ],
 )
 def test_schedules_whose_end_is_by_design_have_no_length(constructor: str) -> None:
-    code = PREAMBLE.replace("import torch", "import torch\nimport transformers") + (
-        f"scheduler = {constructor}\nfor epoch in range(3):\n    for batch in loader:\n"
-        "        optimizer.step()\n        scheduler.step()\n"
+    assert stepped_as_sized(constructor).length is None
+
+
+def test_a_schedule_sized_for_the_other_cadence_is_left_to_the_cadence_rules() -> None:
+    per_epoch_one_cycle = PREAMBLE + (
+        "scheduler = torch.optim.lr_scheduler.OneCycleLR(optimizer, 0.1, epochs=200, steps_per_epoch=128)\n"
+        "for epoch in range(200):\n    for batch in loader:\n        optimizer.step()\n    scheduler.step()\n"
     )
-    assert only(code).length is None
+    assert stepped(per_epoch_one_cycle) == []

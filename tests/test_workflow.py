@@ -81,6 +81,32 @@ def test_pre_commit_try_repo_refuses_the_buggy_file_and_passes_the_clean_one(
 
 
 @pytest.mark.slow
+def test_pre_commit_of_a_callee_alone_sees_the_scheduler_its_caller_passes(
+    hook_repository: tuple[Path, str, dict[str, str]], user_repository: Path
+) -> None:
+    """engine.py steps a scheduler that main.py builds: committing engine.py alone is still checked."""
+    repository, _, env = hook_repository
+    (user_repository / "main.py").write_text(
+        "import torch\nfrom engine import train_one_epoch\n\nmodel = torch.nn.Linear(4, 2)\n"
+        "optimizer = torch.optim.SGD(model.parameters(), lr=0.1)\n"
+        "scheduler = torch.optim.lr_scheduler.StepLR(optimizer, step_size=30)\n"
+        "for epoch in range(90):\n    train_one_epoch(model, loader, optimizer, scheduler)\n"
+    )
+    (user_repository / "engine.py").write_text(
+        "def train_one_epoch(model, loader, optimizer, scheduler):\n    for x, y in loader:\n        optimizer.step()\n"
+    )
+    git("add", "-A", cwd=user_repository, env=env)
+    git("commit", "-q", "-m", "clean", cwd=user_repository, env=env)
+    with (user_repository / "engine.py").open("a") as engine:
+        engine.write("        scheduler.step()\n")
+    git("add", "engine.py", cwd=user_repository, env=env)
+    try_repo = [sys.executable, "-m", "pre_commit", "try-repo", str(repository), "lrlint"]
+    refused = run(try_repo, user_repository, env)  # the staged files only: engine.py
+    assert refused.returncode == 1, refused.stdout + refused.stderr
+    assert "engine.py:4:9: LR102 error" in refused.stdout
+
+
+@pytest.mark.slow
 def test_the_readme_pre_commit_config_guards_commits(
     hook_repository: tuple[Path, str, dict[str, str]], user_repository: Path
 ) -> None:

@@ -359,20 +359,40 @@ class TrainingModel:
             built = _construction(steps[0][0], scheduler)
             if built is not None and set(built.loops) & set(steps[0][1].loops):
                 continue  # built in the loops that step it: each build starts a new schedule
+            if self._cadence_mismatch(scheduler, run):
+                continue  # sized for the other cadence: LR102/LR103 say so, and counting adds nothing
             length = self.schedule_reader.length(scheduler, built.frame if built is not None else None)
             found.append(SteppedRun(scheduler, steps[0][1], run, length, self.schedule_reader.milestones(scheduler)))
         return found
 
     def _counted(self, trace: Trace, item: TraceItem) -> RunLength | None:
-        if item.call.args or item.in_context("accumulate"):
-            return None  # `step(epoch)` sets the position; a prepared scheduler steps as Accelerate decides
-        return run_length(self.counter, trace, item)
+        if item.in_context("accumulate"):
+            return None  # a prepared scheduler steps as Accelerate decides
+        run = run_length(self.counter, trace, item)
+        if run is None or not item.call.args:
+            return run
+        # `step(epoch)` sets the position: counted only as the epoch counter, once per epoch.
+        position = item.call.args[0].value if len(item.call.args) == 1 else None
+        counter = run.epoch_loop.target_names() if run.epoch_loop is not None else set()
+        by_epoch = run.batch_loop is None and isinstance(position, cst.Name) and position.value.lower() in counter
+        return run if by_epoch and self._starts_at_zero(run.epoch_loop) else None
+
+    def _cadence_mismatch(self, scheduler: TrackedObject, run: RunLength) -> bool:
+        sized_in = self.sizing(scheduler).unit
+        if run.cadence is StepCadence.PER_EPOCH:
+            return sized_in is Unit.ITERATIONS
+        return sized_in is Unit.EPOCHS and run.batch_loop is not None and run.batch_loop.iterates_data
+
+    def _starts_at_zero(self, loop: Loop | None) -> bool:
+        return loop is not None and set(self.first_values(loop).values()) == {0}
 
     def describe_run(self, run: RunLength) -> str:
         """How the run takes the step: "every batch (len(loader) per epoch) for 20 epochs", with the
         argparse defaults the loops' bounds were read at."""
         if run.batch_loop is None:
             how = f"once per epoch for {run.epochs} epochs"
+        elif not run.batch_loop.iterates_data and run.epoch_loop is None:
+            how = f"every iteration of `for ... in {self.code(run.batch_loop.event.iterated)}`"
         else:
             batches = "every batch" if run.every is None else f"once every {run.every} batches"
             span = f" ({run.per_epoch} per epoch) for {run.epochs} epochs" if run.epoch_loop is not None else ""

@@ -227,9 +227,9 @@ class Counter:
             return None
         stop = self.count(positional[-1], frame, depth + 1)
         start = self.count(positional[0], frame, depth + 1) if len(positional) == 2 else Count.of(0)
-        if stop is None or start is None or start.number is None:
-            return None  # `range(start_epoch, epochs)`: a resumed run's length is not known
-        return stop - start
+        # `range(start_epoch, epochs)` is `epochs - start_epoch`, which no schedule's size is a multiple
+        # of: a resumed run stays unknown; `range(start, start + 200)` is 200 whatever `start` is.
+        return stop - start if stop is not None and start is not None else None
 
 
 @dataclass(frozen=True)

@@ -225,6 +225,8 @@ def _iteration_native_sizing(
         return Sizing(Unit.ITERATIONS, f"{spec.short_name} is built to be stepped every batch")
     units = {expression_unit(expr, values, 0) for _, expr in sizes}
     evidence = _arguments_evidence(sizes, values, code_of)
+    if any(p.name == "steps_per_epoch" and values.value(e) != 1 for p, e in sizes):
+        return Sizing(Unit.ITERATIONS, evidence)  # OneCycleLR's epochs * steps_per_epoch: steps, by its API
     if Unit.EPOCHS in units:
         return Sizing(Unit.EPOCHS, evidence) if units == {Unit.EPOCHS} else UNKNOWN
     if Unit.ITERATIONS in units or spec.kind == "factory":

@@ -7,8 +7,10 @@ from lrlint.findings import Severity
 from lrlint.model import AfterEnd, TrainingModel
 from lrlint.rules.base import Report, Rule
 
-# The run must cover less than this share of the schedule to be reported.
+# The run must cover less than this share of the schedule to be reported, and more than the least:
+# a T_max of int(1e10) is a constant rate chosen on purpose, not an annealing cut short.
 COVERED = Fraction(4, 5)
+LEAST = Fraction(1, 100)
 
 
 class ScheduleLongerThanRun(Rule):
@@ -23,7 +25,8 @@ class ScheduleLongerThanRun(Rule):
 
     lrlint counts the steps as LR108 does (loop bounds, `len(loader)` on both sides, the `% k`
     condition of the optimizer step) and reports when the run covers less than 80% of the
-    schedule, with the rate at which the run ends. Conditions and early exits only shorten a run,
+    schedule (and at least 1%: a `T_max` of `int(1e10)` keeps the rate constant on purpose), with the
+    rate at which the run ends. Conditions and early exits only shorten a run,
     so they do not silence it; unknown values on either side do.
 
     Fix: size the schedule in the steps the run takes (`num_training_steps = epochs * len(loader)
@@ -80,7 +83,7 @@ for epoch in range(100):
         for stepped in model.stepped_runs:
             length, run = stepped.length, stepped.run
             ratio = run.steps.ratio_to(length.steps) if length is not None else None
-            if length is None or ratio is None or not 0 < ratio < COVERED:
+            if length is None or ratio is None or not LEAST <= ratio < COVERED:
                 continue
             rate = length.rate_at(float(ratio))
             peak = "base" if length.after_end is AfterEnd.CLIMBS_BACK and length.parameters == ("T_max",) else "peak"
@@ -93,6 +96,6 @@ for epoch in range(100):
                 stepped.scheduler.call,
                 f"{stepped.scheduler.name} is sized for {length.steps} steps ({length.evidence}), but the run steps "
                 f"it only {run.steps} times ({model.describe_run(run)}, {model.where(stepped.item.call)}): the run "
-                f"stops {round(100 * ratio)}% of the way through the schedule{still}, so its annealing never "
-                f"happens; {remedy}",
+                f"stops {round(100 * ratio)}% of the way through the schedule{still}, so its annealing never happens; "
+                f"{remedy}",
             )

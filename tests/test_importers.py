@@ -1,0 +1,59 @@
+"""Given files, the project modules that import them, transitively (what pre-commit leaves out)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from lrlint import api
+from lrlint.config import Settings
+from lrlint.importers import importers
+
+MAIN = """\
+import torch
+from engine import train_one_epoch
+
+model = torch.nn.Linear(4, 2)
+optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+scheduler = torch.optim.lr_scheduler.StepLR(optimizer, step_size=30)
+for epoch in range(90):
+    train_one_epoch(model, loader, optimizer, scheduler)
+"""
+ENGINE = """\
+def train_one_epoch(model, loader, optimizer, scheduler):
+    for x, y in loader:
+        optimizer.step()
+        scheduler.step()
+"""
+
+
+def write(root: Path, files: dict[str, str]) -> None:
+    for name, text in files.items():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text(text)
+
+
+def test_importers_are_found_through_packages_relative_imports_and_chains(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text("")
+    write(
+        tmp_path,
+        {
+            "pkg/__init__.py": "",
+            "pkg/engine.py": ENGINE,
+            "pkg/trainer.py": "from .engine import train_one_epoch\n",
+            "scripts/run.py": "from pkg import trainer\n",
+            "scripts/other.py": "import numpy as np  # mentions engine only here\n",
+            "docs/notes.md": "from pkg import engine\n",
+        },
+    )
+    found = importers([tmp_path / "pkg" / "engine.py"])
+    assert sorted(p.relative_to(tmp_path).as_posix() for p in found) == ["pkg/trainer.py", "scripts/run.py"]
+
+
+def test_a_callee_checked_alone_is_analysed_from_its_callers(tmp_path: Path) -> None:
+    write(tmp_path, {"main.py": MAIN, "engine.py": ENGINE})
+    outcome = api.check([tmp_path / "engine.py"], Settings())
+    assert [(Path(f.path).name, f.line, f.code) for f in outcome.findings] == [("engine.py", 4, "LR102")]
+    assert outcome.files_checked == 1
+    (tmp_path / "main.py").write_text(MAIN.replace("range(90)", "range(x)") + "scheduler.step(1)\n")
+    caller_findings = api.check([tmp_path / "engine.py"], Settings()).findings
+    assert all(Path(f.path).name == "engine.py" for f in caller_findings)  # main.py's own LR302 is not reported
