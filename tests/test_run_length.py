@@ -186,3 +186,12 @@ def test_a_schedule_sized_for_the_other_cadence_is_left_to_the_cadence_rules() -
         "for epoch in range(200):\n    for batch in loader:\n        optimizer.step()\n    scheduler.step()\n"
     )
     assert stepped(per_epoch_one_cycle) == []
+
+
+def test_a_stop_on_a_constant_epoch_at_the_top_of_the_loop_is_counted() -> None:
+    body = "    for batch in loader:\n        optimizer.step()\n    scheduler.step()\n"
+    preamble = PREAMBLE + "scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=10)\n"
+    stopped = only(preamble + "for epoch in range(80):\n    if epoch > 40:\n        break\n" + body)
+    assert str(stopped.run.epochs) == "41" and stopped.run.unconditional and stopped.run.stopped_by is not None
+    late = only(preamble + "for epoch in range(80):\n" + body + "    if epoch > 40:\n        break\n")
+    assert str(late.run.epochs) == "80" and not late.run.unconditional

@@ -95,11 +95,13 @@ RUNS: dict[str, Run] = {
     ),
     "helper_factories_per_batch.py": Run(calls=("run(model, loader, 50)",)),
     "grad_accumulation_schedule_longer.py": Run(calls=("train(model, dataset)",)),
+    "cosine_shorter_than_run.py": Run(calls=("with_a_fixed_stop(model, loader, criterion)",)),
     "schedule_fits_run_clean.py": Run(
         calls=(
             "one_cycle(model, loader)",
             "accumulated(model, loader)",
             "early_stopping(model, loader, lambda model: 1.0)",
+            "stopped_on_purpose(model, loader)",
             "last_milestone_at_the_end(model, loader)",
             "holds_its_last_value(model, loader)",
         )

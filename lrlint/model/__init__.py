@@ -389,13 +389,16 @@ class TrainingModel:
     def describe_run(self, run: RunLength) -> str:
         """How the run takes the step: "every batch (len(loader) per epoch) for 20 epochs", with the
         argparse defaults the loops' bounds were read at."""
+        epochs = f"{run.epochs} epochs"
+        if run.stopped_by is not None:
+            epochs += f" (`if {self.code(run.stopped_by.test)}: break`)"
         if run.batch_loop is None:
-            how = f"once per epoch for {run.epochs} epochs"
+            how = f"once per epoch for {epochs}"
         elif not run.batch_loop.iterates_data and run.epoch_loop is None:
             how = f"every iteration of `for ... in {self.code(run.batch_loop.event.iterated)}`"
         else:
             batches = "every batch" if run.every is None else f"once every {run.every} batches"
-            span = f" ({run.per_epoch} per epoch) for {run.epochs} epochs" if run.epoch_loop is not None else ""
+            span = f" ({run.per_epoch} per epoch) for {epochs}" if run.epoch_loop is not None else ""
             how = batches + span
         loops = [loop.node.iter for loop in (run.epoch_loop, run.batch_loop) if loop and isinstance(loop.node, cst.For)]
         defaults = [

@@ -244,6 +244,7 @@ class RunLength:
     unconditional: bool  # no condition besides accumulation, no `break` or `return`: exactly `steps`
     epoch_loop: Loop | None
     batch_loop: Loop | None
+    stopped_by: cst.If | None = None  # `if epoch > 40: break`, which ends the epoch loop early
 
 
 def run_length(counter: Counter, trace: Trace, item: TraceItem) -> RunLength | None:
@@ -258,14 +259,20 @@ def run_length(counter: Counter, trace: Trace, item: TraceItem) -> RunLength | N
     batches = counter.iterations(batch_loop) if batch_loop is not None else Count.of(1)
     if epochs is None or batches is None:
         return None
+    stop = _stopped_at(counter, epoch_loop) if epoch_loop is not None else None
+    if stop is not None and epochs.number is not None and stop[0] < epochs.number:
+        epochs = Count.of(stop[0])  # `if epoch > 40: break` at the top of a loop over range(80)
     every, conditional = _accumulation(counter, item, loops[0])
     per_epoch = batches if every is None else batches.divided(every)
     if per_epoch is None:
         return None
     cadence = StepCadence.PER_BATCH if batch_loop is not None else StepCadence.PER_EPOCH
-    exits = any(_leaves_early(loop) for loop in loops)
+    decided = stop[1] if stop is not None else None
+    exits = any(_leaves_early(loop, decided) for loop in loops)
+    unconditional = not conditional and not exits
+    stopped_by = stop[2] if stop is not None else None
     return RunLength(
-        epochs * per_epoch, epochs, per_epoch, cadence, every, not conditional and not exits, epoch_loop, batch_loop
+        epochs * per_epoch, epochs, per_epoch, cadence, every, unconditional, epoch_loop, batch_loop, stopped_by
     )
 
 
@@ -332,12 +339,49 @@ def _target_names(target: cst.BaseExpression) -> Iterator[str]:
             yield from _target_names(element.value)
 
 
-def _leaves_early(loop: Loop) -> bool:
-    """A `break` of this loop, or a `return` inside it: the run may end before the loop does."""
+def _leaves_early(loop: Loop, decided: cst.Break | None = None) -> bool:
+    """A `break` of this loop (other than one whose iteration lrlint decided), or a `return` inside it:
+    the run may end before the loop does."""
     return any(
         isinstance(statement, cst.Return) or (isinstance(statement, cst.Break) and not nested)
         for statement, nested in _small_statements(loop.node.body)
+        if statement is not decided
     )
+
+
+_FIRST_TRUE = {cst.GreaterThan: 1, cst.GreaterThanEqual: 0, cst.Equal: 0}  # `e > c` first holds at c + 1
+
+
+def _stopped_at(counter: Counter, loop: Loop) -> tuple[Fraction, cst.Break, cst.If] | None:
+    """`if epoch > 40: break` as the first statement of `for epoch in range(...)`: how many
+    iterations run (41, from 0), that `break` and its `if`."""
+    node, targets = loop.node, loop.target_names()
+    if not isinstance(node, cst.For) or not isinstance(node.body, cst.IndentedBlock) or not node.body.body:
+        return None
+    first = node.body.body[0]
+    if not isinstance(first, cst.If) or first.orelse is not None or not isinstance(first.test, cst.Comparison):
+        return None
+    exits = [s for s, nested in _small_statements(first.body) if isinstance(s, cst.Break) and not nested]
+    test = first.test
+    if not exits or len(test.comparisons) != 1 or type(test.comparisons[0].operator) not in _FIRST_TRUE:
+        return None
+    if not (isinstance(test.left, cst.Name) and test.left.value.lower() in targets):
+        return None
+    bound = counter.count(test.comparisons[0].comparator, loop.frame)
+    start = _range_start(counter, node.iter, loop)
+    if bound is None or bound.number is None or start is None or bound.number.denominator != 1:
+        return None
+    runs = bound.number + _FIRST_TRUE[type(test.comparisons[0].operator)] - start
+    return (runs, exits[0], first) if runs >= 0 else None
+
+
+def _range_start(counter: Counter, iterated: cst.BaseExpression, loop: Loop) -> Fraction | None:
+    if not (isinstance(iterated, cst.Call) and called_name(iterated.func) in _RANGES and iterated.args):
+        return None
+    if len(iterated.args) == 1:
+        return Fraction(0)
+    start = counter.count(iterated.args[0].value, loop.frame)
+    return start.number if start is not None else None
 
 
 def _small_statements(block: cst.BaseSuite) -> Iterator[tuple[cst.BaseSmallStatement, bool]]:

@@ -137,9 +137,10 @@ class ScheduleReader:
         warm = self._number(scheduler, "pct_start", 0.3)
         div = self._number(scheduler, "div_factor", 25.0)
         final_div = self._number(scheduler, "final_div_factor", 1e4)
-        strategy = self.values.value(scheduler.arguments.expression("anneal_strategy")) if scheduler.arguments else None
+        given = scheduler.arguments.expression("anneal_strategy") if scheduler.arguments else None
+        strategy = self.values.value(given) if given is not None else "cos"
         three_phase = self._number(scheduler, "three_phase", 0)
-        known = None not in (warm, div, final_div) and three_phase == 0 and strategy in ("cos", None)
+        known = None not in (warm, div, final_div) and three_phase == 0 and strategy == "cos"
         if not known or not warm or not div or not final_div:
             return lambda progress: None
         initial, low = 1 / div, 1 / div / final_div

@@ -26,8 +26,10 @@ class ScheduleLongerThanRun(Rule):
     lrlint counts the steps as LR108 does (loop bounds, `len(loader)` on both sides, the `% k`
     condition of the optimizer step) and reports when the run covers less than 80% of the
     schedule (and at least 1%: a `T_max` of `int(1e10)` keeps the rate constant on purpose), with the
-    rate at which the run ends. Conditions and early exits only shorten a run,
-    so they do not silence it; unknown values on either side do.
+    rate at which the run ends. A loop that stops itself at a constant epoch (`if epoch > STOP_EPOCH:
+    break` at the top of the epoch loop) cuts the schedule short on purpose: not reported. Other
+    conditions and early exits only shorten a run, so they do not silence it; unknown values on
+    either side do.
 
     Fix: size the schedule in the steps the run takes (`num_training_steps = epochs * len(loader)
     // accumulation_steps`, `T_max=args.epochs`).
@@ -83,8 +85,8 @@ for epoch in range(100):
         for stepped in model.stepped_runs:
             length, run = stepped.length, stepped.run
             ratio = run.steps.ratio_to(length.steps) if length is not None else None
-            if length is None or ratio is None or not LEAST <= ratio < COVERED:
-                continue
+            if length is None or ratio is None or not LEAST <= ratio < COVERED or run.stopped_by is not None:
+                continue  # `if epoch > STOP_EPOCH: break` cuts the schedule short on purpose
             rate = length.rate_at(float(ratio))
             peak = "base" if length.after_end is AfterEnd.CLIMBS_BACK and length.parameters == ("T_max",) else "peak"
             still = f", where the rate is still {rate:.2g}x its {peak} rate" if rate is not None else ""
