@@ -173,15 +173,23 @@ def _with_original_newlines(code: str, original: str) -> str:
 def _fix_notebook(path: Path, data: bytes, source: Source, linter: Linter) -> FileFix:
     text = data.decode("utf-8-sig")
     fix = FileFix(path, text, text, digest=source.digest)
-    code, applied, notes = _fixed_code(source, linter)
+    probe = linter.fixable(source)
+    parsed = probe.source if probe is not None else source  # the cells that parse, as the linter joined them
+    code, applied, notes = _fixed_code(parsed, linter)
     fix.notes += notes
     if applied == 0:
         return fix
+    kept = {cell.index for cell in parsed.cells}
+    fix.notes += [
+        f"{path}: cell {cell.index + 1} does not parse; left as it is, the other cells fixed"
+        for cell in source.cells
+        if cell.index not in kept
+    ]
     notebook = json.loads(text)
     if _jupyter_json(notebook) != text:
         fix.notes.append(f"{path}: the notebook's JSON is not in Jupyter's layout; not rewritten, fix it by hand")
         return fix
-    changed = _changed_cells(source, code, notebook["cells"])
+    changed = _changed_cells(parsed, code, notebook["cells"])
     if changed is None:
         fix.notes.append(f"{path}: a fix spans notebook cells; not applied")
         return fix

@@ -220,6 +220,25 @@ def test_notebooks_are_fixed_cell_by_cell_with_the_json_otherwise_unchanged(tmp_
     assert path.read_text() == jupyter(expected)
 
 
+def test_a_notebook_cell_that_does_not_parse_leaves_the_other_cells_fixable(tmp_path: Path) -> None:
+    path = tmp_path / "train.ipynb"
+    broken = "def half_written(:\n    pass"
+    cells = [NOTEBOOK_CELLS[0], broken, *NOTEBOOK_CELLS[1:]]
+    path.write_text(jupyter(notebook(cells)))
+    _, out, err = check(str(path), "--fix")
+    expected = notebook(
+        [
+            NOTEBOOK_CELLS[0],
+            broken,
+            NOTEBOOK_CELLS[1].replace("step=5", "step_size=5").replace(", verbose=True", ""),
+            NOTEBOOK_CELLS[2].replace("get_lr", "get_last_lr"),
+        ]
+    )
+    assert path.read_text() == jupyter(expected)
+    assert "cell 2 does not parse; left as it is, the other cells fixed" in err
+    assert "LR000" in out and "[*]" not in out
+
+
 def test_a_notebook_in_another_json_layout_is_left_alone(tmp_path: Path) -> None:
     path = tmp_path / "train.ipynb"
     original = json.dumps(notebook(NOTEBOOK_CELLS), indent=4)
