@@ -75,6 +75,7 @@ def check(paths: Sequence[str | Path], settings: Settings, options: CheckOptions
     callers = importers([Path(path) for path in paths if Path(path).is_file()], settings.exclude, settings.root)
     run = _lint(found.files, callers, settings, options, cache)
     outcome = Outcome(run.findings, run.internal_errors, [str(path) for path in found.missing], len(found.files))
+    outcome.notes += [f"warning: {skipped}" for skipped in run.skipped]
     if options.fix:
         outcome.fixed = _apply_fixes(run, settings, outcome.notes)
         if outcome.fixed:

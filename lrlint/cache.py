@@ -56,7 +56,7 @@ class Cache:
             return None  # an entry of an unexpected shape counts as absent
 
     def remember_state(self, state: FileState, stat: os.stat_result) -> None:
-        if state.facts is None:
+        if state.facts is None or state.oversized is not None:
             return
         recent = time.time_ns() - stat.st_mtime_ns < _RACY_NANOSECONDS
         self._files[str(state.path)] = {

@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import signal
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
@@ -41,6 +41,7 @@ class RunResult:
     analysed: int = 0  # files that passed the prefilter
     cached: int = 0  # of those, files whose result came from the cache
     related: ProjectPrefilter | None = None  # which files matter, given the others: for fixing them later
+    skipped: list[str] = field(default_factory=list)  # files that could matter, over the size limit: why
 
 
 def lint_files(
@@ -57,10 +58,13 @@ def lint_files(
                 digests[path] = content_digest(Path(path))
             return digests[path]
 
-        results, misses = [], []
+        results, misses, skipped = [], [], []
         for state in states:
             if state.facts is not None and not related.relevant(state.facts):
                 continue  # cannot contain a finding: never parsed
+            if state.oversized is not None:
+                skipped.append(f"{state.path}: {state.oversized}")
+                continue
             cached = cache.result(state.path, state.digest, current_digest) if cache else None
             if cached is None:
                 misses.append(state.path)
@@ -74,7 +78,7 @@ def lint_files(
     findings = {finding for result in results for finding in result.findings}
     errors = [error for result in sorted(results, key=lambda r: r.path) for error in result.internal_errors]
     ordered = sorted(findings, key=Finding.sort_key)
-    return RunResult(ordered, errors, len(results), len(results) - len(fresh), related)
+    return RunResult(ordered, errors, len(results), len(results) - len(fresh), related, skipped)
 
 
 def _states(paths: list[Path], settings: Settings, cache: Cache | None, workers: _Workers) -> list[FileState]:

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from lrlint.catalog import scheduler_specs
-from lrlint.sources import SourceError, read_source
+from lrlint.sources import SourceError, TooLarge, read_source
 
 _TRANSFORMERS_FACTORY = re.compile(r"get_\w*schedul")
 # `lr_scheduler.step(`, `self.scheduler.step(`: a scheduler lrlint may know by its name or annotation only.
@@ -135,14 +135,29 @@ class FileState:
     path: Path
     digest: str
     facts: FileFacts | None  # None: the file cannot be read, which the linter reports
+    oversized: str | None = None  # over the size limit: why it is not linted (when it could matter)
+
+
+# Over the size limit a file is still read, up to this, to tell whether it could matter at all.
+_PREFILTER_MAX_BYTES = 64 * 1024 * 1024
 
 
 def read_state(path: Path, max_bytes: int) -> FileState:
     try:
         source = read_source(path, max_bytes)
+    except TooLarge as too_large:
+        return _oversized_state(path, too_large)
     except SourceError:
         return FileState(path, "", None)
     return FileState(path, source.digest, FileFacts.of(source.code))
+
+
+def _oversized_state(path: Path, too_large: TooLarge) -> FileState:
+    try:
+        source = read_source(path, _PREFILTER_MAX_BYTES)
+    except SourceError:
+        return FileState(path, "", None, str(too_large))
+    return FileState(path, source.digest, FileFacts.of(source.code), str(too_large))
 
 
 class ProjectPrefilter:

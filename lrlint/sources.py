@@ -70,6 +70,14 @@ class Source:
         return lines[line - 1] if 0 < line <= len(lines) else ""
 
 
+class TooLarge(SourceError):
+    """The file is over the size limit (`max-file-size`)."""
+
+    def __init__(self, size: int, limit: int) -> None:
+        super().__init__(f"not linted: {size:,} bytes, over max-file-size ({limit:,} bytes)")
+        self.size = size
+
+
 def read_source(path: Path, max_bytes: int = MAX_FILE_BYTES) -> Source:
     return source_of(path, _read_bytes(path, max_bytes))
 
@@ -97,7 +105,7 @@ def _read_bytes(path: Path, max_bytes: int) -> bytes:
     try:
         size = path.stat().st_size
         if size > max_bytes:
-            raise SourceError(f"file is too large to lint ({size / 1e6:.1f} MB > {max_bytes / 1e6:.1f} MB)")
+            raise TooLarge(size, max_bytes)
         return path.read_bytes()
     except SourceError:
         raise

@@ -315,11 +315,14 @@ def test_a_folder_without_python_files_warns(tmp_path: Path) -> None:
     assert "no Python files or notebooks found" in result.stderr
 
 
-def test_an_oversized_file_is_reported_not_parsed(tmp_path: Path) -> None:
+def test_an_oversized_file_that_could_hold_a_finding_is_a_warning_not_a_finding(tmp_path: Path) -> None:
     (tmp_path / "pyproject.toml").write_text("[tool.lrlint]\nmax-file-size = 100\n")
-    (tmp_path / "big.py").write_text("x = 1\n" * 100)
+    (tmp_path / "big.py").write_text("import torch\nscheduler.step()\n" + "x = 1\n" * 100)
+    (tmp_path / "plain.py").write_text("x = 1\n" * 100)
     result = run("check", ".", cwd=tmp_path)
-    assert "big.py:1:1: LR000 error: file is too large to lint" in result.stdout
+    assert result.exit_code == 0 and result.stdout == ""
+    assert "big.py: not linted: 630 bytes, over max-file-size (100 bytes)" in result.stderr
+    assert "plain.py" not in result.stderr
 
 
 # -- rule documentation and entry points ------------------------------------------------------

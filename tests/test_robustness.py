@@ -55,11 +55,20 @@ def test_chains_too_long_to_parse_are_one_line_and_fast(project: Path, name: str
     assert_one_line_and_the_rest_linted(project, project / name, "LR000 error: an expression is nested too deeply")
 
 
-def test_a_10_mb_file_is_reported_as_too_large_by_default(project: Path) -> None:
+def test_a_10_mb_file_that_could_hold_a_finding_is_skipped_with_a_warning(project: Path) -> None:
     big = project / "generated.py"
     big.write_text("from torch.optim import lr_scheduler\n" + "x = 1\n" * 1_750_000)
-    assert big.stat().st_size > 10_000_000
-    assert_one_line_and_the_rest_linted(project, big, "LR000 error: file is too large to lint (10.5 MB > 4.2 MB)")
+    size = big.stat().st_size
+    code, out, err = check(str(project))
+    assert lines_about(out, big) == [] and "buggy.py:17:5: LR101" in out and code == 1
+    warning = f"lrlint: warning: {big}: not linted: {size:,} bytes, over max-file-size (4,194,304 bytes)"
+    assert warning in err.splitlines()
+
+
+def test_a_10_mb_file_without_schedulers_is_skipped_silently(project: Path) -> None:
+    (project / "generated.py").write_text("x = 1\n" * 1_750_000)
+    code, out, err = check(str(project))
+    assert code == 1 and lines_about(out, project / "generated.py") == [] and "generated.py" not in err
 
 
 def test_a_10_mb_file_without_schedulers_is_skipped_quickly_when_allowed(project: Path) -> None:
