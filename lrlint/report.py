@@ -152,6 +152,7 @@ def format_sarif(findings: Sequence[Finding], output: Output) -> str:
     from lrlint.rules import ALL_RULES  # the rule documentation goes into the log
 
     index = {rule.code: position for position, rule in enumerate(ALL_RULES)}
+    notebooks = _NotebookLines()
     log = {
         "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
         "version": "2.1.0",
@@ -164,7 +165,7 @@ def format_sarif(findings: Sequence[Finding], output: Output) -> str:
                         "rules": [_sarif_rule(rule) for rule in ALL_RULES],
                     }
                 },
-                "results": [_sarif_result(finding, index[finding.code]) for finding in findings],
+                "results": [_sarif_result(finding, index[finding.code], notebooks) for finding in findings],
             }
         ],
     }
@@ -172,10 +173,13 @@ def format_sarif(findings: Sequence[Finding], output: Output) -> str:
 
 
 def _sarif_rule(rule: Any) -> dict[str, Any]:
+    from lrlint.docs import rule_url
+
     documentation = rule.documentation()
     return {
         "id": rule.code,
         "name": rule.name,
+        "helpUri": rule_url(rule.code),
         "shortDescription": {"text": rule.summary},
         "fullDescription": {"text": documentation},
         "help": {"text": documentation, "markdown": documentation},
@@ -183,7 +187,7 @@ def _sarif_rule(rule: Any) -> dict[str, Any]:
     }
 
 
-def _sarif_result(finding: Finding, rule_index: int) -> dict[str, Any]:
+def _sarif_result(finding: Finding, rule_index: int, notebooks: _NotebookLines) -> dict[str, Any]:
     location: dict[str, Any] = {"artifactLocation": {"uri": _uri(finding.path)}}
     message = finding.message
     if finding.cell is None:
@@ -191,8 +195,9 @@ def _sarif_result(finding: Finding, rule_index: int) -> dict[str, Any]:
         if finding.end_line is not None and finding.end_column is not None:
             region |= {"endLine": finding.end_line, "endColumn": finding.end_column}
         location["region"] = region
-    else:
+    else:  # the line of the notebook's JSON that holds the code line, where code scanning can show it
         message = f"cell {_cell_number(finding)}, line {finding.line}: {message}"
+        location["region"] = {"startLine": notebooks.line(finding.path, finding.cell, finding.line)}
     return {
         "ruleId": finding.code,
         "ruleIndex": rule_index,
@@ -200,6 +205,37 @@ def _sarif_result(finding: Finding, rule_index: int) -> dict[str, Any]:
         "message": {"text": message},
         "locations": [{"physicalLocation": location}],
     }
+
+
+class _NotebookLines:
+    """Where a notebook cell's code lines are in the file's JSON (one string a line, as Jupyter writes)."""
+
+    def __init__(self) -> None:
+        self._starts: dict[str, dict[int, int]] = {}
+
+    def line(self, path: str, cell: int, line: int) -> int:
+        """The file line of the cell's code line; the cell's first line when the layout is not Jupyter's."""
+        if path not in self._starts:
+            self._starts[path] = _source_starts(path)
+        start, is_list = self._starts[path].get(cell, (1, False))
+        return start + line if is_list else start
+
+
+def _source_starts(path: str) -> dict[int, tuple[int, bool]]:
+    """For each cell, the file line of its `"source":` key and whether a list of lines follows it."""
+    try:
+        lines = Path(path).read_text(encoding="utf-8-sig").splitlines()
+    except (OSError, UnicodeDecodeError):
+        return {}
+    starts: dict[int, tuple[int, bool]] = {}
+    cell = -1
+    for number, text in enumerate(lines, start=1):
+        stripped = text.strip()
+        if stripped.startswith('"cell_type":'):
+            cell += 1
+        elif stripped.startswith('"source":') and cell >= 0 and cell not in starts:
+            starts[cell] = (number, stripped.endswith("["))
+    return starts
 
 
 def _uri(path: str) -> str:

