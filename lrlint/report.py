@@ -211,7 +211,7 @@ class _NotebookLines:
     """Where a notebook cell's code lines are in the file's JSON (one string a line, as Jupyter writes)."""
 
     def __init__(self) -> None:
-        self._starts: dict[str, dict[int, int]] = {}
+        self._starts: dict[str, dict[int, tuple[int, bool]]] = {}
 
     def line(self, path: str, cell: int, line: int) -> int:
         """The file line of the cell's code line; the cell's first line when the layout is not Jupyter's."""
