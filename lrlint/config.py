@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import fnmatch
-import tomllib
+import sys
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from lrlint.catalog import newest_torch
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # Python 3.10: the same parser, from PyPI
+    import tomli as tomllib
 from lrlint.findings import known_codes
 
 ALL = "ALL"  # every rule, as in ruff's `--select ALL`

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import asdict, dataclass, field
-from enum import StrEnum
+from enum import Enum
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -19,7 +19,7 @@ def known_codes() -> frozenset[str]:
     return frozenset(match.group(1).upper() for name in names if (match := _RULE_MODULE.match(name.name)))
 
 
-class Severity(StrEnum):
+class Severity(str, Enum):
     ERROR = "error"
     WARNING = "warning"
 

@@ -23,7 +23,6 @@ import os
 import subprocess
 import sys
 import tarfile
-import tomllib
 import urllib.request
 import zipfile
 from collections import Counter
@@ -31,6 +30,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+import tomllib
 
 REPOSITORY = Path(__file__).resolve().parent.parent
 PROJECTS_FILE = REPOSITORY / "corpus" / "projects.toml"

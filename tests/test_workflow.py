@@ -130,6 +130,15 @@ def test_the_readme_pre_commit_config_guards_commits(
     assert accepted.returncode == 0, accepted.stdout + accepted.stderr
 
 
+def test_the_readme_pre_commit_rev_is_a_commit_of_this_repository() -> None:
+    rev = re.search(r"rev: (\S+)", readme_snippet("pre-commit-config"))
+    assert rev, "the pre-commit snippet has no rev"
+    env = dict(os.environ)
+    if not (ROOT / ".git").exists() or git("rev-parse", "--is-shallow-repository", cwd=ROOT, env=env) == "true":
+        pytest.skip("not a full git checkout: its history cannot be checked")
+    assert run(["git", "cat-file", "-e", f"{rev[1]}^{{commit}}"], ROOT, env).returncode == 0, rev[1]
+
+
 def test_the_readme_flake8_command_reports_lrl_codes(tmp_path: Path) -> None:
     (tmp_path / "train.py").write_text(
         BUGGY + "\nlate = torch.optim.lr_scheduler.StepLR(optimizer, step=3)  # noqa: LRL201\n"
