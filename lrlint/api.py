@@ -70,9 +70,11 @@ def check(paths: Sequence[str | Path], settings: Settings, options: CheckOptions
     options = options or CheckOptions()
     if options.confirm and importlib.util.find_spec("torch") is None:
         raise UsageError("--confirm needs torch: pip install 'lrlint[torch]' (the CPU build is enough)")
-    found = discover(tuple(str(path) for path in paths), settings.exclude, settings.root)
+    found = discover(
+        tuple(str(path) for path in paths), settings.exclude, settings.root, gitignore=settings.respect_gitignore
+    )
     cache = Cache(options.cache_dir, settings) if options.cache_dir is not None else None
-    callers = importers([Path(path) for path in paths if Path(path).is_file()], settings.exclude, settings.root)
+    callers = importers([Path(path) for path in paths if Path(path).is_file()], settings)
     run = _lint(found.files, callers, settings, options, cache)
     outcome = Outcome(run.findings, run.internal_errors, [str(path) for path in found.missing], len(found.files))
     outcome.notes += [f"warning: {skipped}" for skipped in run.skipped]
@@ -133,7 +135,9 @@ def fixes(
     """The fixes `check(..., fix=True)` would write, file by file, without writing them (`--diff`);
     why some were left alone goes to `notes`."""
     options = options or CheckOptions()
-    found = discover(tuple(str(path) for path in paths), settings.exclude, settings.root)
+    found = discover(
+        tuple(str(path) for path in paths), settings.exclude, settings.root, gitignore=settings.respect_gitignore
+    )
     run = lint_files(found.files, settings, options.debug, options.jobs, None)
     return _fixes(run, settings, notes if notes is not None else [])
 

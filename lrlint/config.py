@@ -29,6 +29,7 @@ _KNOWN_KEYS = {
     "target-torch",
     "severity",
     "cache-dir",
+    "respect-gitignore",
 }
 SEVERITIES = ("warning", "error")  # from least to most severe
 
@@ -44,6 +45,7 @@ class Settings:
     exclude: tuple[str, ...] = ()
     per_file_ignores: dict[str, tuple[str, ...]] = field(default_factory=dict)
     max_file_bytes: int = 4 * 1024 * 1024
+    respect_gitignore: bool = True  # folders walked skip what .gitignore files ignore
     target_torch: tuple[int, int] | None = None  # None: the newest torch lrlint ships signatures for
     min_severity: str = "warning"  # report findings of this severity and above
     root: Path | None = None  # the folder of the config file: relative patterns start there
@@ -138,12 +140,19 @@ def load_settings(config: Path | None) -> Settings:
         ),
         per_file_ignores={str(k): _codes(v, config, f"per-file-ignores.{k}") for k, v in per_file.items()},
         max_file_bytes=_positive_int(table.get("max-file-size", Settings.max_file_bytes), config),
+        respect_gitignore=_boolean(table.get("respect-gitignore", True), config, "respect-gitignore"),
         target_torch=parse_torch_version(table["target-torch"], str(config)) if "target-torch" in table else None,
         min_severity=parse_severity(table.get("severity", "warning"), str(config)),
         cache_dir=_folder(table["cache-dir"], config, "cache-dir") if "cache-dir" in table else None,
         root=config.parent,
         config_path=config,
     )
+
+
+def _boolean(value: Any, config: Path, key: str) -> bool:
+    if not isinstance(value, bool):
+        raise ConfigError(f"{config}: {key} must be true or false")
+    return value
 
 
 def _strings(value: Any, config: Path, key: str) -> tuple[str, ...]:

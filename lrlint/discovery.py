@@ -9,6 +9,8 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import pathspec
+
 LINTED_SUFFIXES = (".py", ".ipynb")
 DEFAULT_EXCLUDES = (
     ".git",
@@ -64,7 +66,11 @@ class _Excluder:
 
 
 def discover(
-    paths: Iterable[str], excludes: Iterable[str] = (), root: Path | None = None, use_default_excludes: bool = True
+    paths: Iterable[str],
+    excludes: Iterable[str] = (),
+    root: Path | None = None,
+    use_default_excludes: bool = True,
+    gitignore: bool = True,
 ) -> Discovery:
     """Files to lint, in a stable order. Paths named explicitly are linted even if excluded by default."""
     excluded = _Excluder((*(DEFAULT_EXCLUDES if use_default_excludes else ()), *excludes), root)
@@ -83,7 +89,7 @@ def discover(
                 else [(path, _identity(path.resolve().parent, path.resolve().name))]
             )
         else:
-            candidates = _walk(path, excluded)
+            candidates = _walk(path, excluded, gitignore)
         for candidate, identity in candidates:
             if identity not in seen:
                 seen.add(identity)
@@ -96,17 +102,57 @@ def _identity(folder: Path, name: str) -> tuple[int, int, str]:
     return stat.st_dev, stat.st_ino, name
 
 
-def _walk(directory: Path, excluded: _Excluder) -> Iterator[tuple[Path, tuple[int, int, str]]]:
+def _walk(directory: Path, excluded: _Excluder, gitignore: bool = True) -> Iterator[tuple[Path, tuple[int, int, str]]]:
     visited: set[tuple[int, int]] = set()
+    ignores = _GitIgnores(directory) if gitignore else None
     for current, dirnames, filenames in os.walk(directory, followlinks=True):
         stat = os.stat(current)
         if (stat.st_dev, stat.st_ino) in visited:  # a symlink loop, or a second link to a folder
             dirnames[:] = []
             continue
         visited.add((stat.st_dev, stat.st_ino))
-        dirnames[:] = sorted(d for d in dirnames if not excluded(os.path.join(current, d), d))
+        if ignores is not None:
+            ignores.load(current)
+
+        def skipped(name: str, is_dir: bool, folder: str = current) -> bool:
+            path = os.path.join(folder, name)
+            return excluded(path, name) or (ignores is not None and ignores.ignored(path, is_dir))
+
+        dirnames[:] = sorted(d for d in dirnames if not skipped(d, is_dir=True))
         for name in sorted(filenames):
-            if name.endswith(LINTED_SUFFIXES):
-                candidate = os.path.join(current, name)
-                if not excluded(candidate, name):
-                    yield Path(candidate), (stat.st_dev, stat.st_ino, name)
+            if name.endswith(LINTED_SUFFIXES) and not skipped(name, is_dir=False):
+                yield Path(os.path.join(current, name)), (stat.st_dev, stat.st_ino, name)
+
+
+class _GitIgnores:
+    """The `.gitignore` files of a walk: those of the folders walked, and those above the walked
+    folder up to its git repository's root, each applying below its own folder."""
+
+    def __init__(self, start: Path) -> None:
+        self._specs: list[tuple[str, pathspec.GitIgnoreSpec]] = []
+        chain = [os.path.abspath(start)]
+        while not os.path.isdir(os.path.join(chain[-1], ".git")):
+            parent = os.path.dirname(chain[-1])
+            if parent == chain[-1]:
+                return  # not in a git repository: only the walked folders' own files apply
+            chain.append(parent)
+        for folder in reversed(chain[1:]):  # from the repository's root down to the walked folder's parent
+            self.load(folder)
+
+    def load(self, folder: str) -> None:
+        path = os.path.join(folder, ".gitignore")
+        try:
+            with open(path, encoding="utf-8", errors="replace") as handle:
+                spec = pathspec.GitIgnoreSpec.from_lines(handle)
+        except OSError:
+            return
+        self._specs.append((os.path.abspath(folder) + os.sep, spec))
+
+    def ignored(self, path: str, is_dir: bool) -> bool:
+        absolute = os.path.abspath(path)
+        for folder, spec in self._specs:
+            if absolute.startswith(folder):
+                relative = absolute[len(folder) :].replace(os.sep, "/") + ("/" if is_dir else "")
+                if spec.match_file(relative):
+                    return True
+        return False

@@ -14,6 +14,7 @@ import re
 from collections.abc import Iterable
 from pathlib import Path
 
+from lrlint.config import Settings
 from lrlint.discovery import discover
 
 _IMPORT = re.compile(r"^[ \t]*(?:from[ \t]+([.\w]+)[ \t]+import[ \t]+([^\n#;]+)|import[ \t]+([^\n#;]+))", re.MULTILINE)
@@ -22,7 +23,7 @@ _ROOT_SEARCH_DEPTH = 6
 _MAX_READ_BYTES = 4 * 1024 * 1024
 
 
-def importers(given: Iterable[Path], excludes: Iterable[str] = (), root: Path | None = None) -> list[Path]:
+def importers(given: Iterable[Path], settings: Settings) -> list[Path]:
     """The .py files of the given files' projects that import one of them, transitively (not the given)."""
     targets = [path for path in given if path.suffix == ".py"]
     if not targets:
@@ -31,7 +32,9 @@ def importers(given: Iterable[Path], excludes: Iterable[str] = (), root: Path | 
     roots = sorted({project_root(path) for path in targets})
     candidates = [
         path
-        for path in discover([str(r) for r in roots], excludes, root).files
+        for path in discover(
+            [str(r) for r in roots], settings.exclude, settings.root, gitignore=settings.respect_gitignore
+        ).files
         if path.suffix == ".py" and path.resolve() not in chosen
     ]
     texts = {path: _read(path) for path in candidates}

@@ -456,3 +456,22 @@ def test_parallel_runs_give_the_same_output_as_one_process() -> None:
     two = run("check", fixtures, "--jobs", "2", "--format", "json")
     assert one.exit_code == two.exit_code == 1
     assert one.stdout == two.stdout and len(json.loads(one.stdout)) > 40
+
+
+def test_folders_skip_what_gitignore_files_ignore_from_the_repository_root_down(tmp_path: Path) -> None:
+    buggy = BUGGY
+    (tmp_path / ".git").mkdir()
+    (tmp_path / ".gitignore").write_text("generated/\n*.tmp.py\n")
+    for name in ("generated/a.py", "src/b.py", "src/c.tmp.py", "src/vendor/d.py"):
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(buggy)
+    (tmp_path / "src" / ".gitignore").write_text("vendor/\n")
+    linted = run("check", "--format", "concise", "--no-cache", ".", cwd=tmp_path / "src").stdout
+    assert [line.split(":")[0] for line in linted.splitlines()] == ["b.py"]
+    from_root = run("check", "--format", "concise", "--no-cache", ".", cwd=tmp_path).stdout
+    assert [line.split(":")[0] for line in from_root.splitlines()] == ["src/b.py"]
+    named = run("check", "--format", "concise", "--no-cache", "generated/a.py", cwd=tmp_path).stdout
+    assert named.startswith("generated/a.py:")  # a file named explicitly is linted
+    (tmp_path / "pyproject.toml").write_text("[tool.lrlint]\nrespect-gitignore = false\n")
+    everything = run("check", "--format", "concise", "--no-cache", ".", cwd=tmp_path).stdout
+    assert len(everything.splitlines()) == 4

@@ -45,7 +45,7 @@ def test_importers_are_found_through_packages_relative_imports_and_chains(tmp_pa
             "docs/notes.md": "from pkg import engine\n",
         },
     )
-    found = importers([tmp_path / "pkg" / "engine.py"])
+    found = importers([tmp_path / "pkg" / "engine.py"], Settings())
     assert sorted(p.relative_to(tmp_path).as_posix() for p in found) == ["pkg/trainer.py", "scripts/run.py"]
 
 

@@ -570,7 +570,7 @@ def confirm_schedule_ends_first(record: Record) -> None:
         assert crash["epoch"] + 1 == int(stated(r"in the (\d+)\w\w of", record.message)[1]), crash
     elif "milestone" in record.message:
         drops = sum(1 for before, after in itertools.pairwise(lrs) if after < before)
-        never = stated(r"at milestones? ([\d, ]+) never", record.message)[1].split(", ")
+        never = stated(r"never reaches milestones? ([\d, ]+):", record.message)[1].split(", ")
         assert all(int(m) > len(lrs) for m in never) and drops == len(scheduler["milestones"]) - len(never)
     elif "climbs back" in record.message:
         lowest = lrs.index(min(lrs))
