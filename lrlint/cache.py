@@ -11,7 +11,8 @@ One JSON manifest per lrlint build, configuration and working folder, under `.lr
   dependency's digest are unchanged.
 
 Writes go to a temporary file renamed over the manifest, so concurrent runs never read half a
-manifest (the last writer wins); a manifest that does not load is ignored and rewritten.
+manifest (the last writer wins); a manifest that does not load is ignored and rewritten. Only
+the 8 most recently written manifests are kept.
 """
 
 from __future__ import annotations
@@ -33,6 +34,8 @@ from lrlint.prefilter import FileFacts, FileState
 CACHE_DIR_NAME = ".lrlint_cache"
 _FORMAT = 1
 _RACY_NANOSECONDS = 2_000_000_000
+_KEPT_MANIFESTS = 8  # the current one and the most recent others (switching between configurations)
+_LEFTOVER_SECONDS = 3600
 _CACHEDIR_TAG = "Signature: 8a477f597d28d172789f06886806bc55\n# lrlint's cache; see https://bford.info/cachedir/\n"
 
 
@@ -107,6 +110,7 @@ class Cache:
         except OSError as error:
             return f"cannot write the cache in {self.directory}: {error.strerror or error}"
         self._changed = False
+        _prune(self.directory, self.manifest)
         return None
 
     def _prepare_directory(self) -> None:
@@ -115,6 +119,20 @@ class Cache:
             marker = self.directory / name
             if not marker.exists():
                 marker.write_text(content, encoding="utf-8")
+
+
+def _prune(directory: Path, current: Path) -> None:
+    """Drop the manifests of other builds and settings beyond the most recently written few, and
+    temporary files a killed run left: every lrlint upgrade or configuration change starts a new one."""
+    try:
+        manifests = sorted(directory.glob("*.json"), key=lambda path: path.stat().st_mtime_ns, reverse=True)
+        stale = [path for path in manifests if path != current][_KEPT_MANIFESTS - 1 :]
+        now = time.time()
+        stale += [path for path in directory.glob("*.tmp") if now - path.stat().st_mtime > _LEFTOVER_SECONDS]
+        for path in stale:
+            path.unlink(missing_ok=True)
+    except OSError:
+        pass  # another run pruning at the same time, or a read-only folder: the next run tries again
 
 
 def _signature(stat: os.stat_result) -> list[int]:

@@ -101,6 +101,17 @@ def test_other_settings_do_not_reuse_results(project: Path, tmp_path: Path) -> N
     assert run.cached == 0 and codes(run) == []
 
 
+def test_only_the_most_recent_manifests_are_kept(project: Path, tmp_path: Path) -> None:
+    cache = tmp_path / "cache"
+    for ignored in ["LR101", "LR102", "LR103", "LR104", "LR105", "LR106", "LR107", "LR108", "LR109", "LR201"]:
+        lint(project, cache, Settings(ignore=(ignored,)))
+    (cache / "left_by_a_killed_run.tmp").write_text("{")
+    os.utime(cache / "left_by_a_killed_run.tmp", (1, 1))
+    lint(project, cache)
+    assert len(list(cache.glob("*.json"))) == 8 and not list(cache.glob("*.tmp"))
+    assert lint(project, cache, Settings(ignore=("LR201",))).cached > 0  # recent ones are still there
+
+
 @pytest.mark.parametrize("garbage", [b"", b"{not json", b'{"format": 1, "files": [], "results": 3}', b"\xff\xfe"])
 def test_a_corrupt_manifest_is_ignored_and_rewritten(project: Path, tmp_path: Path, garbage: bytes) -> None:
     cache_dir = tmp_path / "cache"
