@@ -268,4 +268,6 @@ def _suppressed(source: Source, line: int, code: str) -> bool:
 
 
 def _codes_of(text: str) -> tuple[str, ...]:
-    return tuple(c.upper() for c in re.split(r"[\s,]+", text) if c)
+    """The codes of a `# noqa:` list; flake8's spelling of lrlint's codes (`LRL101`) counts as `LR101`."""
+    codes = (c.upper() for c in re.split(r"[\s,]+", text) if c)
+    return tuple("LR" + c[3:] if c.startswith("LRL") else c for c in codes)

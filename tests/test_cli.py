@@ -163,6 +163,7 @@ def test_unknown_code_in_select_is_a_usage_error(project: Path) -> None:
         ("# lrlint: noqa: LR101", {"LR201"}),
         ("# lrlint: noqa: LR2, LR3", {"LR101"}),
         ("x = 1  # lrlint: noqa", {"LR101", "LR201"}),  # after code: not a file-level directive
+        ("# lrlint: noqa: LRL101", {"LR201"}),  # flake8's spelling of the code
     ],
 )
 def test_file_level_noqa(tmp_path: Path, directive: str, left: set[str]) -> None:
@@ -475,3 +476,20 @@ def test_folders_skip_what_gitignore_files_ignore_from_the_repository_root_down(
     (tmp_path / "pyproject.toml").write_text("[tool.lrlint]\nrespect-gitignore = false\n")
     everything = run("check", "--format", "concise", "--no-cache", ".", cwd=tmp_path).stdout
     assert len(everything.splitlines()) == 4
+
+
+def test_each_front_end_honours_the_other_spelling_of_a_code_in_noqa(tmp_path: Path) -> None:
+    """`# noqa: LRL101` (flake8's code) silences lrlint; `# noqa: LR101` silences the flake8 plugin."""
+    from lrlint.flake8_plugin import Plugin
+
+    lines = BUGGY.splitlines(keepends=True)
+    step = next(i for i, line in enumerate(lines) if "scheduler.step()" in line)
+    for spelling, front_end in (("LRL101", "lrlint"), ("LR101", "flake8")):
+        marked = [*lines[:step], lines[step].rstrip("\n") + f"  # noqa: {spelling}\n", *lines[step + 1 :]]
+        path = tmp_path / f"{front_end}.py"
+        path.write_text("".join(marked))
+        if front_end == "lrlint":
+            codes = {f["code"] for f in json.loads(run("check", "--format", "json", str(path)).stdout)}
+        else:
+            codes = {text.split()[0] for _, _, text, _ in Plugin(None, str(path), marked).run()}  # type: ignore[arg-type]
+        assert not codes & {"LR101", "LRL101"}, (spelling, codes)
