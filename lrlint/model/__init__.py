@@ -16,7 +16,15 @@ from pathlib import Path
 
 import libcst as cst
 
-from lrlint.catalog import SchedulerSpec, base_class_spec, scheduler_spec
+from lrlint.catalog import (
+    SchedulerSpec,
+    base_class_spec,
+    newest_torch,
+    removed_argument,
+    scheduler_spec,
+    torch_version_of_signatures,
+    version_tuple,
+)
 from lrlint.model import accelerate, hf_trainer, ignite, lightning
 from lrlint.model.horizons import ScheduleFunction
 from lrlint.model.lightning import LightningSetup, SchedulerConfig
@@ -28,6 +36,7 @@ from lrlint.model.schedule_end import AfterEnd, ScheduleLength, ScheduleReader
 from lrlint.model.sizing import Sizing, Unit, scheduler_sizing
 from lrlint.model.syntax import ClassInfo, FunctionInfo, Guard, SyntaxIndex, call_events, called_name, is_super_call
 from lrlint.model.trace import (
+    Frame,
     FrameworkStep,
     Loop,
     LoopKind,
@@ -36,35 +45,56 @@ from lrlint.model.trace import (
     Trace,
     TraceItem,
     build_trace,
+    exclusive,
     guard_names,
+    is_epoch_word,
 )
-from lrlint.model.values import ValueEvaluator, argparse_defaults, is_known
+from lrlint.model.values import MISSING, ValueEvaluator, argparse_defaults, is_known
 from lrlint.prefilter import STEPS_A_SCHEDULER
+from lrlint.signature import BoundArguments, bind_arguments
 from lrlint.sources import Source
 
 __all__ = [
     "AfterEnd",
+    "BoundArguments",
+    "Context",
     "Count",
     "Evidence",
+    "Frame",
     "FrameworkStep",
+    "FunctionInfo",
+    "Guard",
     "LightningSetup",
     "Loop",
     "LoopKind",
+    "LrWrite",
+    "MISSING",
+    "Objects",
     "Project",
     "Role",
     "RunLength",
     "ScheduleLength",
     "SchedulerConfig",
-    "SteppedRun",
+    "SchedulerSpec",
     "Sizing",
     "StepCadence",
+    "SteppedRun",
     "Trace",
     "TraceItem",
     "TrackedObject",
     "TrainingModel",
     "Unit",
+    "bind_arguments",
     "build_model",
+    "called_name",
+    "exclusive",
+    "is_epoch_word",
+    "is_known",
+    "newest_torch",
     "ordinal",
+    "removed_argument",
+    "torch_version_of_signatures",
+    "version_tuple",
 ]
 
 _MAX_FUNCTION_DEPTH = 4  # names bound to names bound to lambdas: how far to follow

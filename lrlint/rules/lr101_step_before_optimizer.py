@@ -3,8 +3,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from lrlint.findings import Severity
-from lrlint.model import Evidence, Role, TraceItem, TrainingModel
-from lrlint.model.resolve import Objects
+from lrlint.model import Evidence, Objects, Role, TraceItem, TrainingModel
 from lrlint.rules.base import Report, Rule
 from lrlint.rules.edits import moved_after
 

@@ -5,8 +5,7 @@ from collections.abc import Iterator
 import libcst as cst
 
 from lrlint.findings import Severity
-from lrlint.model import Role, TrackedObject, TrainingModel
-from lrlint.model.syntax import called_name
+from lrlint.model import Role, TrackedObject, TrainingModel, called_name
 from lrlint.rules.base import Report, Rule
 
 

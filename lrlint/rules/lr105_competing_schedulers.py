@@ -5,8 +5,7 @@ from collections.abc import Iterator
 import libcst as cst
 
 from lrlint.findings import Severity
-from lrlint.model import Evidence, Role, Trace, TraceItem, TrackedObject, TrainingModel
-from lrlint.model.resolve import Objects
+from lrlint.model import Evidence, Objects, Role, Trace, TraceItem, TrackedObject, TrainingModel
 from lrlint.rules.base import Report, Rule
 
 

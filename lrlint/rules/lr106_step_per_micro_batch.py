@@ -5,9 +5,7 @@ from collections.abc import Iterator
 import libcst as cst
 
 from lrlint.findings import Severity
-from lrlint.model import Evidence, Role, Trace, TraceItem, TrainingModel
-from lrlint.model.resolve import Objects
-from lrlint.model.syntax import Guard
+from lrlint.model import Evidence, Guard, Objects, Role, Trace, TraceItem, TrainingModel
 from lrlint.rules.base import Report, Rule
 
 

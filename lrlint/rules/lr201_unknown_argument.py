@@ -5,11 +5,16 @@ from collections.abc import Iterator
 
 import libcst as cst
 
-from lrlint.catalog import SchedulerSpec, removed_argument, torch_version_of_signatures
 from lrlint.findings import Severity
-from lrlint.model import TrainingModel
+from lrlint.model import (
+    BoundArguments,
+    SchedulerSpec,
+    TrainingModel,
+    bind_arguments,
+    removed_argument,
+    torch_version_of_signatures,
+)
 from lrlint.rules.base import Report, Rule, constructor_name
-from lrlint.signature import BoundArguments, bind_arguments
 
 # Names people reach for, and the parameters they mean, tried in order.
 _SYNONYMS: dict[str, tuple[str, ...]] = {

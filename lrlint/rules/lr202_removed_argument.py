@@ -2,9 +2,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from lrlint.catalog import newest_torch, removed_argument, version_tuple
 from lrlint.findings import Severity
-from lrlint.model import TrainingModel
+from lrlint.model import TrainingModel, newest_torch, removed_argument, version_tuple
 from lrlint.rules.base import Report, Rule, constructor_name
 from lrlint.rules.edits import without_argument
 

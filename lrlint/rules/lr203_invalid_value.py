@@ -6,10 +6,8 @@ from dataclasses import dataclass
 import libcst as cst
 
 from lrlint.findings import Severity
-from lrlint.model import TrainingModel
-from lrlint.model.values import is_known
+from lrlint.model import BoundArguments, TrainingModel, bind_arguments, is_known
 from lrlint.rules.base import Report, Rule
-from lrlint.signature import BoundArguments, bind_arguments
 
 
 def _number(value: object) -> bool:

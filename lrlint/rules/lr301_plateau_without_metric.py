@@ -5,8 +5,7 @@ from collections.abc import Iterator
 import libcst as cst
 
 from lrlint.findings import Severity
-from lrlint.model import TraceItem, TrainingModel
-from lrlint.model.trace import is_epoch_word
+from lrlint.model import TraceItem, TrainingModel, is_epoch_word
 from lrlint.rules.base import Report, Rule
 
 

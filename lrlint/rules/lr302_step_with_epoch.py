@@ -5,8 +5,7 @@ from collections.abc import Iterator
 import libcst as cst
 
 from lrlint.findings import Severity
-from lrlint.model import TraceItem, TrackedObject, TrainingModel
-from lrlint.model.values import MISSING, is_known
+from lrlint.model import MISSING, TraceItem, TrackedObject, TrainingModel, is_known
 from lrlint.rules.base import Report, Rule
 from lrlint.rules.edits import without_arguments
 

@@ -5,9 +5,7 @@ from collections.abc import Iterator
 import libcst as cst
 
 from lrlint.findings import Severity
-from lrlint.model import FrameworkStep, LoopKind, Role, TrainingModel
-from lrlint.model.resolve import Objects
-from lrlint.model.trace import LrWrite, Trace, exclusive
+from lrlint.model import FrameworkStep, LoopKind, LrWrite, Objects, Role, Trace, TrainingModel, exclusive
 from lrlint.rules.base import Report, Rule
 
 

@@ -6,10 +6,7 @@ from collections.abc import Iterator
 import libcst as cst
 
 from lrlint.findings import Severity
-from lrlint.model import Role, TrackedObject, TrainingModel
-from lrlint.model.resolve import Context
-from lrlint.model.syntax import FunctionInfo, called_name
-from lrlint.model.trace import Frame, TraceItem
+from lrlint.model import Context, Frame, FunctionInfo, Role, TraceItem, TrackedObject, TrainingModel, called_name
 from lrlint.rules.base import Report, Rule
 
 _MAX_HOPS = 4  # how many helper calls (`save_checkpoint(state)`) to follow back to the saved dict
