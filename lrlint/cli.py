@@ -25,6 +25,7 @@ from lrlint.config import (
     parse_torch_version,
     split_codes,
 )
+from lrlint.discovery import discover
 from lrlint.report import FORMATTERS
 
 EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report Ctrl-C
@@ -286,7 +287,7 @@ def _fail(message: str) -> None:
 
 
 @main.command()
-@click.argument("paths", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.argument("paths", nargs=-1, type=click.Path())
 @click.option("--epochs", type=click.IntRange(min=1), help="Epochs to simulate (default: the code's, else 10).")
 @click.option(
     "--steps-per-epoch",
@@ -310,40 +311,50 @@ def simulate(  # noqa: PLR0913, PLR0917 - one parameter per command-line option
     per_step: bool,
     png: str | None,
 ) -> None:
-    """Show the learning rate each scheduler of PATHS produces, epoch by epoch, with real torch."""
+    """Show the learning rate each scheduler of PATHS (files or folders; default: the current folder)
+    produces, epoch by epoch, with real torch. Exit 0 when at least one schedule was simulated, 2
+    when none could be."""
     if importlib.util.find_spec("torch") is None:
         _fail("simulate needs torch: pip install 'lrlint[torch]' (the CPU build is enough)")
     if png and importlib.util.find_spec("matplotlib") is None:
         _fail("--png needs matplotlib: pip install 'lrlint[plot]' (or use --plot for a text chart)")
     from lrlint import simulate as simulation
 
+    paths = paths or (".",)
+    found = discover(paths, _settings(paths, None, False).exclude)
+    for missing in found.missing:
+        _report_missing(missing)
+    named = {Path(path).resolve() for path in paths if Path(path).is_file()}
     results = []
-    for path in paths:
-        if not Path(path).exists():
-            _report_missing(path)
-            continue
+    for file in found.files:
         try:
-            results.append((path, *simulation.simulate_file(path, epochs, steps_per_epoch)))
+            simulated_epochs, schedules = simulation.simulate_file(str(file), epochs, steps_per_epoch)
         except simulation.CannotSimulate as reason:
-            click.echo(f"lrlint: {path}: cannot simulate: {reason}", err=True)
+            click.echo(f"lrlint: {file}: cannot simulate: {reason}", err=True)
+            continue
+        if schedules or file.resolve() in named:  # a folder's files without a scheduler are not listed
+            results.append((str(file), simulated_epochs, schedules))
     if output_format == "json":
-        rows = [row for path, _, found in results for row in simulation.as_json(path, found, per_step)]
+        rows = [row for path, _, schedules in results for row in simulation.as_json(path, schedules, per_step)]
         click.echo(json.dumps(rows, indent=2))
     elif output_format == "csv":
         writer = csv.writer(sys.stdout)
         writer.writerow(simulation.CSV_STEP_HEADER if per_step else simulation.CSV_HEADER)
-        for path, _, found in results:
-            writer.writerows(simulation.render_csv(path, found, per_step))
+        for path, _, schedules in results:
+            writer.writerows(simulation.render_csv(path, schedules, per_step))
     else:
-        for path, simulated_epochs, found in results:
-            click.echo(simulation.render_table(path, found, simulated_epochs, steps_per_epoch, per_step), nl=False)
-            for schedule in found if plot else ():
+        for path, simulated_epochs, schedules in results:
+            click.echo(simulation.render_table(path, schedules, simulated_epochs, steps_per_epoch, per_step), nl=False)
+            for schedule in schedules if plot else ():
                 click.echo(simulation.render_plot(schedule), nl=False)
+    every = [schedule for _, _, schedules in results for schedule in schedules]
     if png:
-        simulation.save_png([(path, s) for path, _, found in results for s in found if s.per_epoch], png)
+        simulation.save_png([(path, s) for path, _, schedules in results for s in schedules if s.per_epoch], png)
         click.echo(f"lrlint: wrote {png}", err=True)
-    if len(results) < len(paths):
-        sys.exit(EXIT_ERROR)
+    if every or not found.missing:  # no "No scheduler found." after a missing path, as check
+        click.echo(simulation.summary(every), err=True)
+    simulated = any(schedule.per_epoch for schedule in every)
+    sys.exit(EXIT_CLEAN if simulated and not found.missing else EXIT_ERROR)
 
 
 @main.command()

@@ -103,7 +103,9 @@ def _rates(
     build: Callable[[Any], Any], steps: int, step: Callable[[int, Any], None], optimizer: str, options: dict[str, Any]
 ) -> list[float]:
     """The rate before each of `steps` periods, and the rate after the last one."""
-    import torch  # noqa: PLC0415 - torch only when a simulation runs
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # torch's own import-time warnings (NumPy's) are not the user's business
+        import torch  # noqa: PLC0415 - torch only when a simulation runs
 
     parameter = torch.nn.Parameter(torch.zeros(1))
     opt = getattr(torch.optim, optimizer)([parameter], **options)
@@ -877,6 +879,34 @@ def simulate_files(paths: Sequence[str], epochs: int | None, steps_per_epoch: in
 
 
 # -- output ---------------------------------------------------------------------------------------
+
+
+def summary(schedules: Sequence[Schedule]) -> str:
+    """`Simulated 3 of 5 schedules; not simulated: 1 lrlint does not see where it is stepped, 1 ...`."""
+    done = sum(1 for schedule in schedules if schedule.per_epoch)
+    if not schedules:
+        return "No scheduler found."
+    reasons = Counter(_reason_kind(schedule.cannot) for schedule in schedules if not schedule.per_epoch)
+    text = f"Simulated {done} of {len(schedules)} schedule{'s' if len(schedules) != 1 else ''}"
+    if reasons:
+        text += "; not simulated: " + ", ".join(f"{count} {reason}" for reason, count in reasons.most_common())
+    return text + "."
+
+
+_REASON_KINDS = (
+    (("is not known before the run", "cannot be evaluated"), "a value not known before the run"),
+    (("stepped as `",), "stepped with an explicit position (step(epoch))"),
+    (("only lambdas are evaluated",), "a schedule function lrlint does not evaluate"),
+    (("learning rate by hand",), "its optimizer's rate is also written by hand"),
+)
+
+
+def _reason_kind(reason: str) -> str:
+    """A reason without the code it quotes: `cfg.lr` and `args.x` are both "a value not known before the run"."""
+    for marks, kind in _REASON_KINDS:
+        if any(mark in reason for mark in marks):
+            return kind
+    return reason.split(":", maxsplit=1)[0].split(" (", maxsplit=1)[0].strip() or "no reason given"
 
 
 def render_table(

@@ -99,7 +99,7 @@ def test_simulate_states_what_it_cannot_know(tmp_path: Path) -> None:
         "for epoch in range(9):\n    for b in loader:\n        opt.step()\n    s.step()\n"
     )
     code, out = simulate(str(path))
-    assert code == 0 and "cannot simulate: `args.step` is not known before the run" in out
+    assert code == 2 and "cannot simulate: `args.step` is not known before the run" in out  # 2: nothing simulated
 
 
 def test_check_never_imports_torch() -> None:
@@ -202,7 +202,7 @@ def test_simulate_never_runs_user_code(tmp_path: Path) -> None:
         "for epoch in range(3):\n    for b in loader:\n        opt.step()\n    s.step()\n    t.step()\n"
     )
     code, out = simulate(str(path))
-    assert code == 0 and out.count("cannot simulate: ") == 2
+    assert code == 2 and out.count("cannot simulate: ") == 2
     assert not marker.exists()
 
 
@@ -211,11 +211,25 @@ def test_files_that_cannot_be_read_or_parsed_are_one_line_each(tmp_path: Path) -
     binary.write_bytes(b"\x7fELF\x00\x01")
     deep.write_text("from torch.optim import lr_scheduler\nx = " + "(" * 3000 + "1" + ")" * 3000 + "\n")
     done = CliRunner().invoke(main, ["simulate", str(binary), str(deep), str(FIXTURES / "tutorial_steplr_clean.py")])
-    assert done.exit_code == 2 and "StepLR (line 12), stepped per epoch" in done.stdout
+    assert done.exit_code == 0 and "StepLR (line 12), stepped per epoch" in done.stdout
     assert done.stderr.splitlines() == [
         f"lrlint: {binary}: cannot simulate: file contains NUL bytes: not a Python source file",
         f"lrlint: {deep}: cannot simulate: line 2: invalid syntax: too many nested parentheses",
+        "Simulated 1 of 1 schedule.",
     ]
+
+
+def test_simulate_walks_folders_lists_only_files_with_schedulers_and_sums_up(tmp_path: Path) -> None:
+    (tmp_path / "train.py").write_text((FIXTURES / "tutorial_steplr_clean.py").read_text())
+    (tmp_path / "utils.py").write_text("def helper():\n    return 1\n")
+    (tmp_path / "plateau.py").write_text((FIXTURES / "plateau_clean.py").read_text())
+    done = CliRunner().invoke(main, ["simulate", str(tmp_path)])
+    assert done.exit_code == 0
+    assert "train.py: " in done.stdout and "plateau.py: " in done.stdout and "utils.py" not in done.stdout
+    summary = done.stderr.splitlines()[-1]
+    assert summary.startswith("Simulated 1 of 2 schedules; not simulated: 1 ReduceLROnPlateau follows the metric")
+    only_plateau = CliRunner().invoke(main, ["simulate", str(tmp_path / "plateau.py")])
+    assert only_plateau.exit_code == 2  # none could be simulated
 
 
 def simulate_loop(tmp_path: Path, scheduler: str, batch_body: str, epoch_tail: str = "", header: str = "") -> str:
@@ -226,7 +240,8 @@ def simulate_loop(tmp_path: Path, scheduler: str, batch_body: str, epoch_tail: s
         f"for epoch in range(3):\n    for i, b in enumerate(loader):\n        opt.step()\n{batch_body}{epoch_tail}"
     )
     code, out = simulate(str(path), "--steps-per-epoch", "8", "--format", "json")
-    assert code == 0, out
+    simulated = any(row["lr_per_epoch"] for row in json.loads(out))
+    assert code == (0 if simulated else 2), out  # 2: no schedule could be simulated
     return out
 
 
