@@ -21,10 +21,12 @@ is `lrs[k + 1]`.)
 from __future__ import annotations
 
 import importlib
+import math
 import warnings
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from fractions import Fraction
 from pathlib import Path
 from typing import Any, cast
 
@@ -772,6 +774,8 @@ def simulate_source(source: Source, epochs: int | None, steps_per_epoch: int) ->
     assumption = None
     if epochs is None:
         epochs, assumption = _code_epochs(model, steps_per_epoch)
+        if assumption == _UNKNOWN_EPOCHS:
+            epochs, assumption = _schedules_length(model, steps_per_epoch) or (epochs, assumption)
     schedules = simulate_model(model, epochs, steps_per_epoch)
     for schedule in schedules:
         schedule.assumptions = ([assumption] if assumption else []) + schedule.assumptions
@@ -802,7 +806,46 @@ def _code_epochs(model: TrainingModel, steps_per_epoch: int) -> tuple[int, str]:
                 return MAX_CODE_EPOCHS, f"the first {MAX_CODE_EPOCHS} of the code's {count} epochs (`{loop_code}`)"
             if count > 0:
                 return count, f"{count} epochs, as the code's `{model.code(iterable)}` (--epochs to change)"
-    return DEFAULT_EPOCHS, f"{DEFAULT_EPOCHS} epochs: the code's epoch count is not known (--epochs to change)"
+    return DEFAULT_EPOCHS, _UNKNOWN_EPOCHS
+
+
+_UNKNOWN_EPOCHS = f"{DEFAULT_EPOCHS} epochs: the code's epoch count is not known (--epochs to change)"
+_AFTER_LAST_MILESTONE = 5  # epochs shown past a schedule's last milestone, to show the last drop
+
+
+def _schedules_length(model: TrainingModel, steps_per_epoch: int) -> tuple[int, str] | None:
+    """When the code's epoch count is unknown: the longest schedule's own length in epochs (T_max,
+    epochs * steps_per_epoch, num_training_steps, the last milestone and a few epochs), stated."""
+    lengths = [
+        found
+        for scheduler in model.constructed_objects(Role.SCHEDULER)
+        if (found := _schedule_epochs(model, scheduler, steps_per_epoch)) is not None
+    ]
+    if not lengths:
+        return None
+    epochs, evidence = max(lengths)
+    epochs = min(epochs, MAX_CODE_EPOCHS)
+    return epochs, (
+        f"{epochs} epochs: the length of the longest schedule ({evidence}), as the code's epoch count is not known "
+        "(--epochs to change)"
+    )
+
+
+def _schedule_epochs(model: TrainingModel, scheduler: TrackedObject, steps_per_epoch: int) -> tuple[int, str] | None:
+    per_step = model.sizing(scheduler).unit is Unit.ITERATIONS
+    length = model.schedule_reader.length(scheduler, None)
+    milestones = model.schedule_reader.milestones(scheduler)
+    if length is not None:
+        steps = length.steps.evaluated(lambda factor: Fraction(steps_per_epoch) if factor.startswith("len(") else None)
+        evidence = f"{scheduler.name} {length.evidence}"
+    elif milestones:
+        steps = Fraction(milestones[-1] + (_AFTER_LAST_MILESTONE * (steps_per_epoch if per_step else 1)))
+        evidence = f"{scheduler.name} milestones up to {milestones[-1]}, and {_AFTER_LAST_MILESTONE} epochs more"
+    else:
+        return None
+    if steps is None or steps <= 0:
+        return None
+    return math.ceil(steps / steps_per_epoch if per_step else steps), evidence
 
 
 # -- what a finding means for the run (`lrlint check --confirm`) --------------------------------

@@ -393,3 +393,41 @@ def test_only_parsed_options_take_their_argparse_default(tmp_path: Path) -> None
         )
     )
     assert config["cannot_simulate"] == "`cfg.gamma` is not known before the run"
+
+
+@pytest.mark.parametrize(
+    ("constructor", "stepped_per_batch", "epochs", "evidence"),
+    [
+        ("torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=40)", False, 40, "CosineAnnealingLR T_max=40"),
+        (
+            "torch.optim.lr_scheduler.OneCycleLR(opt, 0.1, epochs=12, steps_per_epoch=len(loader))",
+            True,
+            12,
+            "OneCycleLR epochs=12, steps_per_epoch=len(loader)",
+        ),
+        (
+            "torch.optim.lr_scheduler.MultiStepLR(opt, milestones=[30, 45])",
+            False,
+            50,
+            "MultiStepLR milestones up to 45, and 5 epochs more",
+        ),
+    ],
+)
+def test_an_unknown_epoch_count_takes_the_schedules_own_length(
+    tmp_path: Path, constructor: str, stepped_per_batch: bool, epochs: int, evidence: str
+) -> None:
+    """A 200-epoch cosine shown for a default 10 epochs looks broken: without the code's count, the
+    schedule's own length is simulated, and said."""
+    step = "        s.step()\n" if stepped_per_batch else "    s.step()\n"
+    path = tmp_path / "train.py"
+    path.write_text(
+        f"import torch\nopt = torch.optim.SGD(params, lr=0.1)\ns = {constructor}\n"
+        f"for epoch in range(cfg.epochs):\n    for b in loader:\n        opt.step()\n{step}"
+    )
+    code, out = simulate(str(path), "--format", "json")
+    (schedule,) = json.loads(out)
+    assert code == 0 and len(schedule["lr_per_epoch"]) == epochs
+    assert schedule["assumptions"][0] == (
+        f"{epochs} epochs: the length of the longest schedule ({evidence}), as the code's epoch count is not known "
+        "(--epochs to change)"
+    )

@@ -77,6 +77,19 @@ class Count:
         ordered = sorted(self.terms, key=lambda pair: not pair[0])  # the constant last: `epochs * n + 1`
         return " + ".join(_term_text(term, c) for term, c in ordered).replace("+ -", "- ")
 
+    def evaluated(self, value_of: Callable[[str], Fraction | None]) -> Fraction | None:
+        """The count with each unknown factor given a value (`len(loader)` -> 100); None if one has none."""
+        total = Fraction(0)
+        for term, coefficient in self.terms:
+            product = coefficient
+            for factor in term:
+                value = value_of(factor.removeprefix("/"))
+                if value is None or value == 0:
+                    return None
+                product = product / value if factor.startswith("/") else product * value
+            total += product
+        return total
+
     @property
     def number(self) -> Fraction | None:
         """The value, when no unknown factor remains."""
