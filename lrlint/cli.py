@@ -302,6 +302,11 @@ def _fail(message: str) -> None:
 @click.option(
     "--png", type=click.Path(dir_okay=False), help="Also save the schedules as a PNG chart (needs matplotlib)."
 )
+@click.option(
+    "--cadence",
+    type=click.Choice(["epoch", "step"]),
+    help="How to step a scheduler whose step() lrlint does not see (default: as its sizing implies).",
+)
 def simulate(  # noqa: PLR0913, PLR0917 - one parameter per command-line option
     paths: tuple[str, ...],
     epochs: int | None,
@@ -310,6 +315,7 @@ def simulate(  # noqa: PLR0913, PLR0917 - one parameter per command-line option
     plot: bool,
     per_step: bool,
     png: str | None,
+    cadence: str | None,
 ) -> None:
     """Show the learning rate each scheduler of PATHS (files or folders; default: the current folder)
     produces, epoch by epoch, with real torch. Exit 0 when at least one schedule was simulated, 2
@@ -319,7 +325,9 @@ def simulate(  # noqa: PLR0913, PLR0917 - one parameter per command-line option
     if png and importlib.util.find_spec("matplotlib") is None:
         _fail("--png needs matplotlib: pip install 'lrlint[plot]' (or use --plot for a text chart)")
     from lrlint import simulate as simulation
+    from lrlint.model import StepCadence
 
+    unseen = {"epoch": StepCadence.PER_EPOCH, "step": StepCadence.PER_BATCH}.get(cadence or "")
     paths = paths or (".",)
     found = discover(paths, _settings(paths, None, False).exclude)
     for missing in found.missing:
@@ -328,7 +336,7 @@ def simulate(  # noqa: PLR0913, PLR0917 - one parameter per command-line option
     results = []
     for file in found.files:
         try:
-            simulated_epochs, schedules = simulation.simulate_file(str(file), epochs, steps_per_epoch)
+            simulated_epochs, schedules = simulation.simulate_file(str(file), epochs, steps_per_epoch, unseen)
         except simulation.CannotSimulate as reason:
             click.echo(f"lrlint: {file}: cannot simulate: {reason}", err=True)
             continue

@@ -25,7 +25,7 @@ import math
 import warnings
 from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from fractions import Fraction
 from pathlib import Path
 from typing import Any, cast
@@ -351,7 +351,10 @@ def _steppings(model: TrainingModel, steps_per_epoch: int) -> dict[TrackedObject
     return steppings
 
 
-def simulate_model(model: TrainingModel, epochs: int, steps_per_epoch: int) -> list[Schedule]:
+def simulate_model(
+    model: TrainingModel, epochs: int, steps_per_epoch: int, cadence: StepCadence | None = None
+) -> list[Schedule]:
+    """Every scheduler of the model simulated; `cadence` for those whose step is not in sight."""
     steppings = _steppings(model, steps_per_epoch)
     schedulers = [o for o in model.resolver.constructed() if o.role is Role.SCHEDULER and o.spec is not None]
     children = {child for scheduler in schedulers for child in scheduler.children}
@@ -371,7 +374,8 @@ def simulate_model(model: TrainingModel, epochs: int, steps_per_epoch: int) -> l
         if written is not None:
             found.append(_written_by_hand(model, scheduler, written))
             continue
-        schedule = _simulate(model, scheduler, steppings.get(scheduler, Stepping()), epochs, steps_per_epoch)
+        stepping = steppings.get(scheduler, Stepping())
+        schedule = _simulate(model, scheduler, stepping, epochs, steps_per_epoch, unseen_cadence=cadence)
         schedule.notes += _shared_optimizer_note(model, scheduler, [s for s in alone if s in steppings])
         if scheduler in rebuilt and schedule.per_epoch:
             schedule.notes.append("constructed inside a loop: simulated as if built once, before it")
@@ -543,7 +547,13 @@ def _batches_stepped(item: TraceItem, evaluator: SafeEvaluator) -> int | None:
 
 
 def _simulate(
-    model: TrainingModel, scheduler: TrackedObject, stepping: Stepping, epochs: int, steps_per_epoch: int
+    model: TrainingModel,
+    scheduler: TrackedObject,
+    stepping: Stepping,
+    epochs: int,
+    steps_per_epoch: int,
+    *,
+    unseen_cadence: StepCadence | None = None,
 ) -> Schedule:
     analysis, line, _ = model.locate(scheduler.call)
     schedule = Schedule(
@@ -551,6 +561,8 @@ def _simulate(
     )
     evaluator = SafeEvaluator(model, steps_per_epoch)
     try:
+        if stepping.cadences <= {StepCadence.UNKNOWN}:  # not in sight, or in a loop lrlint cannot classify
+            stepping = _assumed_cadence(model, scheduler, stepping, unseen_cadence, evaluator)
         if len(stepping.cadences) != 1 or StepCadence.UNKNOWN in stepping.cadences:
             raise CannotSimulate(_cadence_problem(stepping.cadences))
         if stepping.explicit:
@@ -624,6 +636,26 @@ def _schedule_end(model: TrainingModel, scheduler: TrackedObject, lrs: list[floa
         f"the schedule ends at step {held} (epoch {held // per_period}); the rate stays at {_number(lrs[-1])} "
         f"for the rest of the run ({share:.0%} of it)"
     )
+
+
+def _assumed_cadence(
+    model: TrainingModel,
+    scheduler: TrackedObject,
+    stepping: Stepping,
+    given: StepCadence | None,
+    evaluator: SafeEvaluator,
+) -> Stepping:
+    """Where the step is not in sight: the cadence --cadence gives, else the one its sizing implies
+    (sized in epochs: once per epoch; in optimizer steps: every batch), stated."""
+    sizing = model.sizing(scheduler)
+    implied = {Unit.EPOCHS: StepCadence.PER_EPOCH, Unit.ITERATIONS: StepCadence.PER_BATCH}.get(sizing.unit)
+    cadence = given or implied
+    if cadence is None:
+        return stepping
+    where = "lrlint does not see where it is stepped" if not stepping.cadences else "its loop is not classified"
+    why = "--cadence" if given else f"as its sizing implies ({sizing.evidence}; --cadence to change)"
+    evaluator.assumptions.append(f"stepped {cadence.value}: {where}; {why}")
+    return replace(stepping, cadences={cadence})
 
 
 def _cadence_problem(cadences: set[StepCadence]) -> str:
@@ -746,13 +778,15 @@ def _number(value: float) -> str:
 DEFAULT_EPOCHS = 10
 
 
-def simulate_file(path: str, epochs: int | None, steps_per_epoch: int) -> tuple[int, list[Schedule]]:
+def simulate_file(
+    path: str, epochs: int | None, steps_per_epoch: int, cadence: StepCadence | None = None
+) -> tuple[int, list[Schedule]]:
     """Every scheduler of the file, simulated; the file is read and parsed, never run.
 
     Without `epochs`, as many as the code's epoch loop runs (`range(EPOCHS)`), if lrlint knows it.
     Raises CannotSimulate when the file cannot be read or parsed.
     """
-    return simulate_source(_read(path), epochs, steps_per_epoch)
+    return simulate_source(_read(path), epochs, steps_per_epoch, cadence)
 
 
 def _read(path: str) -> Source:
@@ -762,7 +796,9 @@ def _read(path: str) -> Source:
         raise CannotSimulate(str(error)) from None
 
 
-def simulate_source(source: Source, epochs: int | None, steps_per_epoch: int) -> tuple[int, list[Schedule]]:
+def simulate_source(
+    source: Source, epochs: int | None, steps_per_epoch: int, cadence: StepCadence | None = None
+) -> tuple[int, list[Schedule]]:
     module, problem = try_parse(source.code)  # the parse that refuses what would crash LibCST
     if module is None:
         message, line, _ = problem or ("it does not parse", 1, 1)
@@ -776,7 +812,7 @@ def simulate_source(source: Source, epochs: int | None, steps_per_epoch: int) ->
         epochs, assumption = _code_epochs(model, steps_per_epoch)
         if assumption == _UNKNOWN_EPOCHS:
             epochs, assumption = _schedules_length(model, steps_per_epoch) or (epochs, assumption)
-    schedules = simulate_model(model, epochs, steps_per_epoch)
+    schedules = simulate_model(model, epochs, steps_per_epoch, cadence)
     for schedule in schedules:
         schedule.assumptions = ([assumption] if assumption else []) + schedule.assumptions
     return epochs, schedules

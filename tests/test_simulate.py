@@ -431,3 +431,21 @@ def test_an_unknown_epoch_count_takes_the_schedules_own_length(
         f"{epochs} epochs: the length of the longest schedule ({evidence}), as the code's epoch count is not known "
         "(--epochs to change)"
     )
+
+
+def test_a_scheduler_stepped_out_of_sight_is_simulated_at_the_cadence_its_sizing_implies(tmp_path: Path) -> None:
+    path = tmp_path / "train.py"
+    path.write_text(
+        "import torch\nfrom mylib import fit\nopt = torch.optim.SGD(params, lr=0.1)\n"
+        "s = torch.optim.lr_scheduler.StepLR(opt, step_size=1, gamma=0.5)\nfit(model, opt, s)\n"
+    )
+    code, out = simulate(str(path), "--epochs", "3", "--format", "json")
+    (schedule,) = json.loads(out)
+    assert code == 0 and [epoch["end"] for epoch in schedule["lr_per_epoch"]] == [0.05, 0.025, 0.0125]
+    assert (
+        "stepped per epoch: lrlint does not see where it is stepped; as its sizing implies (step_size=1"
+        in (schedule["assumptions"][0])
+    )
+    code, out = simulate(str(path), "--epochs", "1", "--steps-per-epoch", "2", "--cadence", "step", "--format", "json")
+    (schedule,) = json.loads(out)
+    assert schedule["lr_per_epoch"][0]["end"] == 0.025 and "--cadence" in schedule["assumptions"][0]
