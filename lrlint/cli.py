@@ -302,6 +302,7 @@ def _fail(message: str) -> None:
 @click.option(
     "--png", type=click.Path(dir_okay=False), help="Also save the schedules as a PNG chart (needs matplotlib)."
 )
+@click.option("--lr", "base_lr", type=click.FloatRange(min=0, min_open=True), help="The base learning rate.")
 @click.option(
     "--cadence",
     type=click.Choice(["epoch", "step"]),
@@ -315,6 +316,7 @@ def simulate(  # noqa: PLR0913, PLR0917 - one parameter per command-line option
     plot: bool,
     per_step: bool,
     png: str | None,
+    base_lr: float | None,
     cadence: str | None,
 ) -> None:
     """Show the learning rate each scheduler of PATHS (files or folders; default: the current folder)
@@ -328,6 +330,7 @@ def simulate(  # noqa: PLR0913, PLR0917 - one parameter per command-line option
     from lrlint.model import StepCadence
 
     unseen = {"epoch": StepCadence.PER_EPOCH, "step": StepCadence.PER_BATCH}.get(cadence or "")
+    given = simulation.Given(unseen, base_lr)
     paths = paths or (".",)
     found = discover(paths, _settings(paths, None, False).exclude)
     for missing in found.missing:
@@ -336,7 +339,7 @@ def simulate(  # noqa: PLR0913, PLR0917 - one parameter per command-line option
     results = []
     for file in found.files:
         try:
-            simulated_epochs, schedules = simulation.simulate_file(str(file), epochs, steps_per_epoch, unseen)
+            simulated_epochs, schedules = simulation.simulate_file(str(file), epochs, steps_per_epoch, given)
         except simulation.CannotSimulate as reason:
             click.echo(f"lrlint: {file}: cannot simulate: {reason}", err=True)
             continue

@@ -351,10 +351,16 @@ def _steppings(model: TrainingModel, steps_per_epoch: int) -> dict[TrackedObject
     return steppings
 
 
-def simulate_model(
-    model: TrainingModel, epochs: int, steps_per_epoch: int, cadence: StepCadence | None = None
-) -> list[Schedule]:
-    """Every scheduler of the model simulated; `cadence` for those whose step is not in sight."""
+@dataclass(frozen=True)
+class Given:
+    """What the user tells simulate about the run: the cadence of steps lrlint does not see, the base LR."""
+
+    cadence: StepCadence | None = None
+    lr: float | None = None
+
+
+def simulate_model(model: TrainingModel, epochs: int, steps_per_epoch: int, given: Given = Given()) -> list[Schedule]:
+    """Every scheduler of the model simulated, with what the user `given`."""
     steppings = _steppings(model, steps_per_epoch)
     schedulers = [o for o in model.resolver.constructed() if o.role is Role.SCHEDULER and o.spec is not None]
     children = {child for scheduler in schedulers for child in scheduler.children}
@@ -375,7 +381,7 @@ def simulate_model(
             found.append(_written_by_hand(model, scheduler, written))
             continue
         stepping = steppings.get(scheduler, Stepping())
-        schedule = _simulate(model, scheduler, stepping, epochs, steps_per_epoch, unseen_cadence=cadence)
+        schedule = _simulate(model, scheduler, stepping, epochs, steps_per_epoch, given=given)
         schedule.notes += _shared_optimizer_note(model, scheduler, [s for s in alone if s in steppings])
         if scheduler in rebuilt and schedule.per_epoch:
             schedule.notes.append("constructed inside a loop: simulated as if built once, before it")
@@ -553,7 +559,7 @@ def _simulate(
     epochs: int,
     steps_per_epoch: int,
     *,
-    unseen_cadence: StepCadence | None = None,
+    given: Given = Given(),
 ) -> Schedule:
     analysis, line, _ = model.locate(scheduler.call)
     schedule = Schedule(
@@ -562,7 +568,7 @@ def _simulate(
     evaluator = SafeEvaluator(model, steps_per_epoch)
     try:
         if stepping.cadences <= {StepCadence.UNKNOWN}:  # not in sight, or in a loop lrlint cannot classify
-            stepping = _assumed_cadence(model, scheduler, stepping, unseen_cadence, evaluator)
+            stepping = _assumed_cadence(model, scheduler, stepping, given.cadence, evaluator)
         if len(stepping.cadences) != 1 or StepCadence.UNKNOWN in stepping.cadences:
             raise CannotSimulate(_cadence_problem(stepping.cadences))
         if stepping.explicit:
@@ -574,7 +580,7 @@ def _simulate(
             raise CannotSimulate("ReduceLROnPlateau follows the metric the run reports: not known before the run")
         cadence = stepping.effective_cadence()
         schedule.cadence = cadence.value
-        build, lr = scheduler_builder(model, scheduler, evaluator)
+        build, lr = scheduler_builder(model, scheduler, evaluator, given.lr)
         per_period = stepping.per_period(steps_per_epoch)
         options = {"lr": lr} if lr is not None else {}
         lrs = _rates(build, epochs * per_period, lambda _, built: built.step(), DEFAULT_OPTIMIZER, options)
@@ -666,14 +672,30 @@ def _cadence_problem(cadences: set[StepCadence]) -> str:
     return "it is stepped both per batch and per epoch"
 
 
+# Schedulers whose rates come from their own arguments (max_lr, base_lr), not from the optimizer's.
+_ABSOLUTE_RATES = frozenset({"OneCycleLR", "CyclicLR"})
+
+
 def scheduler_builder(
-    model: TrainingModel, scheduler: TrackedObject, evaluator: SafeEvaluator
+    model: TrainingModel, scheduler: TrackedObject, evaluator: SafeEvaluator, given_lr: float | None = None
 ) -> tuple[Callable[[Any], Any], float | None]:
-    """A builder of the scheduler on any optimizer, and the learning rate of the code's optimizer."""
+    """A builder of the scheduler on any optimizer, and the learning rate of the code's optimizer:
+    the one --lr gives, else the code's; when the code's is not known, 1.0, so that the rates are
+    in units of the base LR (which the assumptions say)."""
     optimizers = list(scheduler.optimizers)
-    if len(optimizers) != 1:
-        raise CannotSimulate("lrlint does not know which optimizer it drives")
-    lr = _optimizer_lr(optimizers[0], evaluator)
+    if given_lr is not None:
+        lr: float | None = given_lr
+        evaluator.assumptions.append(f"the base lr is {given_lr:g} (--lr)")
+    elif scheduler.name in _ABSOLUTE_RATES:
+        lr = None  # its own arguments set the rates
+    else:
+        try:
+            if len(optimizers) != 1:
+                raise CannotSimulate("lrlint does not know which optimizer it drives")
+            lr = _optimizer_lr(optimizers[0], evaluator)
+        except CannotSimulate as unknown:
+            lr = 1.0
+            evaluator.assumptions.append(f"rates in units of the base lr (lr x base): {unknown}; --lr sets it")
 
     def build(opt: Any) -> Any:
         return _build(scheduler, opt, evaluator)
@@ -779,14 +801,14 @@ DEFAULT_EPOCHS = 10
 
 
 def simulate_file(
-    path: str, epochs: int | None, steps_per_epoch: int, cadence: StepCadence | None = None
+    path: str, epochs: int | None, steps_per_epoch: int, given: Given = Given()
 ) -> tuple[int, list[Schedule]]:
     """Every scheduler of the file, simulated; the file is read and parsed, never run.
 
     Without `epochs`, as many as the code's epoch loop runs (`range(EPOCHS)`), if lrlint knows it.
     Raises CannotSimulate when the file cannot be read or parsed.
     """
-    return simulate_source(_read(path), epochs, steps_per_epoch, cadence)
+    return simulate_source(_read(path), epochs, steps_per_epoch, given)
 
 
 def _read(path: str) -> Source:
@@ -797,7 +819,7 @@ def _read(path: str) -> Source:
 
 
 def simulate_source(
-    source: Source, epochs: int | None, steps_per_epoch: int, cadence: StepCadence | None = None
+    source: Source, epochs: int | None, steps_per_epoch: int, given: Given = Given()
 ) -> tuple[int, list[Schedule]]:
     module, problem = try_parse(source.code)  # the parse that refuses what would crash LibCST
     if module is None:
@@ -812,7 +834,7 @@ def simulate_source(
         epochs, assumption = _code_epochs(model, steps_per_epoch)
         if assumption == _UNKNOWN_EPOCHS:
             epochs, assumption = _schedules_length(model, steps_per_epoch) or (epochs, assumption)
-    schedules = simulate_model(model, epochs, steps_per_epoch, cadence)
+    schedules = simulate_model(model, epochs, steps_per_epoch, given)
     for schedule in schedules:
         schedule.assumptions = ([assumption] if assumption else []) + schedule.assumptions
     return epochs, schedules

@@ -449,3 +449,22 @@ def test_a_scheduler_stepped_out_of_sight_is_simulated_at_the_cadence_its_sizing
     code, out = simulate(str(path), "--epochs", "1", "--steps-per-epoch", "2", "--cadence", "step", "--format", "json")
     (schedule,) = json.loads(out)
     assert schedule["lr_per_epoch"][0]["end"] == 0.025 and "--cadence" in schedule["assumptions"][0]
+
+
+def test_an_unknown_base_lr_gives_rates_in_units_of_it_and_lr_sets_it(tmp_path: Path) -> None:
+    path = tmp_path / "train.py"
+    path.write_text(
+        "import torch\nopt = torch.optim.SGD(params, lr=cfg.lr)\n"
+        "s = torch.optim.lr_scheduler.StepLR(opt, step_size=1, gamma=0.5)\n"
+        "for epoch in range(2):\n    for b in loader:\n        opt.step()\n    s.step()\n"
+    )
+    (relative,) = json.loads(simulate(str(path), "--format", "json")[1])
+    assert [epoch["end"] for epoch in relative["lr_per_epoch"]] == [0.5, 0.25]
+    assert (
+        "rates in units of the base lr (lr x base): `cfg.lr` is not known before the run; --lr sets it"
+        in (relative["assumptions"])
+    )
+    (given,) = json.loads(simulate(str(path), "--lr", "0.2", "--format", "json")[1])
+    assert [epoch["end"] for epoch in given["lr_per_epoch"]] == [0.1, 0.05] and "the base lr is 0.2 (--lr)" in (
+        given["assumptions"]
+    )
