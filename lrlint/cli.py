@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import csv
 import importlib.util
 import json
@@ -304,6 +305,13 @@ def _fail(message: str) -> None:
 )
 @click.option("--lr", "base_lr", type=click.FloatRange(min=0, min_open=True), help="The base learning rate.")
 @click.option(
+    "--set",
+    "supplied",
+    multiple=True,
+    metavar="NAME=VALUE",
+    help="A value the code reads, as written there (--set args.epochs=90 --set 'cfg[\"lr\"]=3e-4').",
+)
+@click.option(
     "--cadence",
     type=click.Choice(["epoch", "step"]),
     help="How to step a scheduler whose step() lrlint does not see (default: as its sizing implies).",
@@ -317,6 +325,7 @@ def simulate(  # noqa: PLR0913, PLR0917 - one parameter per command-line option
     per_step: bool,
     png: str | None,
     base_lr: float | None,
+    supplied: tuple[str, ...],
     cadence: str | None,
 ) -> None:
     """Show the learning rate each scheduler of PATHS (files or folders; default: the current folder)
@@ -330,7 +339,7 @@ def simulate(  # noqa: PLR0913, PLR0917 - one parameter per command-line option
     from lrlint.model import StepCadence
 
     unseen = {"epoch": StepCadence.PER_EPOCH, "step": StepCadence.PER_BATCH}.get(cadence or "")
-    given = simulation.Given(unseen, base_lr)
+    given = simulation.Given(unseen, base_lr, _supplied_values(supplied))
     paths = paths or (".",)
     found = discover(paths, _settings(paths, None, False).exclude)
     for missing in found.missing:
@@ -366,6 +375,23 @@ def simulate(  # noqa: PLR0913, PLR0917 - one parameter per command-line option
         click.echo(simulation.summary(every), err=True)
     simulated = any(schedule.per_epoch for schedule in every)
     sys.exit(EXIT_CLEAN if simulated and not found.missing else EXIT_ERROR)
+
+
+def _supplied_values(assignments: tuple[str, ...]) -> dict[str, object]:
+    """`--set args.epochs=90` -> {"args.epochs": 90}: Python literals, else the text as a string."""
+    from lrlint.simulate import written_key
+
+    values: dict[str, object] = {}
+    for assignment in assignments:
+        name, separator, text = assignment.rpartition("=")
+        if not separator or not name.strip():
+            _fail(f"--set {assignment}: expected NAME=VALUE")
+        try:
+            value: object = ast.literal_eval(text.strip())
+        except (ValueError, SyntaxError):
+            value = text.strip()
+        values[written_key(name)] = value
+    return values
 
 
 @main.command()

@@ -24,7 +24,7 @@ import importlib
 import math
 import warnings
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from fractions import Fraction
 from pathlib import Path
@@ -180,6 +180,26 @@ def _refusal(error: Exception) -> str:
     return str(error) if isinstance(error, CannotSimulate | StoppedByTorch) else f"torch refuses the arguments: {error}"
 
 
+def written_key(code: str) -> str:
+    """How --set names a value of the code: `cfg.TRAIN.LR`, `config["lr"]` (spaces and quote style aside)."""
+    return "".join(code.split()).replace("'", '"')
+
+
+def _stated_default(expr: cst.BaseExpression) -> cst.BaseExpression | None:
+    """The default a lookup states: `cfg.get("lr", 0.1)`, `getattr(cfg, "lr", 0.1)`,
+    `os.environ.get("LR", "0.1")` (its default, the value of a run that does not set it)."""
+    if not isinstance(expr, cst.Call) or len(expr.args) not in (2, 3):
+        return None
+    if any(arg.keyword is not None or arg.star for arg in expr.args):
+        return None
+    name = dotted_name(expr.func)
+    if name == "getattr" and len(expr.args) == 3:
+        return expr.args[2].value
+    if name.endswith(".get") and len(expr.args) == 2:
+        return expr.args[1].value
+    return None
+
+
 @dataclass
 class SafeEvaluator:
     """The model's evaluator, permissive: what the code leaves open is assumed and stated (argparse
@@ -188,6 +208,7 @@ class SafeEvaluator:
 
     model: TrainingModel
     steps_per_epoch: int
+    supplied: Mapping[str, object] = field(default_factory=dict)  # --set values, by normalised code
     assumptions: list[str] = field(default_factory=list)
     bindings: dict[str, Any] = field(default_factory=dict)  # a lambda's parameter, while it is called
 
@@ -208,6 +229,13 @@ class SafeEvaluator:
         code = self.model.code(expr)
         if isinstance(expr, cst.Lambda):
             return self._function(expr)
+        if written_key(code) in self.supplied:
+            self.assumptions.append(f"{code} = {self.supplied[written_key(code)]!r} (--set)")
+            return self.supplied[written_key(code)]
+        stated = _stated_default(expr)
+        if stated is not None:
+            self.assumptions.append(f"{code} = {self.model.code(stated)} (the default it states)")
+            return self.value(stated)
         default = self.model.values_by_default.default_of(expr)
         if default is not None:
             self.assumptions.append(f"{code} = {self.model.code(default)} (its argparse default)")
@@ -324,7 +352,7 @@ class Stepping:
         return notes
 
 
-def _steppings(model: TrainingModel, steps_per_epoch: int) -> dict[TrackedObject, Stepping]:
+def _steppings(model: TrainingModel, steps_per_epoch: int, given: Given) -> dict[TrackedObject, Stepping]:
     steppings: dict[TrackedObject, Stepping] = {}
     traces = {id(trace): index for index, trace in enumerate(model.traces)}
     for trace, item in model.scheduler_steps():
@@ -332,7 +360,7 @@ def _steppings(model: TrainingModel, steps_per_epoch: int) -> dict[TrackedObject
         analysis, line, _ = model.locate(item.call)
         inside = item.guards_inside(item.loops[-1]) if item.loops else item.guards
         cadence = trace.cadence(item)
-        evaluator = SafeEvaluator(model, steps_per_epoch)
+        evaluator = SafeEvaluator(model, steps_per_epoch, given.values)
         batches = _batches_stepped(item, evaluator) if cadence is StepCadence.PER_BATCH else None
         loop = id(item.loops[-1]) if item.loops else 0
         site = StepSite(cadence, _when(item, evaluator), (index, item.order), (index, loop))
@@ -357,11 +385,12 @@ class Given:
 
     cadence: StepCadence | None = None
     lr: float | None = None
+    values: Mapping[str, object] = field(default_factory=dict)  # --set NAME=VALUE, by the code as written
 
 
 def simulate_model(model: TrainingModel, epochs: int, steps_per_epoch: int, given: Given = Given()) -> list[Schedule]:
     """Every scheduler of the model simulated, with what the user `given`."""
-    steppings = _steppings(model, steps_per_epoch)
+    steppings = _steppings(model, steps_per_epoch, given)
     schedulers = [o for o in model.resolver.constructed() if o.role is Role.SCHEDULER and o.spec is not None]
     children = {child for scheduler in schedulers for child in scheduler.children}
     rebuilt = _built_in_loops(model)
@@ -371,7 +400,7 @@ def simulate_model(model: TrainingModel, epochs: int, steps_per_epoch: int, give
     for group in _shared_optimizers(alone, steppings, rebuilt):
         if any(optimizer in hand_written for scheduler in group for optimizer in scheduler.optimizers):
             continue  # each alone, refused with its reason
-        together = _simulate_together(model, group, steppings, epochs, steps_per_epoch)
+        together = _simulate_together(model, group, steppings, epochs, steps_per_epoch, given=given)
         if together.per_epoch:  # else each alone, with its own reason
             found.append(together)
             alone = [scheduler for scheduler in alone if scheduler not in group]
@@ -426,6 +455,8 @@ def _simulate_together(
     steppings: dict[TrackedObject, Stepping],
     epochs: int,
     steps_per_epoch: int,
+    *,
+    given: Given,
 ) -> Schedule:
     """Several schedulers of one optimizer, built in the code's order and stepped as the code does.
 
@@ -446,7 +477,7 @@ def _simulate_together(
         steps=set().union(*(steppings[scheduler].places for scheduler in ordered)),
     )
     period = steps_per_epoch if per_batch else 1  # steps per epoch simulated one by one
-    evaluator = SafeEvaluator(model, steps_per_epoch)
+    evaluator = SafeEvaluator(model, steps_per_epoch, given.values)
 
     def step(step_number: int, built: list[Any]) -> None:
         epoch, batch = divmod(step_number, period)
@@ -565,7 +596,7 @@ def _simulate(
     schedule = Schedule(
         scheduler.name, model.where(scheduler.call), steps=stepping.places, built=(analysis.source.path, line)
     )
-    evaluator = SafeEvaluator(model, steps_per_epoch)
+    evaluator = SafeEvaluator(model, steps_per_epoch, given.values)
     try:
         if stepping.cadences <= {StepCadence.UNKNOWN}:  # not in sight, or in a loop lrlint cannot classify
             stepping = _assumed_cadence(model, scheduler, stepping, given.cadence, evaluator)
@@ -831,7 +862,7 @@ def simulate_source(
         raise CannotSimulate("the code is nested too deeply to analyse") from None
     assumption = None
     if epochs is None:
-        epochs, assumption = _code_epochs(model, steps_per_epoch)
+        epochs, assumption = _code_epochs(model, steps_per_epoch, given)
         if assumption == _UNKNOWN_EPOCHS:
             epochs, assumption = _schedules_length(model, steps_per_epoch) or (epochs, assumption)
     schedules = simulate_model(model, epochs, steps_per_epoch, given)
@@ -843,9 +874,9 @@ def simulate_source(
 MAX_CODE_EPOCHS = 1000  # an RL loop of a million "epochs" is simulated in part, and says so
 
 
-def _code_epochs(model: TrainingModel, steps_per_epoch: int) -> tuple[int, str]:
+def _code_epochs(model: TrainingModel, steps_per_epoch: int, given: Given) -> tuple[int, str]:
     """The number of epochs of the code's epoch loop, and the assumption to state."""
-    evaluator = SafeEvaluator(model, steps_per_epoch)
+    evaluator = SafeEvaluator(model, steps_per_epoch, given.values)
     for trace in model.traces:
         for loop in trace.loops:
             node = loop.node
@@ -863,7 +894,8 @@ def _code_epochs(model: TrainingModel, steps_per_epoch: int) -> tuple[int, str]:
                 loop_code = model.code(iterable)
                 return MAX_CODE_EPOCHS, f"the first {MAX_CODE_EPOCHS} of the code's {count} epochs (`{loop_code}`)"
             if count > 0:
-                return count, f"{count} epochs, as the code's `{model.code(iterable)}` (--epochs to change)"
+                read = f", with {', '.join(evaluator.assumptions)}" if evaluator.assumptions else ""
+                return count, f"{count} epochs, as the code's `{model.code(iterable)}`{read} (--epochs to change)"
     return DEFAULT_EPOCHS, _UNKNOWN_EPOCHS
 
 

@@ -468,3 +468,21 @@ def test_an_unknown_base_lr_gives_rates_in_units_of_it_and_lr_sets_it(tmp_path: 
     assert [epoch["end"] for epoch in given["lr_per_epoch"]] == [0.1, 0.05] and "the base lr is 0.2 (--lr)" in (
         given["assumptions"]
     )
+
+
+def test_values_the_user_sets_and_defaults_the_code_states_are_used_and_said(tmp_path: Path) -> None:
+    path = tmp_path / "train.py"
+    path.write_text(
+        "import os\nimport torch\nopt = torch.optim.SGD(params, lr=float(os.environ.get('LR', '0.1')))\n"
+        "s = torch.optim.lr_scheduler.StepLR(opt, step_size=cfg['step'], gamma=getattr(cfg, 'gamma', 0.5))\n"
+        "for epoch in range(cfg.epochs):\n    for b in loader:\n        opt.step()\n    s.step()\n"
+    )
+    code, out = simulate(str(path), "--set", 'cfg["step"] = 2', "--set", "cfg.epochs=4", "--format", "json")
+    (schedule,) = json.loads(out)
+    assert code == 0 and [epoch["end"] for epoch in schedule["lr_per_epoch"]] == [0.1, 0.05, 0.05, 0.025]
+    assert schedule["assumptions"] == [
+        "4 epochs, as the code's `range(cfg.epochs)`, with cfg.epochs = 4 (--set) (--epochs to change)",
+        "cfg['step'] = 2 (--set)",
+        "getattr(cfg, 'gamma', 0.5) = 0.5 (the default it states)",
+        "os.environ.get('LR', '0.1') = '0.1' (the default it states)",
+    ]
