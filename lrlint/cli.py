@@ -305,6 +305,12 @@ def _fail(message: str) -> None:
 )
 @click.option("--lr", "base_lr", type=click.FloatRange(min=0, min_open=True), help="The base learning rate.")
 @click.option(
+    "--metric",
+    "metric_file",
+    type=click.Path(exists=True, dir_okay=False),
+    help="A recorded metric curve for ReduceLROnPlateau: one number per line (per epoch).",
+)
+@click.option(
     "--set",
     "supplied",
     multiple=True,
@@ -325,6 +331,7 @@ def simulate(  # noqa: PLR0913, PLR0917 - one parameter per command-line option
     per_step: bool,
     png: str | None,
     base_lr: float | None,
+    metric_file: str | None,
     supplied: tuple[str, ...],
     cadence: str | None,
 ) -> None:
@@ -339,7 +346,7 @@ def simulate(  # noqa: PLR0913, PLR0917 - one parameter per command-line option
     from lrlint.model import StepCadence
 
     unseen = {"epoch": StepCadence.PER_EPOCH, "step": StepCadence.PER_BATCH}.get(cadence or "")
-    given = simulation.Given(unseen, base_lr, _supplied_values(supplied))
+    given = simulation.Given(unseen, base_lr, _supplied_values(supplied), _metric_curve(metric_file))
     paths = paths or (".",)
     found = discover(paths, _settings(paths, None, False).exclude)
     for missing in found.missing:
@@ -375,6 +382,16 @@ def simulate(  # noqa: PLR0913, PLR0917 - one parameter per command-line option
         click.echo(simulation.summary(every), err=True)
     simulated = any(schedule.per_epoch for schedule in every)
     sys.exit(EXIT_CLEAN if simulated and not found.missing else EXIT_ERROR)
+
+
+def _metric_curve(path: str | None) -> tuple[float, ...]:
+    if path is None:
+        return ()
+    try:
+        return tuple(float(line) for line in Path(path).read_text(encoding="utf-8").split() if line)
+    except (OSError, UnicodeDecodeError, ValueError) as error:
+        _fail(f"--metric {path}: expected one number per line ({error})")
+    return ()
 
 
 def _supplied_values(assignments: tuple[str, ...]) -> dict[str, object]:

@@ -386,6 +386,7 @@ class Given:
     cadence: StepCadence | None = None
     lr: float | None = None
     values: Mapping[str, object] = field(default_factory=dict)  # --set NAME=VALUE, by the code as written
+    metric: tuple[float, ...] = ()  # --metric FILE: what ReduceLROnPlateau is stepped with, one value a step
 
 
 def simulate_model(model: TrainingModel, epochs: int, steps_per_epoch: int, given: Given = Given()) -> list[Schedule]:
@@ -607,14 +608,13 @@ def _simulate(
                 f"stepped as `{stepping.explicit}`: the code sets the position itself, "
                 "lrlint simulates `step()` without an argument"
             )
-        if scheduler.name == "ReduceLROnPlateau":
-            raise CannotSimulate("ReduceLROnPlateau follows the metric the run reports: not known before the run")
         cadence = stepping.effective_cadence()
         schedule.cadence = cadence.value
         build, lr = scheduler_builder(model, scheduler, evaluator, given.lr)
         per_period = stepping.per_period(steps_per_epoch)
         options = {"lr": lr} if lr is not None else {}
-        lrs = _rates(build, epochs * per_period, lambda _, built: built.step(), DEFAULT_OPTIMIZER, options)
+        step = _plateau_step(given, evaluator) if scheduler.name == "ReduceLROnPlateau" else _plain_step
+        lrs = _rates(build, epochs * per_period, step, DEFAULT_OPTIMIZER, options)
     except StoppedByTorch as stopped:
         lrs = stopped.rates
         crash_epoch = (len(lrs) - 2) // per_period  # the last period trained, then its step raised
@@ -673,6 +673,26 @@ def _schedule_end(model: TrainingModel, scheduler: TrackedObject, lrs: list[floa
         f"the schedule ends at step {held} (epoch {held // per_period}); the rate stays at {_number(lrs[-1])} "
         f"for the rest of the run ({share:.0%} of it)"
     )
+
+
+def _plain_step(period: int, built: Any) -> None:
+    built.step()
+
+
+def _plateau_step(given: Given, evaluator: SafeEvaluator) -> Callable[[int, Any], None]:
+    """ReduceLROnPlateau stepped with a metric: the recorded curve --metric gives (its last value
+    held), else one that never improves (the earliest the rate can fall), stated."""
+    if given.metric:
+        curve = given.metric
+        evaluator.assumptions.append(f"the metric of --metric ({len(curve)} values, the last one held after them)")
+    else:
+        curve = (1.0,)
+        evaluator.assumptions.append("a metric that never improves: the earliest the rate can fall (--metric FILE)")
+
+    def step(period: int, built: Any) -> None:
+        built.step(curve[min(period, len(curve) - 1)])
+
+    return step
 
 
 def _assumed_cadence(

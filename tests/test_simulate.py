@@ -226,10 +226,17 @@ def test_simulate_walks_folders_lists_only_files_with_schedulers_and_sums_up(tmp
     done = CliRunner().invoke(main, ["simulate", str(tmp_path)])
     assert done.exit_code == 0
     assert "train.py: " in done.stdout and "plateau.py: " in done.stdout and "utils.py" not in done.stdout
-    summary = done.stderr.splitlines()[-1]
-    assert summary.startswith("Simulated 1 of 2 schedules; not simulated: 1 ReduceLROnPlateau follows the metric")
-    only_plateau = CliRunner().invoke(main, ["simulate", str(tmp_path / "plateau.py")])
-    assert only_plateau.exit_code == 2  # none could be simulated
+    assert done.stderr.splitlines()[-1] == "Simulated 2 of 2 schedules."
+    (tmp_path / "config.py").write_text(
+        "import torch\nopt = torch.optim.SGD(p, lr=0.1)\ns = torch.optim.lr_scheduler.StepLR(opt, cfg.step)\n"
+        "for epoch in range(3):\n    for b in loader:\n        opt.step()\n    s.step()\n"
+    )
+    unknown = CliRunner().invoke(main, ["simulate", str(tmp_path / "config.py")])
+    assert unknown.exit_code == 2  # none could be simulated
+    assert (
+        unknown.stderr.splitlines()[-1]
+        == "Simulated 0 of 1 schedule; not simulated: 1 a value not known before the run."
+    )
 
 
 def simulate_loop(tmp_path: Path, scheduler: str, batch_body: str, epoch_tail: str = "", header: str = "") -> str:
@@ -266,12 +273,10 @@ def test_two_step_calls_per_epoch_advance_the_schedule_twice(tmp_path: Path) -> 
     assert close(epoch_ends(out), [0.025, 0.00625, 0.0015625])
 
 
-def test_step_with_an_epoch_and_plateau_are_not_simulated(tmp_path: Path) -> None:
+def test_a_step_with_an_epoch_is_not_simulated(tmp_path: Path) -> None:
     warm_restarts = "torch.optim.lr_scheduler.CosineAnnealingWarmRestarts(opt, T_0=2)"
     out = simulate_loop(tmp_path, warm_restarts, "        s.step(epoch + i / 8)\n")
     assert "the code sets the position itself" in json.loads(out)[0]["cannot_simulate"]
-    out = simulate_loop(tmp_path, "torch.optim.lr_scheduler.ReduceLROnPlateau(opt)", "", "    s.step(loss)\n")
-    assert "follows the metric the run reports" in json.loads(out)[0]["cannot_simulate"]
 
 
 def test_per_step_rows_where_the_lr_changes_within_an_epoch(tmp_path: Path) -> None:
@@ -486,3 +491,19 @@ def test_values_the_user_sets_and_defaults_the_code_states_are_used_and_said(tmp
         "getattr(cfg, 'gamma', 0.5) = 0.5 (the default it states)",
         "os.environ.get('LR', '0.1') = '0.1' (the default it states)",
     ]
+
+
+def test_plateau_follows_a_metric_that_never_improves_or_the_recorded_one(tmp_path: Path) -> None:
+    path = tmp_path / "train.py"
+    path.write_text(
+        "import torch\nopt = torch.optim.SGD(p, lr=0.1)\n"
+        "s = torch.optim.lr_scheduler.ReduceLROnPlateau(opt, patience=1, factor=0.5)\n"
+        "for epoch in range(5):\n    for b in loader:\n        opt.step()\n    s.step(validate())\n"
+    )
+    (stalled,) = json.loads(simulate(str(path), "--format", "json")[1])
+    assert [epoch["end"] for epoch in stalled["lr_per_epoch"]] == [0.1, 0.1, 0.05, 0.05, 0.025]
+    assert "a metric that never improves: the earliest the rate can fall (--metric FILE)" in stalled["assumptions"]
+    curve = tmp_path / "val_loss.txt"
+    curve.write_text("3\n2\n1\n1\n1\n")
+    (recorded,) = json.loads(simulate(str(path), "--metric", str(curve), "--format", "json")[1])
+    assert [epoch["end"] for epoch in recorded["lr_per_epoch"]] == [0.1, 0.1, 0.1, 0.1, 0.05]
