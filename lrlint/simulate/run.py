@@ -1,37 +1,16 @@
-"""What learning rates the code will produce: real torch schedulers, stepped the way the code steps them.
-
-Two layers:
-
-- `lr_sequence` and `lr_sequence_of`, a small API for users' own tests: build a scheduler on
-  a dummy parameter and return the learning rate of every period (epoch or step).
-- `simulate_source`, behind `lrlint simulate`: for each scheduler the static model found,
-  evaluate its constructor arguments (literals, module constants, arithmetic, and `len(...)`
-  of a data source replaced by the assumed steps per epoch), build it with torch, step it at
-  the cadence the code uses, and say what cannot be simulated instead of guessing.
-
-torch is imported here only, and only when a simulation runs. User code is never run: the
-arguments are evaluated by `SafeEvaluator`, which knows numbers, arithmetic and a few pure
-functions, nothing else.
-
-Convention: `lrs[k]` is the learning rate the optimizer uses during period k, before the
-scheduler's step at its end. (torch's tutorials print `get_last_lr()` after each step, which
-is `lrs[k + 1]`.)
-"""
+"""Simulating the code's schedulers: each built with torch and stepped the way the code steps it."""
 
 from __future__ import annotations
 
-import importlib
 import math
-import warnings
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from fractions import Fraction
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 import libcst as cst
-from libcst.metadata import Assignment
 
 from lrlint.linter import try_parse
 from lrlint.model import (
@@ -48,233 +27,12 @@ from lrlint.model import (
     build_model,
     ordinal,
 )
-from lrlint.model.syntax import Guard, call_argument, dotted_name
+from lrlint.model.syntax import Guard, call_argument
 from lrlint.model.trace import LrWrite, TraceItem
-from lrlint.model.values import MISSING, ValueEvaluator
 from lrlint.prefilter import may_contain_findings
+from lrlint.simulate.api import DEFAULT_OPTIMIZER, scheduler_factory, stepped_rates
+from lrlint.simulate.evaluate import REFUSALS, CannotSimulate, SafeEvaluator, StoppedByTorch, refusal
 from lrlint.sources import Source, SourceError, read_source
-
-DEFAULT_OPTIMIZER = "SGD"
-
-
-# -- the API for users' tests -------------------------------------------------------------------
-
-
-def lr_sequence(
-    scheduler: str | type | Callable[..., Any],
-    optimizer_lr: float,
-    steps: int,
-    *,
-    optimizer: str = DEFAULT_OPTIMIZER,
-    metrics: Sequence[float] | None = None,
-    **kwargs: Any,
-) -> list[float]:
-    """The learning rate of each of `steps` periods, for `scheduler(optimizer, **kwargs)`.
-
-    `scheduler` is a torch scheduler class, its name (`"StepLR"`), or any callable taking the
-    optimizer first. `metrics` feeds ReduceLROnPlateau one value per step.
-    """
-    build = _scheduler_class(scheduler) if isinstance(scheduler, str) else scheduler
-    values = list(metrics) if metrics is not None else None
-
-    def step(period: int, built: Any) -> None:
-        built.step(values[period]) if values is not None else built.step()
-
-    return lr_sequence_of(lambda opt: build(opt, **kwargs), optimizer_lr, steps, step, optimizer=optimizer)
-
-
-def lr_sequence_of(
-    build: Callable[[Any], Any],
-    optimizer_lr: float | None,
-    steps: int,
-    step: Callable[[int, Any], None],
-    *,
-    optimizer: str = DEFAULT_OPTIMIZER,
-    optimizer_kwargs: dict[str, Any] | None = None,
-) -> list[float]:
-    """The general form: `build(optimizer)` returns whatever `step(period, built)` steps.
-
-    For phases switched by hand (`if epoch < 20: warmup.step() else: decay.step()`), build
-    both and choose in `step`. The optimizer steps before the schedulers in every period.
-    """
-    options = {**(optimizer_kwargs or {}), **({"lr": optimizer_lr} if optimizer_lr is not None else {})}
-    return _rates(build, steps, step, optimizer, options)[:-1]
-
-
-def _rates(
-    build: Callable[[Any], Any], steps: int, step: Callable[[int, Any], None], optimizer: str, options: dict[str, Any]
-) -> list[float]:
-    """The rate before each of `steps` periods, and the rate after the last one."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # torch's own import-time warnings (NumPy's) are not the user's business
-        import torch  # noqa: PLC0415 - torch only when a simulation runs
-
-    parameter = torch.nn.Parameter(torch.zeros(1))
-    opt = getattr(torch.optim, optimizer)([parameter], **options)
-    built = build(opt)
-    lrs = []
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # deprecation notes of the simulated code are not ours to show
-        for period in range(steps):
-            lrs.append(float(opt.param_groups[0]["lr"]))
-            opt.step()
-            try:
-                step(period, built)
-            except (TypeError, ValueError, ArithmeticError) as error:
-                message = f"torch raises at step {period + 1} of {steps}: {error}"
-                raise StoppedByTorch(message, [*lrs, float(opt.param_groups[0]["lr"])]) from error
-    return [*lrs, float(opt.param_groups[0]["lr"])]
-
-
-def _scheduler_class(name: str) -> Any:
-    import torch  # noqa: PLC0415
-
-    found = getattr(torch.optim.lr_scheduler, name.rsplit(".", 1)[-1], None)
-    if found is None:
-        raise ValueError(f"torch.optim.lr_scheduler has no {name}")
-    return found
-
-
-FACTORY_PACKAGES = ("transformers.",)  # installed libraries whose scheduler factories are called as they are
-
-
-def _scheduler_factory(qualified_name: str, kind: str) -> Callable[..., Any]:
-    """The torch scheduler class, or a library's factory (`transformers.get_cosine_schedule_with_warmup`)."""
-    if kind == "class" and qualified_name.startswith("torch.optim.lr_scheduler."):
-        return cast(Callable[..., Any], _scheduler_class(qualified_name))
-    if not qualified_name.startswith(FACTORY_PACKAGES):
-        raise CannotSimulate(f"{qualified_name.rsplit('.', 1)[-1]} is not a torch scheduler class")
-    module_name, _, name = qualified_name.rpartition(".")
-    try:
-        module = importlib.import_module(module_name)
-    except ImportError:
-        package = module_name.partition(".")[0]
-        raise CannotSimulate(f"{name} comes from {package}, which is not installed here") from None
-    factory = getattr(module, name, None)
-    if not callable(factory):
-        raise CannotSimulate(f"the installed {module_name} has no {name}")
-    return cast(Callable[..., Any], factory)
-
-
-# -- evaluating the code's arguments without running it ----------------------------------------
-
-
-class CannotSimulate(Exception):
-    """The reason, shown as `cannot simulate: <reason>`."""
-
-
-class StoppedByTorch(ValueError):
-    """torch raised while the schedule was stepped (OneCycleLR past its total_steps)."""
-
-    def __init__(self, message: str, rates: list[float]) -> None:
-        super().__init__(message)
-        self.rates = rates  # before each period that ran, and after the last one
-
-
-# What ends one schedule's simulation: lrlint's own reason, or torch refusing the code's arguments
-# (the TypeError of LR201/LR202, the ValueError of LR203).
-_REFUSALS = (CannotSimulate, TypeError, ValueError, ArithmeticError)
-
-
-def _refusal(error: Exception) -> str:
-    return str(error) if isinstance(error, CannotSimulate | StoppedByTorch) else f"torch refuses the arguments: {error}"
-
-
-def written_key(code: str) -> str:
-    """How --set names a value of the code: `cfg.TRAIN.LR`, `config["lr"]` (spaces and quote style aside)."""
-    return "".join(code.split()).replace("'", '"')
-
-
-def _stated_default(expr: cst.BaseExpression) -> cst.BaseExpression | None:
-    """The default a lookup states: `cfg.get("lr", 0.1)`, `getattr(cfg, "lr", 0.1)`,
-    `os.environ.get("LR", "0.1")` (its default, the value of a run that does not set it)."""
-    if not isinstance(expr, cst.Call) or len(expr.args) not in (2, 3):
-        return None
-    if any(arg.keyword is not None or arg.star for arg in expr.args):
-        return None
-    name = dotted_name(expr.func)
-    if name == "getattr" and len(expr.args) == 3:
-        return expr.args[2].value
-    if name.endswith(".get") and len(expr.args) == 2:
-        return expr.args[1].value
-    return None
-
-
-@dataclass
-class SafeEvaluator:
-    """The model's evaluator, permissive: what the code leaves open is assumed and stated (argparse
-    and parameter defaults, `len(loader)` as --steps-per-epoch), a one-parameter lambda becomes a
-    function of the step, and anything else is refused with its reason. Never `eval`."""
-
-    model: TrainingModel
-    steps_per_epoch: int
-    supplied: Mapping[str, object] = field(default_factory=dict)  # --set values, by normalised code
-    assumptions: list[str] = field(default_factory=list)
-    bindings: dict[str, Any] = field(default_factory=dict)  # a lambda's parameter, while it is called
-
-    def __post_init__(self) -> None:
-        self._values = ValueEvaluator(self.model.index, self.model.metadata, leaf=self._assumed)
-
-    def value(self, expr: cst.BaseExpression) -> Any:
-        found = self._values.value(expr, self.bindings)
-        if found is MISSING:
-            raise CannotSimulate(f"`{self.model.code(expr)}` cannot be evaluated before the run")
-        return found
-
-    def condition(self, test: cst.BaseExpression) -> bool:
-        return bool(self.value(test))
-
-    def _assumed(self, expr: cst.BaseExpression) -> object:
-        """What the strict evaluator leaves unknown: assumed and stated, or refused."""
-        code = self.model.code(expr)
-        if isinstance(expr, cst.Lambda):
-            return self._function(expr)
-        if written_key(code) in self.supplied:
-            self.assumptions.append(f"{code} = {self.supplied[written_key(code)]!r} (--set)")
-            return self.supplied[written_key(code)]
-        stated = _stated_default(expr)
-        if stated is not None:
-            self.assumptions.append(f"{code} = {self.model.code(stated)} (the default it states)")
-            return self.value(stated)
-        default = self.model.values_by_default.default_of(expr)
-        if default is not None:
-            self.assumptions.append(f"{code} = {self.model.code(default)} (its argparse default)")
-            return self.value(default)
-        if isinstance(expr, cst.Call) and dotted_name(expr.func) == "len" and len(expr.args) == 1:
-            self.assumptions.append(f"{code} = {self.steps_per_epoch} (--steps-per-epoch)")
-            return self.steps_per_epoch
-        default = self._parameter_default(expr) if isinstance(expr, cst.Name) else None
-        if default is not None:
-            self.assumptions.append(f"{code} = {self.model.code(default)} (the parameter's default)")
-            return self.value(default)
-        raise CannotSimulate(f"`{code}` is not known before the run")
-
-    def _parameter_default(self, name: cst.Name) -> cst.BaseExpression | None:
-        scope = self.model.metadata.scope(name)
-        assignments = list(scope[name.value]) if scope is not None else []
-        node = assignments[0].node if len(assignments) == 1 and isinstance(assignments[0], Assignment) else None
-        return node.default if isinstance(node, cst.Param) and node.star == "" else None
-
-    def _function(self, function: cst.Lambda) -> Callable[[int], float]:
-        """A one-parameter lambda of pure arithmetic, evaluated by this evaluator at every call."""
-        params = function.params.params
-        extra = function.params.posonly_params or function.params.kwonly_params or function.params.star_kwarg
-        if len(params) != 1 or isinstance(function.params.star_arg, cst.Param) or extra:
-            raise CannotSimulate(f"`{self.model.code(function)}` does not take just the step number")
-        name = params[0].name.value
-
-        def call(step: int) -> float:
-            self.bindings[name] = step
-            try:
-                return float(self.value(function.body))
-            finally:
-                del self.bindings[name]
-
-        call(0)  # refuse now, not in the middle of torch's constructor, what cannot be evaluated
-        return call
-
-
-# -- simulating the code's schedulers -----------------------------------------------------------
 
 
 @dataclass
@@ -491,9 +249,9 @@ def _simulate_together(
         lr = _optimizer_lr(next(iter(ordered[0].optimizers)), evaluator)
         options = {"lr": lr} if lr is not None else {}
         build = lambda opt: [_build(scheduler, opt, evaluator) for scheduler in ordered]  # noqa: E731
-        lrs = _rates(build, epochs * period, step, DEFAULT_OPTIMIZER, options)
-    except _REFUSALS as error:
-        schedule.cannot = _refusal(error)
+        lrs = stepped_rates(build, epochs * period, step, DEFAULT_OPTIMIZER, options)
+    except REFUSALS as error:
+        schedule.cannot = refusal(error)
         return schedule
     schedule.cadence = " and ".join(sorted({site.cadence.value for site, _ in sites}))
     schedule.per_epoch = [(lrs[e * period], lrs[(e + 1) * period]) for e in range(epochs)]
@@ -614,7 +372,7 @@ def _simulate(
         per_period = stepping.per_period(steps_per_epoch)
         options = {"lr": lr} if lr is not None else {}
         step = _plateau_step(given, evaluator) if scheduler.name == "ReduceLROnPlateau" else _plain_step
-        lrs = _rates(build, epochs * per_period, step, DEFAULT_OPTIMIZER, options)
+        lrs = stepped_rates(build, epochs * per_period, step, DEFAULT_OPTIMIZER, options)
     except StoppedByTorch as stopped:
         lrs = stopped.rates
         crash_epoch = (len(lrs) - 2) // per_period  # the last period trained, then its step raised
@@ -623,8 +381,8 @@ def _simulate(
             return schedule
         schedule.crash = f"{stopped}, in the {ordinal(crash_epoch + 1)} of {epochs} epochs: the run crashes there"
         epochs = crash_epoch
-    except _REFUSALS as error:
-        schedule.cannot = _refusal(error)
+    except REFUSALS as error:
+        schedule.cannot = refusal(error)
         return schedule
     schedule.per_epoch = [(lrs[e * per_period], lrs[(e + 1) * per_period]) for e in range(epochs)]
     schedule.end = _schedule_end(model, scheduler, lrs, per_period)
@@ -634,7 +392,7 @@ def _simulate(
     other = 1 if cadence is StepCadence.PER_BATCH else steps_per_epoch
     try:
         if schedule.sized_for:  # stepped at another cadence than it was sized for: show that one too
-            other_lrs = _rates(build, epochs * other, lambda _, built: built.step(), DEFAULT_OPTIMIZER, options)
+            other_lrs = stepped_rates(build, epochs * other, lambda _, built: built.step(), DEFAULT_OPTIMIZER, options)
             schedule.other_cadence = [(other_lrs[e * other], other_lrs[(e + 1) * other]) for e in range(epochs)]
     except (TypeError, ValueError, ArithmeticError):
         pass  # at the other cadence it runs past its end (OneCycleLR): no comparison to show
@@ -662,15 +420,15 @@ def _schedule_end(model: TrainingModel, scheduler: TrackedObject, lrs: list[floa
         if lrs[-1] <= lrs[lowest] + 1e-12 * max(lrs) or lowest == 0:
             return ""
         return (
-            f"the schedule ends at step {lowest} (epoch {lowest // per_period}) at lr {_number(lrs[lowest])}; "
-            f"after it the rate climbs back up, to {_number(lrs[-1])} at the end of the run"
+            f"the schedule ends at step {lowest} (epoch {lowest // per_period}) at lr {number_text(lrs[lowest])}; "
+            f"after it the rate climbs back up, to {number_text(lrs[-1])} at the end of the run"
         )
     held = next(i for i in range(len(lrs)) if all(lr == lrs[-1] for lr in lrs[i:]))
     if len(lrs) - 1 - held < per_period:
         return ""
     share = (len(lrs) - 1 - held) / (len(lrs) - 1)
     return (
-        f"the schedule ends at step {held} (epoch {held // per_period}); the rate stays at {_number(lrs[-1])} "
+        f"the schedule ends at step {held} (epoch {held // per_period}); the rate stays at {number_text(lrs[-1])} "
         f"for the rest of the run ({share:.0%} of it)"
     )
 
@@ -769,7 +527,7 @@ def _build(scheduler: TrackedObject, opt: Any, evaluator: SafeEvaluator) -> Any:
     assert spec is not None and arguments is not None and isinstance(call, cst.Call)
     if arguments.has_star_args or arguments.has_star_kwargs:
         raise CannotSimulate("its arguments are passed with * or **")
-    make = _scheduler_factory(spec.qualified_name, spec.kind)
+    make = scheduler_factory(spec.qualified_name, spec.kind)
     names = {id(arg): name for name, arg in arguments.values.items()}
     positional: list[Any] = []
     keywords: dict[str, Any] = {}
@@ -823,7 +581,8 @@ def _jumps(per_epoch: list[tuple[float, float]], scheduler: TrackedObject) -> li
         if decayed and starts[epoch] > starts[epoch - 1] * (1 + 1e-9):
             why = f"{scheduler.name} restarts the next scheduler from the base LR"
             notes.append(
-                f"LR jumps from {_number(starts[epoch - 1])} to {_number(starts[epoch])} at epoch {epoch}: {why}"
+                f"LR jumps from {number_text(starts[epoch - 1])} to {number_text(starts[epoch])} at epoch {epoch}: "
+                f"{why}"
             )
     return notes
 
@@ -838,13 +597,13 @@ def _within_epochs(schedule: Schedule) -> list[str]:
         if outside:
             step, lr = max(outside, key=lambda found: abs(found[1] - start))
             return [
-                f"within epoch {epoch} the lr reaches {_number(lr)} (step {first + step}), beyond its start and end: "
-                "--per-step lists every step"
+                f"within epoch {epoch} the lr reaches {number_text(lr)} (step {first + step}), beyond its start and "
+                "end: --per-step lists every step"
             ]
     return []
 
 
-def _number(value: float) -> str:
+def number_text(value: float) -> str:
     return f"{value:.6g}"
 
 
@@ -859,10 +618,10 @@ def simulate_file(
     Without `epochs`, as many as the code's epoch loop runs (`range(EPOCHS)`), if lrlint knows it.
     Raises CannotSimulate when the file cannot be read or parsed.
     """
-    return simulate_source(_read(path), epochs, steps_per_epoch, given)
+    return simulate_source(read_for_simulation(path), epochs, steps_per_epoch, given)
 
 
-def _read(path: str) -> Source:
+def read_for_simulation(path: str) -> Source:
     try:
         return read_source(Path(path))
     except SourceError as error:
@@ -958,218 +717,14 @@ def _schedule_epochs(model: TrainingModel, scheduler: TrackedObject, steps_per_e
     return math.ceil(steps / steps_per_epoch if per_step else steps), evidence
 
 
-# -- what a finding means for the run (`lrlint check --confirm`) --------------------------------
-
-CONFIRMED_CODES = ("LR101", "LR102", "LR103", "LR105", "LR106", "LR108", "LR109")
-
-
-def consequence(code: str, path: str, line: int, schedules: list[Schedule]) -> str | None:
-    """The simulated effect of a finding at `path:line` on the schedule it is about."""
-    if code in ("LR108", "LR109"):
-        built = next((s for s in schedules if s.built == (path, line) and s.per_epoch), None)
-        return _run_against_schedule(code, built) if built is not None else None
-    schedule = next((s for s in schedules if (path, line) in s.steps and s.per_epoch), None)
-    if schedule is None or code not in CONFIRMED_CODES:
-        return None
-    first_start, _ = schedule.per_epoch[0]
-    last = len(schedule.per_epoch) - 1
-    _, final = schedule.per_epoch[-1]
-    if code == "LR101":
-        return _early_by_one(schedule)
-    if code in ("LR102", "LR103"):
-        stepped = "every batch" if schedule.cadence == StepCadence.PER_BATCH.value else "once per epoch"
-        change = f"lr {_number(first_start)} -> {_number(final)} after {last + 1} epochs"
-        text = f"simulated {schedule.name} stepped {stepped}: {change}"
-        if schedule.other_cadence:
-            sized_start, sized_end = schedule.other_cadence[0][0], schedule.other_cadence[-1][1]
-            peak = max(lr for pair in schedule.other_cadence for lr in pair)
-            rises = f"up to {_number(peak)}, ending at " if peak > max(sized_start, sized_end) * (1 + 1e-9) else ""
-            text += f"; stepped at the cadence it was sized for: {rises}{_number(sized_end)}"
-        return text
-    return (
-        f"simulated {schedule.name} as the code steps it: lr {_number(first_start)} -> {_number(final)} "
-        f"after {last + 1} epochs"
-    )
-
-
-def _run_against_schedule(code: str, schedule: Schedule) -> str | None:
-    """LR108: the crash, or where the schedule ends and what follows; LR109: the rate the run ends at."""
-    if code == "LR108":
-        happens = schedule.crash or schedule.end
-        return f"simulated {schedule.name}: {happens}" if happens else None
-    rates = [lr for pair in schedule.per_epoch for lr in pair]
-    final, peak = schedule.per_epoch[-1][1], max(rates)
-    return (
-        f"simulated {schedule.name}: the run ends at lr {_number(final)}, {final / peak:.2g}x the highest "
-        f"rate of the run ({_number(peak)})"
-    )
-
-
-def _early_by_one(schedule: Schedule) -> str:
-    """A scheduler stepped before the optimizer: each epoch trains at the next epoch's rate."""
-    starts = [start for start, _ in schedule.per_epoch]
-    ends = [end for _, end in schedule.per_epoch]
-    for epoch, (intended, actual) in enumerate(zip(starts, ends, strict=True)):
-        if abs(actual - intended) > 1e-12 * max(abs(intended), 1e-30):
-            return (
-                f"simulated {schedule.name}: epoch {epoch} trains at {_number(actual)} instead of "
-                f"{_number(intended)}; every change of the schedule comes one epoch early"
-            )
-    return f"simulated {schedule.name}: no change of the rate in the first {len(starts)} epochs, but torch warns"
-
-
 def simulate_files(paths: Sequence[str], epochs: int | None, steps_per_epoch: int) -> list[Schedule]:
     """The schedules of every file that can hold one (unreadable or unparsable files add none)."""
     schedules = []
     for path in paths:
         try:
-            source = _read(path)
+            source = read_for_simulation(path)
             if may_contain_findings(source.code):
                 schedules += simulate_source(source, epochs, steps_per_epoch)[1]
         except CannotSimulate:
             continue
     return schedules
-
-
-# -- output ---------------------------------------------------------------------------------------
-
-
-def summary(schedules: Sequence[Schedule]) -> str:
-    """`Simulated 3 of 5 schedules; not simulated: 1 lrlint does not see where it is stepped, 1 ...`."""
-    done = sum(1 for schedule in schedules if schedule.per_epoch)
-    if not schedules:
-        return "No scheduler found."
-    reasons = Counter(_reason_kind(schedule.cannot) for schedule in schedules if not schedule.per_epoch)
-    text = f"Simulated {done} of {len(schedules)} schedule{'s' if len(schedules) != 1 else ''}"
-    if reasons:
-        text += "; not simulated: " + ", ".join(f"{count} {reason}" for reason, count in reasons.most_common())
-    return text + "."
-
-
-_REASON_KINDS = (
-    (("is not known before the run", "cannot be evaluated"), "a value not known before the run"),
-    (("stepped as `",), "stepped with an explicit position (step(epoch))"),
-    (("only lambdas are evaluated",), "a schedule function lrlint does not evaluate"),
-    (("learning rate by hand",), "its optimizer's rate is also written by hand"),
-)
-
-
-def _reason_kind(reason: str) -> str:
-    """A reason without the code it quotes: `cfg.lr` and `args.x` are both "a value not known before the run"."""
-    for marks, kind in _REASON_KINDS:
-        if any(mark in reason for mark in marks):
-            return kind
-    return reason.split(":", maxsplit=1)[0].split(" (", maxsplit=1)[0].strip() or "no reason given"
-
-
-def render_table(
-    path: str, schedules: list[Schedule], epochs: int, steps_per_epoch: int, per_step: bool = False
-) -> str:
-    lines = [f"{path}: {epochs} epochs, {steps_per_epoch} steps per epoch (lr at the start / end of each epoch)"]
-    if not schedules:
-        lines.append("  no scheduler found")
-    for schedule in schedules:
-        lines.append(
-            f"  {schedule.name} ({schedule.where})" + (f", stepped {schedule.cadence}" if schedule.cadence else "")
-        )
-        if schedule.cannot:
-            lines.append(f"    cannot simulate: {schedule.cannot}")
-            continue
-        for assumption in schedule.assumptions:
-            lines.append(f"    assuming {assumption}")
-        lines += _table_rows(schedule)
-        if schedule.sized_for:
-            lines.append(f"    note: {schedule.sized_for}")
-        lines += [f"    note: {note}" for note in schedule.notes]
-        lines += render_steps(schedule) if per_step else []
-    return "\n".join(lines) + "\n"
-
-
-def _table_rows(schedule: Schedule) -> list[str]:
-    """One row per epoch; when a cadence finding applies, the schedule at the cadence it was sized for beside it."""
-    beside = schedule.other_cadence if schedule.sized_for else []
-    header = "    epoch  lr (start)    lr (end)" + ("      as sized (end)" if beside else "")
-    rows = []
-    for epoch, (start, end) in enumerate(schedule.per_epoch):
-        row = f"    {epoch:>5}  {_number(start):<12}  {_number(end)}"
-        rows.append(f"{row:<37}  {_number(beside[epoch][1])}" if beside else row)
-    return [header, *rows]
-
-
-def render_steps(schedule: Schedule) -> list[str]:
-    """Every step of a schedule stepped more than once per epoch: the lr it trains at."""
-    if not schedule.per_step:
-        return []
-    rows = [
-        f"    {step:>7}  {step // schedule.steps_per_epoch:>5}  {_number(lr)}"
-        for step, lr in enumerate(schedule.per_step)
-    ]
-    return ["       step  epoch  lr (during the step)", *rows]
-
-
-def as_json(path: str, schedules: list[Schedule], per_step: bool = False) -> list[dict[str, Any]]:
-    return [
-        {
-            "path": path,
-            "scheduler": s.name,
-            "where": s.where,
-            "cadence": s.cadence or None,
-            "lr_per_epoch": [{"epoch": e, "start": a, "end": b} for e, (a, b) in enumerate(s.per_epoch)],
-            "assumptions": s.assumptions,
-            "notes": ([s.sized_for] if s.sized_for else []) + s.notes,
-            "cannot_simulate": s.cannot or None,
-        }
-        | ({"lr_per_step": s.per_step} if per_step else {})
-        for s in schedules
-    ]
-
-
-CSV_HEADER = ["path", "scheduler", "where", "epoch", "lr_start", "lr_end"]
-CSV_STEP_HEADER = ["path", "scheduler", "where", "epoch", "step", "lr"]
-
-
-def render_csv(path: str, schedules: list[Schedule], per_step: bool = False) -> list[list[str]]:
-    rows = []
-    for s in schedules:
-        if per_step:
-            each = s.steps_per_epoch
-            rows += [[path, s.name, s.where, str(n // each), str(n), repr(lr)] for n, lr in enumerate(s.per_step)]
-        else:
-            rows += [[path, s.name, s.where, str(e), repr(a), repr(b)] for e, (a, b) in enumerate(s.per_epoch)]
-    return rows
-
-
-def render_plot(schedule: Schedule, height: int = 10, width: int = 60) -> str:
-    """The learning rate at the start of each epoch as a text chart that any terminal shows."""
-    starts = [start for start, _ in schedule.per_epoch]
-    if not starts:
-        return ""
-    columns = starts if len(starts) <= width else [starts[i * len(starts) // width] for i in range(width)]
-    low, high = min(columns), max(columns)
-    span = (high - low) or 1.0
-    levels = [round((value - low) / span * (height - 1)) for value in columns]
-    rows = []
-    for level in range(height - 1, -1, -1):
-        label = _number(low + span * level / (height - 1)) if level in (0, height - 1) else ""
-        rows.append(f"    {label:>11} |" + "".join("*" if lvl == level else " " for lvl in levels))
-    rows.append(f"    {'':>11} +" + "-" * len(columns))
-    rows.append(f"    {'':>11}  epoch 0{'':>{max(0, len(columns) - 8 - len(str(len(starts) - 1)))}} {len(starts) - 1}")
-    return "\n".join(rows) + "\n"
-
-
-def save_png(schedules: list[tuple[str, Schedule]], file: str) -> None:
-    """Plot every simulated schedule into one PNG (needs matplotlib)."""
-    import matplotlib  # noqa: PLC0415 - optional
-
-    matplotlib.use("Agg")
-    from matplotlib import pyplot  # noqa: PLC0415
-
-    figure, axes = pyplot.subplots(figsize=(8, 4))
-    for path, schedule in schedules:
-        axes.plot([start for start, _ in schedule.per_epoch], label=f"{schedule.name} ({path}, {schedule.where})")
-    axes.set_xlabel("epoch")
-    axes.set_ylabel("learning rate")
-    axes.legend(fontsize="small")
-    figure.tight_layout()
-    figure.savefig(file)
-    pyplot.close(figure)

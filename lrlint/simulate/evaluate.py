@@ -1,0 +1,135 @@
+"""Reading the code's arguments without running it: the model's evaluator, permissive.
+
+What the code leaves open is assumed and stated (argparse and parameter defaults, `len(loader)`,
+values given with --set, the defaults a lookup states), or refused with its reason.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import libcst as cst
+from libcst.metadata import Assignment
+
+from lrlint.model import (
+    TrainingModel,
+)
+from lrlint.model.syntax import dotted_name
+from lrlint.model.values import MISSING, ValueEvaluator
+
+
+class CannotSimulate(Exception):
+    """The reason, shown as `cannot simulate: <reason>`."""
+
+
+class StoppedByTorch(ValueError):
+    """torch raised while the schedule was stepped (OneCycleLR past its total_steps)."""
+
+    def __init__(self, message: str, rates: list[float]) -> None:
+        super().__init__(message)
+        self.rates = rates  # before each period that ran, and after the last one
+
+
+# What ends one schedule's simulation: lrlint's own reason, or torch refusing the code's arguments
+# (the TypeError of LR201/LR202, the ValueError of LR203).
+REFUSALS = (CannotSimulate, TypeError, ValueError, ArithmeticError)
+
+
+def refusal(error: Exception) -> str:
+    return str(error) if isinstance(error, CannotSimulate | StoppedByTorch) else f"torch refuses the arguments: {error}"
+
+
+def written_key(code: str) -> str:
+    """How --set names a value of the code: `cfg.TRAIN.LR`, `config["lr"]` (spaces and quote style aside)."""
+    return "".join(code.split()).replace("'", '"')
+
+
+def _stated_default(expr: cst.BaseExpression) -> cst.BaseExpression | None:
+    """The default a lookup states: `cfg.get("lr", 0.1)`, `getattr(cfg, "lr", 0.1)`,
+    `os.environ.get("LR", "0.1")` (its default, the value of a run that does not set it)."""
+    if not isinstance(expr, cst.Call) or len(expr.args) not in (2, 3):
+        return None
+    if any(arg.keyword is not None or arg.star for arg in expr.args):
+        return None
+    name = dotted_name(expr.func)
+    if name == "getattr" and len(expr.args) == 3:
+        return expr.args[2].value
+    if name.endswith(".get") and len(expr.args) == 2:
+        return expr.args[1].value
+    return None
+
+
+@dataclass
+class SafeEvaluator:
+    """The model's evaluator, permissive: what the code leaves open is assumed and stated (argparse
+    and parameter defaults, `len(loader)` as --steps-per-epoch), a one-parameter lambda becomes a
+    function of the step, and anything else is refused with its reason. Never `eval`."""
+
+    model: TrainingModel
+    steps_per_epoch: int
+    supplied: Mapping[str, object] = field(default_factory=dict)  # --set values, by normalised code
+    assumptions: list[str] = field(default_factory=list)
+    bindings: dict[str, Any] = field(default_factory=dict)  # a lambda's parameter, while it is called
+
+    def __post_init__(self) -> None:
+        self._values = ValueEvaluator(self.model.index, self.model.metadata, leaf=self._assumed)
+
+    def value(self, expr: cst.BaseExpression) -> Any:
+        found = self._values.value(expr, self.bindings)
+        if found is MISSING:
+            raise CannotSimulate(f"`{self.model.code(expr)}` cannot be evaluated before the run")
+        return found
+
+    def condition(self, test: cst.BaseExpression) -> bool:
+        return bool(self.value(test))
+
+    def _assumed(self, expr: cst.BaseExpression) -> object:
+        """What the strict evaluator leaves unknown: assumed and stated, or refused."""
+        code = self.model.code(expr)
+        if isinstance(expr, cst.Lambda):
+            return self._function(expr)
+        if written_key(code) in self.supplied:
+            self.assumptions.append(f"{code} = {self.supplied[written_key(code)]!r} (--set)")
+            return self.supplied[written_key(code)]
+        stated = _stated_default(expr)
+        if stated is not None:
+            self.assumptions.append(f"{code} = {self.model.code(stated)} (the default it states)")
+            return self.value(stated)
+        default = self.model.values_by_default.default_of(expr)
+        if default is not None:
+            self.assumptions.append(f"{code} = {self.model.code(default)} (its argparse default)")
+            return self.value(default)
+        if isinstance(expr, cst.Call) and dotted_name(expr.func) == "len" and len(expr.args) == 1:
+            self.assumptions.append(f"{code} = {self.steps_per_epoch} (--steps-per-epoch)")
+            return self.steps_per_epoch
+        default = self._parameter_default(expr) if isinstance(expr, cst.Name) else None
+        if default is not None:
+            self.assumptions.append(f"{code} = {self.model.code(default)} (the parameter's default)")
+            return self.value(default)
+        raise CannotSimulate(f"`{code}` is not known before the run")
+
+    def _parameter_default(self, name: cst.Name) -> cst.BaseExpression | None:
+        scope = self.model.metadata.scope(name)
+        assignments = list(scope[name.value]) if scope is not None else []
+        node = assignments[0].node if len(assignments) == 1 and isinstance(assignments[0], Assignment) else None
+        return node.default if isinstance(node, cst.Param) and node.star == "" else None
+
+    def _function(self, function: cst.Lambda) -> Callable[[int], float]:
+        """A one-parameter lambda of pure arithmetic, evaluated by this evaluator at every call."""
+        params = function.params.params
+        extra = function.params.posonly_params or function.params.kwonly_params or function.params.star_kwarg
+        if len(params) != 1 or isinstance(function.params.star_arg, cst.Param) or extra:
+            raise CannotSimulate(f"`{self.model.code(function)}` does not take just the step number")
+        name = params[0].name.value
+
+        def call(step: int) -> float:
+            self.bindings[name] = step
+            try:
+                return float(self.value(function.body))
+            finally:
+                del self.bindings[name]
+
+        call(0)  # refuse now, not in the middle of torch's constructor, what cannot be evaluated
+        return call
