@@ -507,3 +507,18 @@ def test_plateau_follows_a_metric_that_never_improves_or_the_recorded_one(tmp_pa
     curve.write_text("3\n2\n1\n1\n1\n")
     (recorded,) = json.loads(simulate(str(path), "--metric", str(curve), "--format", "json")[1])
     assert [epoch["end"] for epoch in recorded["lr_per_epoch"]] == [0.1, 0.1, 0.1, 0.1, 0.05]
+
+
+def test_a_scheduler_lightning_steps_is_simulated_at_the_interval_it_was_given(tmp_path: Path) -> None:
+    path = tmp_path / "module.py"
+    path.write_text(
+        "import torch\nimport lightning as L\n\nclass Model(L.LightningModule):\n"
+        "    def configure_optimizers(self):\n"
+        "        opt = torch.optim.SGD(self.parameters(), lr=0.1)\n"
+        "        sched = torch.optim.lr_scheduler.ExponentialLR(opt, gamma=0.5)\n"
+        '        return {"optimizer": opt, "lr_scheduler": {"scheduler": sched, "interval": "step"}}\n'
+    )
+    code, out = simulate(str(path), "--epochs", "1", "--steps-per-epoch", "2", "--format", "json")
+    (schedule,) = json.loads(out)
+    assert code == 0 and schedule["cadence"] == "per batch" and schedule["lr_per_epoch"][0]["end"] == 0.025
+    assert any("Lightning steps this scheduler after every optimizer step" in note for note in schedule["notes"])

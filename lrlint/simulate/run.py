@@ -77,6 +77,7 @@ class Stepping:
     explicit: str = ""  # `step(epoch)`: the code sets the position itself
     before_batches: bool = False  # stepped at the top of the epoch, before the batch loop
     sites: list[StepSite] = field(default_factory=list)
+    framework: str = ""  # 'Lightning steps it after every optimizer step ("interval": "step")'
 
     @property
     def calls_per_iteration(self) -> int:
@@ -95,7 +96,7 @@ class Stepping:
         return batches * max(self.calls_per_iteration, 1)
 
     def notes(self, cadence: str, steps_per_epoch: int) -> list[str]:
-        notes = []
+        notes = [self.framework] if self.framework else []
         if self.calls_per_iteration > 1:
             notes.append(
                 f"stepped by {self.calls_per_iteration} `step()` calls {cadence}: it advances that much faster"
@@ -134,6 +135,12 @@ def _steppings(model: TrainingModel, steps_per_epoch: int, given: Given) -> dict
                 stepping.conditions.update(model.code(guard.test) for guard in inside)
             else:
                 stepping.batches_per_epoch = batches
+    for step in model.framework_steps:  # Lightning, the HF Trainer: the cadence they were told, or their own
+        for scheduler in step.objects:
+            stepping = steppings.setdefault(scheduler, Stepping())
+            if step.cadence is not StepCadence.UNKNOWN:
+                stepping.cadences.add(step.cadence)
+                stepping.framework = step.how
     return steppings
 
 
