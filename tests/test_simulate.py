@@ -522,3 +522,42 @@ def test_a_scheduler_lightning_steps_is_simulated_at_the_interval_it_was_given(t
     (schedule,) = json.loads(out)
     assert code == 0 and schedule["cadence"] == "per batch" and schedule["lr_per_epoch"][0]["end"] == 0.025
     assert any("Lightning steps this scheduler after every optimizer step" in note for note in schedule["notes"])
+
+
+NANOGPT_STYLE = """\
+import math
+import torch
+
+learning_rate, min_lr, warmup_iters, lr_decay_iters = 6e-4, 6e-5, 2, 8
+
+
+def get_lr(it):
+    if it < warmup_iters:
+        return learning_rate * (it + 1) / (warmup_iters + 1)
+    if it > lr_decay_iters:
+        return min_lr
+    decay_ratio = (it - warmup_iters) / (lr_decay_iters - warmup_iters)
+    coeff = 0.5 * (1.0 + math.cos(math.pi * decay_ratio))
+    return min_lr + coeff * (learning_rate - min_lr)
+
+
+optimizer = torch.optim.AdamW(model.parameters(), lr=learning_rate)
+for it in range(10):
+    for param_group in optimizer.param_groups:
+        param_group["lr"] = get_lr(it)
+    model(batch).backward()
+    optimizer.step()
+"""
+
+
+def test_a_rate_written_by_hand_from_a_pure_function_is_simulated(tmp_path: Path) -> None:
+    path = tmp_path / "train.py"
+    path.write_text(NANOGPT_STYLE)
+    code, out = simulate(str(path), "--format", "json")
+    (schedule,) = json.loads(out)
+    namespace: dict[str, object] = {}
+    exec(NANOGPT_STYLE.split("optimizer =", maxsplit=1)[0], namespace)  # the test's own function: the reference
+    expected = [namespace["get_lr"](it) for it in range(10)]  # type: ignore[operator]
+    assert code == 0 and schedule["scheduler"] == "learning rate set by hand"
+    assert [epoch["start"] for epoch in schedule["lr_per_epoch"]] == pytest.approx(expected)
+    assert schedule["assumptions"] == ["10 iterations of `range(10)`, one row each"]

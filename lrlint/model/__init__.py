@@ -512,12 +512,15 @@ class TrainingModel:
         return frozenset(found)
 
 
-def build_model(module: cst.Module, source: Source | None = None, project: Project | None = None) -> TrainingModel:
-    """The model of `module`; `source` says where it came from (a file, a notebook's cells)."""
+def build_model(
+    module: cst.Module, source: Source | None = None, project: Project | None = None, *, always_trace: bool = False
+) -> TrainingModel:
+    """The model of `module`; `source` says where it came from (a file, a notebook's cells).
+    `always_trace`: replay the code even without a scheduler (simulate: rates written by hand)."""
     source = source or Source("<module>", module.code)
     project = project or Project()
     model = TrainingModel(project.add(Path(source.path), source, module), project)
-    if not _may_step_schedulers(model):
+    if not always_trace and not _may_step_schedulers(model):
         return model  # nothing to trace: every rule that replays the code needs a scheduler
     for entry in _entry_points(model.index, model.resolver):
         called = lightning.entry_call(model.resolver, entry) or ignite.entry_call(model.resolver, entry)

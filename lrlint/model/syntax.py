@@ -52,6 +52,7 @@ class LrWriteEvent:
     target: cst.Subscript
     guards: tuple[Guard, ...]
     contexts: tuple[cst.WithItem, ...]
+    value: cst.BaseExpression | None = None  # what is written (None for `group["lr"] *= 0.1`)
 
 
 Event = CallEvent | LoopEvent | LrWriteEvent
@@ -329,7 +330,8 @@ class _Builder:
             function.escapes.append(node.value)
         events = self._expressions([node], function, guards, contexts)
         writes = [t for t in targets if isinstance(t, cst.Subscript) and _subscript_key(t) == "lr"]
-        return events + [LrWriteEvent(target, guards, contexts) for target in writes]
+        value = node.value if isinstance(node, (cst.Assign, cst.AnnAssign)) else None
+        return events + [LrWriteEvent(target, guards, contexts, value) for target in writes]
 
     def _if(
         self, node: cst.If, function: FunctionInfo, guards: tuple[Guard, ...], contexts: tuple[cst.WithItem, ...]

@@ -151,6 +151,7 @@ class LrWrite:
     loops: tuple[Loop, ...]
     guards: tuple[Guard, ...]
     context: Context
+    value: cst.BaseExpression | None = None  # what is written; None for an augmented assignment
 
 
 @dataclass(frozen=True)
@@ -350,7 +351,8 @@ class _TraceBuilder:
                 self.trace.loops.append(loop)
                 self._events(event.body, replace(here, loops=(*place.loops, loop)))
             elif isinstance(event, LrWriteEvent):
-                self.trace.lr_writes.append(LrWrite(event.target, here.frame, here.loops, here.guards, here.context))
+                write = LrWrite(event.target, here.frame, here.loops, here.guards, here.context, event.value)
+                self.trace.lr_writes.append(write)
             else:
                 self._call(event.call, here)
 

@@ -121,7 +121,17 @@ class ValueEvaluator:
             return None
         node = assignments[0].node
         bound = self.index.name_values.get(node) if isinstance(node, cst.Name) else None
-        return None if bound is None or bound.path else bound.value
+        if bound is None:
+            return None
+        value: cst.BaseExpression = bound.value
+        for position in bound.path:  # `warmup, total = 100, 1000`: the element of a literal tuple
+            if not isinstance(value, (cst.Tuple, cst.List)) or position >= len(value.elements):
+                return None
+            element = value.elements[position]
+            if isinstance(element, cst.StarredElement):
+                return None
+            value = element.value
+        return value
 
 
 class _Evaluation:

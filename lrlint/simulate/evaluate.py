@@ -41,6 +41,14 @@ def refusal(error: Exception) -> str:
     return str(error) if isinstance(error, CannotSimulate | StoppedByTorch) else f"torch refuses the arguments: {error}"
 
 
+_NO_RETURN = object()
+
+
+def _branch_block(branch: cst.If | cst.Else | cst.BaseSuite) -> cst.BaseSuite | cst.BaseStatement:
+    """The block an `if`'s branch runs: the `else` body, or the `elif` as a statement of its own."""
+    return branch.body if isinstance(branch, cst.Else) else branch
+
+
 def written_key(code: str) -> str:
     """How --set names a value of the code: `cfg.TRAIN.LR`, `config["lr"]` (spaces and quote style aside)."""
     return "".join(code.split()).replace("'", '"')
@@ -93,6 +101,10 @@ class SafeEvaluator:
         if written_key(code) in self.supplied:
             self.assumptions.append(f"{code} = {self.supplied[written_key(code)]!r} (--set)")
             return self.supplied[written_key(code)]
+        function = self._file_function(expr) if isinstance(expr, cst.Call) else None
+        if function is not None:
+            assert isinstance(expr, cst.Call)
+            return self._called(function, expr)
         stated = _stated_default(expr)
         if stated is not None:
             self.assumptions.append(f"{code} = {self.model.code(stated)} (the default it states)")
@@ -115,6 +127,65 @@ class SafeEvaluator:
         assignments = list(scope[name.value]) if scope is not None else []
         node = assignments[0].node if len(assignments) == 1 and isinstance(assignments[0], Assignment) else None
         return node.default if isinstance(node, cst.Param) and node.star == "" else None
+
+    def _file_function(self, call: cst.Call) -> cst.FunctionDef | None:
+        """The module-level function of the file a call names (`get_lr(it)`), if there is one."""
+        name = call.func.value if isinstance(call.func, cst.Name) else None
+        found = [f.node for f in self.model.index.functions.values() if f.qualname == name and f.class_info is None]
+        return found[0] if len(found) == 1 and isinstance(found[0], cst.FunctionDef) else None
+
+    def _called(self, function: cst.FunctionDef, call: cst.Call) -> object:
+        """The value a function of pure arithmetic returns (`def get_lr(it): if it < warmup: return ...`),
+        run statement by statement by this evaluator: assignments, `if`, `return`, nothing else."""
+        params = list(function.params.params)
+        positional = [arg for arg in call.args if arg.keyword is None and not arg.star]
+        if len(positional) > len(params) or any(arg.star for arg in call.args):
+            raise CannotSimulate(f"`{self.model.code(call)}`: arguments lrlint cannot bind")
+        env: dict[str, Any] = {}
+        for param, arg in zip(params, positional, strict=False):
+            env[param.name.value] = self.value(arg.value)
+        keywords = {arg.keyword.value: arg.value for arg in call.args if arg.keyword is not None}
+        for param in params[len(positional) :]:
+            given = keywords.get(param.name.value, param.default)
+            if given is None:
+                raise CannotSimulate(f"`{self.model.code(call)}` leaves `{param.name.value}` unbound")
+            env[param.name.value] = self.value(given)
+        outer, self.bindings = self.bindings, env
+        try:
+            result = self._run(function.body, function.name.value)
+        finally:
+            self.bindings = outer
+        if result is _NO_RETURN:
+            raise CannotSimulate(f"`{function.name.value}` returns nothing lrlint can see")
+        return result
+
+    def _run(self, block: cst.BaseSuite | cst.BaseStatement, name: str) -> object:
+        statements = block.body if isinstance(block, (cst.IndentedBlock, cst.SimpleStatementSuite)) else [block]
+        for statement in statements:
+            if isinstance(statement, cst.If):
+                branch = statement.body if self.condition(statement.test) else statement.orelse
+                result = _NO_RETURN if branch is None else self._run(_branch_block(branch), name)
+            elif isinstance(statement, (cst.SimpleStatementLine, cst.SimpleStatementSuite)):
+                result = self._run(cst.SimpleStatementSuite(body=statement.body), name)
+            else:
+                result = self._small(statement, name)
+            if result is not _NO_RETURN:
+                return result
+        return _NO_RETURN
+
+    def _small(self, statement: cst.CSTNode, name: str) -> object:
+        if isinstance(statement, cst.Return) and statement.value is not None:
+            return self.value(statement.value)
+        if isinstance(statement, cst.Assign) and len(statement.targets) == 1:
+            target = statement.targets[0].target
+            if isinstance(target, cst.Name):
+                self.bindings[target.value] = self.value(statement.value)
+                return _NO_RETURN
+        if isinstance(statement, cst.Pass) or (
+            isinstance(statement, cst.Expr) and isinstance(statement.value, cst.SimpleString)
+        ):
+            return _NO_RETURN
+        raise CannotSimulate(f"`{name}` does more than arithmetic (`{self.model.code(statement)}`)")
 
     def _function(self, function: cst.Lambda) -> Callable[[int], float]:
         """A one-parameter lambda of pure arithmetic, evaluated by this evaluator at every call."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -54,6 +55,7 @@ class Schedule:
     other_cadence: list[tuple[float, float]] = field(default_factory=list)  # the same, stepped the other way
     per_step: list[float] = field(default_factory=list)  # stepped more than once per epoch: the lr of each step
     steps_per_epoch: int = 1  # of `per_step`
+    own_length: bool = False  # its rows are the iterations of its own loop, not the run's epochs
 
 
 @dataclass(frozen=True)
@@ -181,7 +183,65 @@ def simulate_model(model: TrainingModel, epochs: int, steps_per_epoch: int, give
         if scheduler in rebuilt and schedule.per_epoch:
             schedule.notes.append("constructed inside a loop: simulated as if built once, before it")
         found.append(schedule)
+    scheduled = {optimizer for scheduler in schedulers for optimizer in scheduler.optimizers}
+    writes = {id(write): write for optimizer, write in hand_written.items() if optimizer not in scheduled}
+    found += [_set_by_hand(model, write, epochs, steps_per_epoch, given) for write in writes.values()]
     return found
+
+
+_WRITES_A_RATE = re.compile(r"""\[\s*["']lr["']\s*\]\s*=[^=]""")
+
+
+def _set_by_hand(model: TrainingModel, write: LrWrite, epochs: int, steps_per_epoch: int, given: Given) -> Schedule:
+    """A rate written by hand each iteration (`g["lr"] = lr_at(it)`), evaluated at every step with
+    the loop counters bound: a schedule too, when the expression is pure arithmetic of them."""
+    analysis, line, _ = model.locate(write.target)
+    schedule = Schedule("learning rate set by hand", model.where(write.target), built=(analysis.source.path, line))
+    kinds = [loop.kind for loop in write.loops]
+    cadence = StepCadence.PER_BATCH if LoopKind.BATCH in kinds else StepCadence.PER_EPOCH
+    kinds = [kind for kind in kinds if kind is not LoopKind.OTHER]  # `for group in optimizer.param_groups:`
+    if write.value is None or not kinds:
+        schedule.cannot = f"`{model.code(write.target)}` is not written once per batch or epoch from a value"
+        return schedule
+    evaluator = SafeEvaluator(model, steps_per_epoch, given.values)
+    period = steps_per_epoch if cadence is StepCadence.PER_BATCH else 1
+    if LoopKind.EPOCH not in kinds:  # one loop over iterations (`for it in range(max_iters)`): a row each
+        loop = next(loop for loop in write.loops if loop.kind is LoopKind.BATCH)
+        count = model.counter.iterations(loop)
+        known = count.number if count is not None else None
+        epochs, period = (min(int(known), MAX_CODE_EPOCHS) if known else epochs), 1
+        evaluator.assumptions.append(f"{epochs} iterations of `{model.code(loop.event.iterated)}`, one row each")
+        schedule.own_length = True
+    try:
+        lrs = [
+            float(evaluator.value(_bound(model, write, evaluator, step, period))) for step in range(epochs * period + 1)
+        ]
+    except (CannotSimulate, TypeError, ValueError, ArithmeticError) as error:
+        schedule.cannot = refusal(error)
+        return schedule
+    schedule.cadence = cadence.value
+    schedule.per_epoch = [(lrs[e * period], lrs[(e + 1) * period]) for e in range(epochs)]
+    if period > 1:
+        schedule.per_step, schedule.steps_per_epoch = lrs[:-1], period
+    schedule.assumptions = sorted(set(evaluator.assumptions))
+    schedule.notes = [f"`{model.code(write.target)} = {model.code(write.value)}` each {cadence.value.split()[-1]}"]
+    return schedule
+
+
+def _bound(
+    model: TrainingModel, write: LrWrite, evaluator: SafeEvaluator, step: int, period: int
+) -> cst.BaseExpression:
+    """The written value, with the counters of the loops around it bound for step `step` of the run."""
+    assert write.value is not None
+    evaluator.bindings.clear()
+    epoch, batch = divmod(step, period)
+    single = all(loop.kind is not LoopKind.EPOCH for loop in write.loops)  # the batch counter is the step
+    for loop in write.loops:
+        counter = (step if single else batch) if loop.kind is LoopKind.BATCH else epoch
+        for name, first in model.first_values(loop).items():
+            if isinstance(first, int):
+                evaluator.bindings[name] = first + counter
+    return write.value
 
 
 def _written_by_hand(model: TrainingModel, scheduler: TrackedObject, write: LrWrite) -> Schedule:
@@ -531,7 +591,8 @@ def _build(scheduler: TrackedObject, opt: Any, evaluator: SafeEvaluator) -> Any:
     """The scheduler built as the code calls it: every argument as written, the optimizer replaced
     by `opt`. Arguments torch does not accept are passed too, so that torch refuses them as it would."""
     spec, arguments, call = scheduler.spec, scheduler.arguments, scheduler.call
-    assert spec is not None and arguments is not None and isinstance(call, cst.Call)
+    if spec is None or arguments is None or not isinstance(call, cst.Call):
+        raise CannotSimulate("lrlint does not see it built (a parameter or an annotation names it)")
     if arguments.has_star_args or arguments.has_star_kwargs:
         raise CannotSimulate("its arguments are passed with * or **")
     make = scheduler_factory(spec.qualified_name, spec.kind)
@@ -643,7 +704,7 @@ def simulate_source(
         message, line, _ = problem or ("it does not parse", 1, 1)
         raise CannotSimulate(f"line {line}: {message}")
     try:
-        model = build_model(module, source, Project())
+        model = build_model(module, source, Project(), always_trace=_WRITES_A_RATE.search(source.code) is not None)
     except RecursionError:
         raise CannotSimulate("the code is nested too deeply to analyse") from None
     assumption = None
@@ -653,7 +714,8 @@ def simulate_source(
             epochs, assumption = _schedules_length(model, steps_per_epoch) or (epochs, assumption)
     schedules = simulate_model(model, epochs, steps_per_epoch, given)
     for schedule in schedules:
-        schedule.assumptions = ([assumption] if assumption else []) + schedule.assumptions
+        if not schedule.own_length:
+            schedule.assumptions = ([assumption] if assumption else []) + schedule.assumptions
     return epochs, schedules
 
 
