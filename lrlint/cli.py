@@ -10,6 +10,7 @@ import os
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NoReturn
 
 import click
 
@@ -23,6 +24,7 @@ from lrlint.config import (
     extended,
     find_config,
     load_settings,
+    parse_toml,
     parse_torch_version,
     split_codes,
 )
@@ -282,7 +284,7 @@ def _report_missing(path: str | Path) -> None:
     click.echo(f"lrlint: error: {path}: no such file or directory", err=True)
 
 
-def _fail(message: str) -> None:
+def _fail(message: str) -> NoReturn:
     click.echo(f"lrlint: error: {message}", err=True)
     sys.exit(EXIT_ERROR)
 
@@ -311,6 +313,12 @@ def _fail(message: str) -> None:
     help="A recorded metric curve for ReduceLROnPlateau: one number per line (per epoch).",
 )
 @click.option(
+    "--config",
+    "run_config",
+    type=click.Path(exists=True, dir_okay=False),
+    help="A run configuration (YAML, JSON or TOML) whose dotted keys the code reads (cfg.train.lr: train.lr).",
+)
+@click.option(
     "--set",
     "supplied",
     multiple=True,
@@ -332,6 +340,7 @@ def simulate(  # noqa: PLR0913, PLR0917 - one parameter per command-line option
     png: str | None,
     base_lr: float | None,
     metric_file: str | None,
+    run_config: str | None,
     supplied: tuple[str, ...],
     cadence: str | None,
 ) -> None:
@@ -346,7 +355,15 @@ def simulate(  # noqa: PLR0913, PLR0917 - one parameter per command-line option
     from lrlint.model import StepCadence
 
     unseen = {"epoch": StepCadence.PER_EPOCH, "step": StepCadence.PER_BATCH}.get(cadence or "")
-    given = simulation.Given(unseen, base_lr, _supplied_values(supplied), _metric_curve(metric_file))
+    config = _run_configuration(run_config) if run_config else {}
+    given = simulation.Given(
+        unseen,
+        base_lr,
+        _supplied_values(supplied),
+        _metric_curve(metric_file),
+        simulation.flattened(config),
+        Path(run_config).name if run_config else "",
+    )
     paths = paths or (".",)
     found = discover(paths, _settings(paths, None, False).exclude)
     for missing in found.missing:
@@ -384,6 +401,27 @@ def simulate(  # noqa: PLR0913, PLR0917 - one parameter per command-line option
     sys.exit(EXIT_CLEAN if simulated and not found.missing else EXIT_ERROR)
 
 
+def _run_configuration(path: str) -> dict[str, object]:
+    """The run configuration simulate reads values from: YAML (with PyYAML), JSON or TOML."""
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+        if path.endswith((".yaml", ".yml")):
+            if importlib.util.find_spec("yaml") is None:
+                _fail(f"--config {path}: reading YAML needs PyYAML (pip install pyyaml)")
+            import yaml  # type: ignore[import-untyped]  # PyYAML: optional, only for a YAML configuration
+
+            data: object = yaml.safe_load(text)
+        elif path.endswith(".toml"):
+            data = parse_toml(text)
+        else:
+            data = json.loads(text)
+    except Exception as error:  # noqa: BLE001 - any parse error of the user's file is a usage error
+        _fail(f"--config {path}: cannot read it: {str(error).splitlines()[0] if str(error) else type(error).__name__}")
+    if not isinstance(data, dict):
+        _fail(f"--config {path}: expected a table of settings at the top")
+    return {str(key): value for key, value in data.items()}
+
+
 def _metric_curve(path: str | None) -> tuple[float, ...]:
     if path is None:
         return ()
@@ -391,7 +429,6 @@ def _metric_curve(path: str | None) -> tuple[float, ...]:
         return tuple(float(line) for line in Path(path).read_text(encoding="utf-8").split() if line)
     except (OSError, UnicodeDecodeError, ValueError) as error:
         _fail(f"--metric {path}: expected one number per line ({error})")
-    return ()
 
 
 def _supplied_values(assignments: tuple[str, ...]) -> dict[str, object]:

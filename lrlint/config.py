@@ -155,6 +155,11 @@ def _boolean(value: Any, config: Path, key: str) -> bool:
     return value
 
 
+def parse_toml(text: str) -> dict[str, Any]:
+    """TOML text as a table (tomllib, or tomli on Python 3.10); raises ValueError when it is not TOML."""
+    return tomllib.loads(text)
+
+
 def _strings(value: Any, config: Path, key: str) -> tuple[str, ...]:
     if isinstance(value, str):
         value = [value]

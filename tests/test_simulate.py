@@ -561,3 +561,25 @@ def test_a_rate_written_by_hand_from_a_pure_function_is_simulated(tmp_path: Path
     assert code == 0 and schedule["scheduler"] == "learning rate set by hand"
     assert [epoch["start"] for epoch in schedule["lr_per_epoch"]] == pytest.approx(expected)
     assert schedule["assumptions"] == ["10 iterations of `range(10)`, one row each"]
+
+
+@pytest.mark.parametrize(
+    ("name", "text"),
+    [
+        ("run.yaml", "train:\n  step: 2\n  epochs: 4\n"),
+        ("run.toml", "[train]\nstep = 2\nepochs = 4\n"),
+        ("run.json", '{"train": {"step": 2, "epochs": 4}}'),
+    ],
+)
+def test_a_run_configuration_gives_the_values_the_code_reads(tmp_path: Path, name: str, text: str) -> None:
+    path = tmp_path / "train.py"
+    path.write_text(
+        "import torch\nopt = torch.optim.SGD(params, lr=0.1)\n"
+        "s = torch.optim.lr_scheduler.StepLR(opt, step_size=self.cfg.train.step)\n"
+        "for epoch in range(config['train']['epochs']):\n    for b in loader:\n        opt.step()\n    s.step()\n"
+    )
+    (tmp_path / name).write_text(text)
+    code, out = simulate(str(path), "--config", str(tmp_path / name), "--format", "json")
+    (schedule,) = json.loads(out)
+    assert code == 0 and close(epoch_ends(out), [0.1, 0.01, 0.01, 0.001])
+    assert f"self.cfg.train.step = 2 (train.step in {name})" in schedule["assumptions"]

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from lrlint.simulate.api import DEFAULT_OPTIMIZER, lr_sequence, lr_sequence_of
 from lrlint.simulate.confirm import CONFIRMED_CODES, consequence
-from lrlint.simulate.evaluate import CannotSimulate, SafeEvaluator, written_key
+from lrlint.simulate.evaluate import CannotSimulate, Given, SafeEvaluator, flattened, written_key
 from lrlint.simulate.render import (
     CSV_HEADER,
     CSV_STEP_HEADER,
@@ -36,7 +36,6 @@ from lrlint.simulate.render import (
     summary,
 )
 from lrlint.simulate.run import (
-    Given,
     Schedule,
     scheduler_builder,
     simulate_file,
@@ -55,6 +54,7 @@ __all__ = [
     "SafeEvaluator",
     "Schedule",
     "as_json",
+    "flattened",
     "consequence",
     "lr_sequence",
     "lr_sequence_of",

@@ -6,6 +6,7 @@ values given with --set, the defaults a lookup states), or refused with its reas
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -13,9 +14,7 @@ from typing import Any
 import libcst as cst
 from libcst.metadata import Assignment
 
-from lrlint.model import (
-    TrainingModel,
-)
+from lrlint.model import StepCadence, TrainingModel
 from lrlint.model.syntax import dotted_name
 from lrlint.model.values import MISSING, ValueEvaluator
 
@@ -42,6 +41,50 @@ def refusal(error: Exception) -> str:
 
 
 _NO_RETURN = object()
+
+
+@dataclass(frozen=True)
+class Given:
+    """What the user tells simulate about the run: the cadence of steps lrlint does not see, the base
+    LR, values the code reads (--set, and a run configuration's dotted keys), a metric curve."""
+
+    cadence: StepCadence | None = None
+    lr: float | None = None
+    values: Mapping[str, object] = field(default_factory=dict)  # --set NAME=VALUE, by the code as written
+    metric: tuple[float, ...] = ()  # --metric FILE: what ReduceLROnPlateau is stepped with, one value a step
+    config: Mapping[str, object] = field(default_factory=dict)  # --config FILE, flattened: "train.lr" -> 0.1
+    config_name: str = ""
+
+
+NOTHING_GIVEN = Given()
+
+
+def flattened(table: Mapping[str, object], prefix: str = "") -> dict[str, object]:
+    """`{"train": {"lr": 0.1}}` -> `{"train.lr": 0.1}`: a run configuration's keys as dotted paths."""
+    found: dict[str, object] = {}
+    for key, value in table.items():
+        path = f"{prefix}{key}"
+        if isinstance(value, Mapping):
+            found |= flattened(value, path + ".")
+        else:
+            found[path] = value
+    return found
+
+
+_PATH_PART = re.compile(r"""\.(\w+)|\[\s*["'](\w+)["']\s*\]""")
+
+
+def _configured_key(code: str, config: Mapping[str, object]) -> str | None:
+    """The configuration key the code reads: `cfg.train.lr` and `config["train"]["lr"]` read
+    `train.lr` (the object they start from is the configuration; any object before it, too)."""
+    if not config:
+        return None
+    parts = [attribute or key for attribute, key in _PATH_PART.findall(code)]
+    for start in range(len(parts)):
+        key = ".".join(parts[start:])
+        if key in config:
+            return key
+    return None
 
 
 def _branch_block(branch: cst.If | cst.Else | cst.BaseSuite) -> cst.BaseSuite | cst.BaseStatement:
@@ -77,7 +120,7 @@ class SafeEvaluator:
 
     model: TrainingModel
     steps_per_epoch: int
-    supplied: Mapping[str, object] = field(default_factory=dict)  # --set values, by normalised code
+    given: Given = field(default_factory=Given)  # what the user says: --set, --config
     assumptions: list[str] = field(default_factory=list)
     bindings: dict[str, Any] = field(default_factory=dict)  # a lambda's parameter, while it is called
 
@@ -98,9 +141,13 @@ class SafeEvaluator:
         code = self.model.code(expr)
         if isinstance(expr, cst.Lambda):
             return self._function(expr)
-        if written_key(code) in self.supplied:
-            self.assumptions.append(f"{code} = {self.supplied[written_key(code)]!r} (--set)")
-            return self.supplied[written_key(code)]
+        if written_key(code) in self.given.values:
+            self.assumptions.append(f"{code} = {self.given.values[written_key(code)]!r} (--set)")
+            return self.given.values[written_key(code)]
+        key = _configured_key(code, self.given.config)
+        if key is not None:
+            self.assumptions.append(f"{code} = {self.given.config[key]!r} ({key} in {self.given.config_name})")
+            return self.given.config[key]
         function = self._file_function(expr) if isinstance(expr, cst.Call) else None
         if function is not None:
             assert isinstance(expr, cst.Call)

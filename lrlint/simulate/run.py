@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from fractions import Fraction
 from pathlib import Path
@@ -32,7 +32,15 @@ from lrlint.model.syntax import Guard, call_argument
 from lrlint.model.trace import LrWrite, TraceItem
 from lrlint.prefilter import may_contain_findings
 from lrlint.simulate.api import DEFAULT_OPTIMIZER, scheduler_factory, stepped_rates
-from lrlint.simulate.evaluate import REFUSALS, CannotSimulate, SafeEvaluator, StoppedByTorch, refusal
+from lrlint.simulate.evaluate import (
+    NOTHING_GIVEN,
+    REFUSALS,
+    CannotSimulate,
+    Given,
+    SafeEvaluator,
+    StoppedByTorch,
+    refusal,
+)
 from lrlint.sources import Source, SourceError, read_source
 
 
@@ -121,7 +129,7 @@ def _steppings(model: TrainingModel, steps_per_epoch: int, given: Given) -> dict
         analysis, line, _ = model.locate(item.call)
         inside = item.guards_inside(item.loops[-1]) if item.loops else item.guards
         cadence = trace.cadence(item)
-        evaluator = SafeEvaluator(model, steps_per_epoch, given.values)
+        evaluator = SafeEvaluator(model, steps_per_epoch, given)
         batches = _batches_stepped(item, evaluator) if cadence is StepCadence.PER_BATCH else None
         loop = id(item.loops[-1]) if item.loops else 0
         site = StepSite(cadence, _when(item, evaluator), (index, item.order), (index, loop))
@@ -146,17 +154,9 @@ def _steppings(model: TrainingModel, steps_per_epoch: int, given: Given) -> dict
     return steppings
 
 
-@dataclass(frozen=True)
-class Given:
-    """What the user tells simulate about the run: the cadence of steps lrlint does not see, the base LR."""
-
-    cadence: StepCadence | None = None
-    lr: float | None = None
-    values: Mapping[str, object] = field(default_factory=dict)  # --set NAME=VALUE, by the code as written
-    metric: tuple[float, ...] = ()  # --metric FILE: what ReduceLROnPlateau is stepped with, one value a step
-
-
-def simulate_model(model: TrainingModel, epochs: int, steps_per_epoch: int, given: Given = Given()) -> list[Schedule]:
+def simulate_model(
+    model: TrainingModel, epochs: int, steps_per_epoch: int, given: Given = NOTHING_GIVEN
+) -> list[Schedule]:
     """Every scheduler of the model simulated, with what the user `given`."""
     steppings = _steppings(model, steps_per_epoch, given)
     schedulers = [o for o in model.resolver.constructed() if o.role is Role.SCHEDULER and o.spec is not None]
@@ -203,7 +203,7 @@ def _set_by_hand(model: TrainingModel, write: LrWrite, epochs: int, steps_per_ep
     if write.value is None or not kinds:
         schedule.cannot = f"`{model.code(write.target)}` is not written once per batch or epoch from a value"
         return schedule
-    evaluator = SafeEvaluator(model, steps_per_epoch, given.values)
+    evaluator = SafeEvaluator(model, steps_per_epoch, given)
     period = steps_per_epoch if cadence is StepCadence.PER_BATCH else 1
     if LoopKind.EPOCH not in kinds:  # one loop over iterations (`for it in range(max_iters)`): a row each
         loop = next(loop for loop in write.loops if loop.kind is LoopKind.BATCH)
@@ -303,7 +303,7 @@ def _simulate_together(
         steps=set().union(*(steppings[scheduler].places for scheduler in ordered)),
     )
     period = steps_per_epoch if per_batch else 1  # steps per epoch simulated one by one
-    evaluator = SafeEvaluator(model, steps_per_epoch, given.values)
+    evaluator = SafeEvaluator(model, steps_per_epoch, given)
 
     def step(step_number: int, built: list[Any]) -> None:
         epoch, batch = divmod(step_number, period)
@@ -416,13 +416,13 @@ def _simulate(
     epochs: int,
     steps_per_epoch: int,
     *,
-    given: Given = Given(),
+    given: Given = NOTHING_GIVEN,
 ) -> Schedule:
     analysis, line, _ = model.locate(scheduler.call)
     schedule = Schedule(
         scheduler.name, model.where(scheduler.call), steps=stepping.places, built=(analysis.source.path, line)
     )
-    evaluator = SafeEvaluator(model, steps_per_epoch, given.values)
+    evaluator = SafeEvaluator(model, steps_per_epoch, given)
     try:
         if stepping.cadences <= {StepCadence.UNKNOWN}:  # not in sight, or in a loop lrlint cannot classify
             stepping = _assumed_cadence(model, scheduler, stepping, given.cadence, evaluator)
@@ -679,7 +679,7 @@ DEFAULT_EPOCHS = 10
 
 
 def simulate_file(
-    path: str, epochs: int | None, steps_per_epoch: int, given: Given = Given()
+    path: str, epochs: int | None, steps_per_epoch: int, given: Given = NOTHING_GIVEN
 ) -> tuple[int, list[Schedule]]:
     """Every scheduler of the file, simulated; the file is read and parsed, never run.
 
@@ -697,7 +697,7 @@ def read_for_simulation(path: str) -> Source:
 
 
 def simulate_source(
-    source: Source, epochs: int | None, steps_per_epoch: int, given: Given = Given()
+    source: Source, epochs: int | None, steps_per_epoch: int, given: Given = NOTHING_GIVEN
 ) -> tuple[int, list[Schedule]]:
     module, problem = try_parse(source.code)  # the parse that refuses what would crash LibCST
     if module is None:
@@ -724,7 +724,7 @@ MAX_CODE_EPOCHS = 1000  # an RL loop of a million "epochs" is simulated in part,
 
 def _code_epochs(model: TrainingModel, steps_per_epoch: int, given: Given) -> tuple[int, str]:
     """The number of epochs of the code's epoch loop, and the assumption to state."""
-    evaluator = SafeEvaluator(model, steps_per_epoch, given.values)
+    evaluator = SafeEvaluator(model, steps_per_epoch, given)
     for trace in model.traces:
         for loop in trace.loops:
             node = loop.node
