@@ -39,6 +39,7 @@ import pytest
 
 from lrlint.config import Settings
 from lrlint.linter import lint_path
+from lrlint.model import StepCadence
 from lrlint.simulate import simulate_file
 from tests.expectations import expected_in_file
 
@@ -378,7 +379,7 @@ def test_simulate_gives_the_rates_of_the_executed_run(reports: dict[str, dict[st
             continue  # a scenario simulate assumes (a metric, a base rate), not the run's
         trained_at = rates_trained_at(report, schedule.steps)
         if schedule.per_epoch and trained_at is not None and len(trained_at) == len(schedule.per_epoch):
-            shifted = bool(schedule.steps & early) and schedule.cadence == "per epoch"
+            shifted = bool(schedule.steps & early) and schedule.cadences == {StepCadence.PER_EPOCH}
             assert shifted == any("before the epoch's batches" in note for note in schedule.notes), schedule.notes
             simulated = [end if shifted else start for start, end in schedule.per_epoch]
             assert simulated == pytest.approx(trained_at, rel=1e-9, abs=1e-15), schedule.name

@@ -24,7 +24,7 @@ def consequence(code: str, path: str, line: int, schedules: list[Schedule]) -> s
     if code == "LR101":
         return _early_by_one(schedule)
     if code in ("LR102", "LR103"):
-        stepped = "every batch" if schedule.cadence == StepCadence.PER_BATCH.value else "once per epoch"
+        stepped = "every batch" if StepCadence.PER_BATCH in schedule.cadences else "once per epoch"
         change = f"lr {number_text(first_start)} -> {number_text(final)} after {last + 1} epochs"
         text = f"simulated {schedule.name} stepped {stepped}: {change}"
         if schedule.other_cadence:

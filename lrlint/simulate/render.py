@@ -44,9 +44,8 @@ def render_table(
     if not schedules:
         lines.append("  no scheduler found")
     for schedule in schedules:
-        lines.append(
-            f"  {schedule.name} ({schedule.where})" + (f", stepped {schedule.cadence}" if schedule.cadence else "")
-        )
+        stepped = f", stepped {schedule.cadence_text}" if schedule.cadences else ""
+        lines.append(f"  {schedule.name} ({schedule.where}){stepped}")
         if schedule.cannot:
             lines.append(f"    cannot simulate: {schedule.cannot}")
             continue
@@ -88,7 +87,7 @@ def as_json(path: str, schedules: list[Schedule], per_step: bool = False) -> lis
             "path": path,
             "scheduler": s.name,
             "where": s.where,
-            "cadence": s.cadence or None,
+            "cadence": s.cadence_text or None,
             "lr_per_epoch": [{"epoch": e, "start": a, "end": b} for e, (a, b) in enumerate(s.per_epoch)],
             "assumptions": s.assumptions,
             "notes": ([s.sized_for] if s.sized_for else []) + s.notes,

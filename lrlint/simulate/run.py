@@ -50,7 +50,7 @@ class Schedule:
 
     name: str
     where: str
-    cadence: str = ""
+    cadences: frozenset[StepCadence] = frozenset()  # how the code steps it (both, for phases switched by hand)
     per_epoch: list[tuple[float, float]] = field(default_factory=list)  # (lr at start, lr at end) per epoch
     sized_for: str = ""
     assumptions: list[str] = field(default_factory=list)
@@ -64,6 +64,11 @@ class Schedule:
     per_step: list[float] = field(default_factory=list)  # stepped more than once per epoch: the lr of each step
     steps_per_epoch: int = 1  # of `per_step`
     own_length: bool = False  # its rows are the iterations of its own loop, not the run's epochs
+
+    @property
+    def cadence_text(self) -> str:
+        """`per batch`, `per epoch`, `per batch and per epoch`; "" when it was not simulated."""
+        return " and ".join(sorted(cadence.value for cadence in self.cadences))
 
 
 @dataclass(frozen=True)
@@ -219,7 +224,7 @@ def _set_by_hand(model: TrainingModel, write: LrWrite, epochs: int, steps_per_ep
     except (CannotSimulate, TypeError, ValueError, ArithmeticError) as error:
         schedule.cannot = refusal(error)
         return schedule
-    schedule.cadence = cadence.value
+    schedule.cadences = frozenset({cadence})
     schedule.per_epoch = [(lrs[e * period], lrs[(e + 1) * period]) for e in range(epochs)]
     if period > 1:
         schedule.per_step, schedule.steps_per_epoch = lrs[:-1], period
@@ -320,7 +325,7 @@ def _simulate_together(
     except REFUSALS as error:
         schedule.cannot = refusal(error)
         return schedule
-    schedule.cadence = " and ".join(sorted({site.cadence.value for site, _ in sites}))
+    schedule.cadences = frozenset(site.cadence for site, _ in sites)
     schedule.per_epoch = [(lrs[e * period], lrs[(e + 1) * period]) for e in range(epochs)]
     if period > 1:
         schedule.per_step, schedule.steps_per_epoch = lrs[:-1], period
@@ -434,7 +439,7 @@ def _simulate(
                 "lrlint simulates `step()` without an argument"
             )
         cadence = stepping.effective_cadence()
-        schedule.cadence = cadence.value
+        schedule.cadences = frozenset({cadence})
         build, lr = scheduler_builder(model, scheduler, evaluator, given.lr)
         per_period = stepping.per_period(steps_per_epoch)
         options = {"lr": lr} if lr is not None else {}
@@ -465,7 +470,7 @@ def _simulate(
         pass  # at the other cadence it runs past its end (OneCycleLR): no comparison to show
     schedule.assumptions = sorted(set(evaluator.assumptions))
     schedule.notes = [
-        *stepping.notes(schedule.cadence, steps_per_epoch),
+        *stepping.notes(schedule.cadence_text, steps_per_epoch),
         *_jumps(schedule.per_epoch, scheduler),
         *_within_epochs(schedule),
         *[note for note in (schedule.end, schedule.crash) if note],
