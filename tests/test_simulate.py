@@ -583,3 +583,19 @@ def test_a_run_configuration_gives_the_values_the_code_reads(tmp_path: Path, nam
     (schedule,) = json.loads(out)
     assert code == 0 and close(epoch_ends(out), [0.1, 0.01, 0.01, 0.001])
     assert f"self.cfg.train.step = 2 (train.step in {name})" in schedule["assumptions"]
+
+
+def test_a_config_object_built_in_the_file_gives_its_fields(tmp_path: Path) -> None:
+    path = tmp_path / "train.py"
+    path.write_text(
+        "from dataclasses import dataclass\nimport torch\n\n@dataclass\nclass TrainConfig:\n"
+        "    lr: float = 0.1\n    epochs: int = 90\n    step_size: int = 1\n\n"
+        "cfg = TrainConfig(epochs=2)\nopt = torch.optim.SGD(params, lr=cfg.lr)\n"
+        "s = torch.optim.lr_scheduler.StepLR(opt, step_size=cfg.step_size, gamma=0.5)\n"
+        "for epoch in range(cfg.epochs):\n    for b in loader:\n        opt.step()\n    s.step()\n"
+    )
+    code, out = simulate(str(path), "--format", "json")
+    (schedule,) = json.loads(out)
+    assert code == 0 and close(epoch_ends(out), [0.05, 0.025])
+    assert "cfg.lr = 0.1 (TrainConfig's default)" in schedule["assumptions"]
+    assert "with cfg.epochs = 2 (passed to TrainConfig(...))" in schedule["assumptions"][0]

@@ -152,6 +152,11 @@ class SafeEvaluator:
         if function is not None:
             assert isinstance(expr, cst.Call)
             return self._called(function, expr)
+        field_value = self._field_default(expr) if isinstance(expr, cst.Attribute) else None
+        if field_value is not None:
+            value, origin = field_value
+            self.assumptions.append(f"{code} = {self.model.code(value)} ({origin})")
+            return self.value(value)
         stated = _stated_default(expr)
         if stated is not None:
             self.assumptions.append(f"{code} = {self.model.code(stated)} (the default it states)")
@@ -174,6 +179,33 @@ class SafeEvaluator:
         assignments = list(scope[name.value]) if scope is not None else []
         node = assignments[0].node if len(assignments) == 1 and isinstance(assignments[0], Assignment) else None
         return node.default if isinstance(node, cst.Param) and node.star == "" else None
+
+    def _field_default(self, attribute: cst.Attribute) -> tuple[cst.BaseExpression, str] | None:
+        """`cfg.lr` where `cfg = Config(...)` builds a class of the file: the keyword the call passes,
+        else the class body's `lr: float = 0.1` (a dataclass field, a class attribute)."""
+        if not isinstance(attribute.value, cst.Name):
+            return None
+        built = self._values.bound_expression(attribute.value)
+        if not (isinstance(built, cst.Call) and isinstance(built.func, cst.Name)):
+            return None
+        name = attribute.attr.value
+        passed = next((arg.value for arg in built.args if arg.keyword is not None and arg.keyword.value == name), None)
+        if passed is not None:
+            return passed, f"passed to {built.func.value}(...)"
+        classes = [c for c in self.model.index.classes.values() if c.name == built.func.value]
+        if len(classes) != 1 or any(arg.keyword is None for arg in built.args):
+            return None  # positional arguments would need the field order
+        for statement in classes[0].node.body.body:
+            small = statement.body[0] if isinstance(statement, cst.SimpleStatementLine) else None
+            value: cst.BaseExpression | None = None
+            if isinstance(small, cst.AnnAssign) and isinstance(small.target, cst.Name) and small.target.value == name:
+                value = small.value
+            elif isinstance(small, cst.Assign) and len(small.targets) == 1:
+                target = small.targets[0].target
+                value = small.value if isinstance(target, cst.Name) and target.value == name else None
+            if value is not None:
+                return value, f"{built.func.value}'s default"
+        return None
 
     def _file_function(self, call: cst.Call) -> cst.FunctionDef | None:
         """The module-level function of the file a call names (`get_lr(it)`), if there is one."""
