@@ -599,3 +599,18 @@ def test_a_config_object_built_in_the_file_gives_its_fields(tmp_path: Path) -> N
     assert code == 0 and close(epoch_ends(out), [0.05, 0.025])
     assert "cfg.lr = 0.1 (TrainConfig's default)" in schedule["assumptions"]
     assert "with cfg.epochs = 2 (passed to TrainConfig(...))" in schedule["assumptions"][0]
+
+
+def test_values_a_function_receives_are_read_at_its_call_site(tmp_path: Path) -> None:
+    path = tmp_path / "train.py"
+    path.write_text(
+        "import torch\n\ndef training_function(config, model, loader):\n"
+        "    opt = torch.optim.SGD(model.parameters(), lr=config['lr'])\n"
+        "    s = torch.optim.lr_scheduler.StepLR(opt, step_size=1, gamma=config['gamma'])\n"
+        "    for epoch in range(config['epochs']):\n"
+        "        for b in loader:\n            opt.step()\n        s.step()\n\n"
+        "def main():\n    config = {'lr': 0.2, 'gamma': 0.5, 'epochs': 2}\n"
+        "    training_function(config, model, loader)\n\nmain()\n"
+    )
+    code, out = simulate(str(path), "--format", "json")
+    assert code == 0 and close(epoch_ends(out), [0.1, 0.05])

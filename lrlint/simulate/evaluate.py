@@ -14,7 +14,7 @@ from typing import Any
 import libcst as cst
 from libcst.metadata import Assignment
 
-from lrlint.model import StepCadence, TrainingModel
+from lrlint.model import Frame, StepCadence, TrainingModel
 from lrlint.model.syntax import dotted_name
 from lrlint.model.values import MISSING, ValueEvaluator
 
@@ -121,6 +121,7 @@ class SafeEvaluator:
     model: TrainingModel
     steps_per_epoch: int
     given: Given = field(default_factory=Given)  # what the user says: --set, --config
+    frame: Frame | None = None  # the call the evaluated code runs in: a parameter is what its caller passes
     assumptions: list[str] = field(default_factory=list)
     bindings: dict[str, Any] = field(default_factory=dict)  # a lambda's parameter, while it is called
 
@@ -168,11 +169,55 @@ class SafeEvaluator:
         if isinstance(expr, cst.Call) and dotted_name(expr.func) == "len" and len(expr.args) == 1:
             self.assumptions.append(f"{code} = {self.steps_per_epoch} (--steps-per-epoch)")
             return self.steps_per_epoch
+        passed = self._passed(expr) if isinstance(expr, cst.Name) else None
+        if passed is not None:
+            return passed
+        literal = self._literal_entry(expr) if isinstance(expr, cst.Subscript) else None
+        if literal is not None:
+            return self.value(literal)
         default = self._parameter_default(expr) if isinstance(expr, cst.Name) else None
         if default is not None:
             self.assumptions.append(f"{code} = {self.model.code(default)} (the parameter's default)")
             return self.value(default)
         raise CannotSimulate(f"`{code}` is not known before the run")
+
+    def _passed(self, name: cst.Name) -> object:
+        """A parameter of the function the code runs in: the value its caller passes (`fit(cfg, 3)`)."""
+        frame = self.frame
+        if frame is None or not any(p.name.value == name.value for p in frame.function.params):
+            return None
+        argument = frame.argument(name.value)
+        if argument is None:
+            return None
+        outer, self.frame = self.frame, frame.parent
+        saved, self.bindings = self.bindings, {}
+        try:
+            return self.value(argument)
+        finally:
+            self.frame, self.bindings = outer, saved
+
+    def _literal_entry(self, subscript: cst.Subscript) -> cst.BaseExpression | None:
+        """`config["lr"]` where `config` is a dict literal the code builds: that entry's value."""
+        keys = [e.slice.value for e in subscript.slice if isinstance(e.slice, cst.Index)]
+        if len(keys) != 1 or not isinstance(keys[0], cst.SimpleString) or not isinstance(subscript.value, cst.Name):
+            return None
+        table = self._values.bound_expression(subscript.value)
+        if table is None and self.frame is not None:
+            argument = self.frame.argument(subscript.value.value)
+            table = self._values.bound_expression(argument) if isinstance(argument, cst.Name) else argument
+        if not isinstance(table, cst.Dict):
+            return None
+        wanted = keys[0].evaluated_value
+        return next(
+            (
+                element.value
+                for element in table.elements
+                if isinstance(element, cst.DictElement)
+                and isinstance(element.key, cst.SimpleString)
+                and element.key.evaluated_value == wanted
+            ),
+            None,
+        )
 
     def _parameter_default(self, name: cst.Name) -> cst.BaseExpression | None:
         scope = self.model.metadata.scope(name)

@@ -16,6 +16,7 @@ import libcst as cst
 from lrlint.linter import try_parse
 from lrlint.model import (
     AfterEnd,
+    Frame,
     Loop,
     LoopKind,
     Project,
@@ -427,7 +428,7 @@ def _simulate(
     schedule = Schedule(
         scheduler.name, model.where(scheduler.call), steps=stepping.places, built=(analysis.source.path, line)
     )
-    evaluator = SafeEvaluator(model, steps_per_epoch, given)
+    evaluator = SafeEvaluator(model, steps_per_epoch, given, frame=_built_in(model, scheduler))
     try:
         if stepping.cadences <= {StepCadence.UNKNOWN}:  # not in sight, or in a loop lrlint cannot classify
             stepping = _assumed_cadence(model, scheduler, stepping, given.cadence, evaluator)
@@ -503,6 +504,12 @@ def _schedule_end(model: TrainingModel, scheduler: TrackedObject, lrs: list[floa
         f"the schedule ends at step {held} (epoch {held // per_period}); the rate stays at {number_text(lrs[-1])} "
         f"for the rest of the run ({share:.0%} of it)"
     )
+
+
+def _built_in(model: TrainingModel, scheduler: TrackedObject) -> Frame | None:
+    """The call the scheduler is built in, in the first replay that builds it (its parameters' values)."""
+    items = (item for trace in model.traces for item in trace.items if scheduler in item.constructed)
+    return next((item.frame for item in items), None)
 
 
 def _plain_step(period: int, built: Any) -> None:
@@ -738,6 +745,7 @@ def _code_epochs(model: TrainingModel, steps_per_epoch: int, given: Given) -> tu
                 continue
             if loop.kind is not LoopKind.EPOCH or not 1 <= len(iterable.args) <= 2:
                 continue
+            evaluator.frame = loop.frame
             try:
                 bounds = [int(evaluator.value(arg.value)) for arg in iterable.args]
             except (CannotSimulate, TypeError, ValueError):
