@@ -106,7 +106,8 @@ def scheduler_factory(qualified_name: str, kind: str) -> Callable[..., Any]:
         module = importlib.import_module(module_name)
     except ImportError:
         package = module_name.partition(".")[0]
-        raise CannotSimulate(f"{name} comes from {package}, which is not installed here") from None
+        missing = f"{name} comes from {package}, which is not installed here (pip install {package})"
+        raise CannotSimulate(missing) from None
     factory = getattr(module, name, None)
     if not callable(factory):
         raise CannotSimulate(f"the installed {module_name} has no {name}")
