@@ -614,3 +614,15 @@ def test_values_a_function_receives_are_read_at_its_call_site(tmp_path: Path) ->
     )
     code, out = simulate(str(path), "--format", "json")
     assert code == 0 and close(epoch_ends(out), [0.1, 0.05])
+
+
+def test_a_lambda_lr_function_defined_in_the_file_is_evaluated(tmp_path: Path) -> None:
+    path = tmp_path / "train.py"
+    path.write_text(
+        "import torch\n\ndef lr_lambda(epoch):\n    if epoch < 2:\n        return (epoch + 1) / 2\n"
+        "    return 0.5 ** (epoch - 1)\n\nopt = torch.optim.SGD(params, lr=0.1)\n"
+        "s = torch.optim.lr_scheduler.LambdaLR(opt, lr_lambda)\n"
+        "for epoch in range(4):\n    for b in loader:\n        opt.step()\n    s.step()\n"
+    )
+    code, out = simulate(str(path), "--format", "json")
+    assert code == 0 and close(epoch_ends(out), [0.1, 0.05, 0.025, 0.0125])

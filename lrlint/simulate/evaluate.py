@@ -274,6 +274,10 @@ class SafeEvaluator:
             if given is None:
                 raise CannotSimulate(f"`{self.model.code(call)}` leaves `{param.name.value}` unbound")
             env[param.name.value] = self.value(given)
+        return self.run_function(function, env)
+
+    def run_function(self, function: cst.FunctionDef, env: dict[str, Any]) -> object:
+        """Run a function of the file with its parameters bound in `env`: its returned value."""
         outer, self.bindings = self.bindings, env
         try:
             result = self._run(function.body, function.name.value)
@@ -282,6 +286,20 @@ class SafeEvaluator:
         if result is _NO_RETURN:
             raise CannotSimulate(f"`{function.name.value}` returns nothing lrlint can see")
         return result
+
+    def step_function(self, name: cst.Name) -> Callable[[int], float] | None:
+        """`LambdaLR(opt, lr_lambda)` with `def lr_lambda(epoch): ...` in the file: a function of the step."""
+        found = [f.node for f in self.model.index.functions.values() if f.qualname == name.value]
+        function = found[0] if len(found) == 1 and isinstance(found[0], cst.FunctionDef) else None
+        if function is None or len(function.params.params) != 1:
+            return None
+        parameter = function.params.params[0].name.value
+
+        def call(step: int) -> float:
+            return float(self.run_function(function, {parameter: step}))  # type: ignore[arg-type]
+
+        call(0)  # refuse now what cannot be evaluated
+        return call
 
     def _run(self, block: cst.BaseSuite | cst.BaseStatement, name: str) -> object:
         statements = block.body if isinstance(block, (cst.IndentedBlock, cst.SimpleStatementSuite)) else [block]

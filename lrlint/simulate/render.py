@@ -24,7 +24,7 @@ def summary(schedules: Sequence[Schedule]) -> str:
 _REASON_KINDS = (
     (("is not known before the run", "cannot be evaluated"), "a value not known before the run"),
     (("stepped as `",), "stepped with an explicit position (step(epoch))"),
-    (("only lambdas are evaluated",), "a schedule function lrlint does not evaluate"),
+    (("only lambdas and the file's own functions",), "a schedule function lrlint does not evaluate"),
     (("learning rate by hand",), "its optimizer's rate is also written by hand"),
 )
 

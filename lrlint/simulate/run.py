@@ -630,7 +630,13 @@ def _argument(name: str, arg: cst.Arg, scheduler: TrackedObject, opt: Any, evalu
             raise CannotSimulate("lrlint does not know every scheduler of the sequence")
         return children
     if name in ("lr_lambda", "lr_lambdas") and not isinstance(arg.value, (cst.Lambda, cst.List)):
-        raise CannotSimulate(f"{scheduler.name} takes `{evaluator.model.code(arg.value)}`: only lambdas are evaluated")
+        function = evaluator.step_function(arg.value) if isinstance(arg.value, cst.Name) else None
+        if function is not None:
+            return function
+        raise CannotSimulate(
+            f"{scheduler.name} takes `{evaluator.model.code(arg.value)}`: only lambdas and the file's own functions "
+            "of one step are evaluated"
+        )
     return evaluator.value(arg.value)
 
 
