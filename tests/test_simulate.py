@@ -626,3 +626,11 @@ def test_a_lambda_lr_function_defined_in_the_file_is_evaluated(tmp_path: Path) -
     )
     code, out = simulate(str(path), "--format", "json")
     assert code == 0 and close(epoch_ends(out), [0.1, 0.05, 0.025, 0.0125])
+
+
+def test_step_with_the_epoch_counter_is_simulated_at_that_position(tmp_path: Path) -> None:
+    """`step(epoch)` from 0 sets the position the schedule already holds: every change comes an epoch late."""
+    exponential = "torch.optim.lr_scheduler.ExponentialLR(opt, gamma=0.5)"
+    (schedule,) = json.loads(out := simulate_loop(tmp_path, exponential, "", "    s.step(epoch)\n"))
+    assert close(epoch_ends(out), [0.1, 0.05, 0.025])
+    assert any("`step(epoch)`, deprecated" in assumption for assumption in schedule["assumptions"])

@@ -90,7 +90,8 @@ class Stepping:
     places: set[tuple[str, int]] = field(default_factory=set)  # (path, line) of the calls
     conditions: set[str] = field(default_factory=set)  # `if` tests lrlint cannot evaluate
     batches_per_epoch: int | None = None  # a step guarded by a test of the batch index
-    explicit: str = ""  # `step(epoch)`: the code sets the position itself
+    explicit: str = ""  # `step(epoch + i / n)`: the code sets a position lrlint does not follow
+    epoch_position: int | None = None  # `step(epoch)` with the epoch loop's counter: its first value
     before_batches: bool = False  # stepped at the top of the epoch, before the batch loop
     sites: list[StepSite] = field(default_factory=list)
     framework: str = ""  # 'Lightning steps it after every optimizer step ("interval": "step")'
@@ -146,7 +147,11 @@ def _steppings(model: TrainingModel, steps_per_epoch: int, given: Given) -> dict
             stepping.places.add((analysis.source.path, line))
             stepping.before_batches |= cadence is StepCadence.PER_EPOCH and _before_batches(trace, item)
             if item.call.args and scheduler.name != "ReduceLROnPlateau":
-                stepping.explicit = model.code(item.call)
+                first = _epoch_counter_start(model, item) if cadence is StepCadence.PER_EPOCH else None
+                if first is None:
+                    stepping.explicit = model.code(item.call)
+                else:
+                    stepping.epoch_position = first
             if batches is None:
                 stepping.conditions.update(model.code(guard.test) for guard in inside)
             else:
@@ -445,6 +450,11 @@ def _simulate(
         per_period = stepping.per_period(steps_per_epoch)
         options = {"lr": lr} if lr is not None else {}
         step = _plateau_step(given, evaluator) if scheduler.name == "ReduceLROnPlateau" else _plain_step
+        if stepping.epoch_position is not None:
+            step = _positioned_step(stepping.epoch_position)
+            evaluator.assumptions.append(
+                "stepped with the epoch as its position (`step(epoch)`, deprecated): torch sets last_epoch to it"
+            )
         lrs = stepped_rates(build, epochs * per_period, step, DEFAULT_OPTIMIZER, options)
     except StoppedByTorch as stopped:
         lrs = stopped.rates
@@ -514,6 +524,28 @@ def _built_in(model: TrainingModel, scheduler: TrackedObject) -> Frame | None:
 
 def _plain_step(period: int, built: Any) -> None:
     built.step()
+
+
+def _positioned_step(first: int) -> Callable[[int, Any], None]:
+    """`scheduler.step(epoch)` at the end of epoch `first + period`: torch jumps to that position."""
+
+    def step(period: int, built: Any) -> None:
+        built.step(first + period)
+
+    return step
+
+
+def _epoch_counter_start(model: TrainingModel, item: TraceItem) -> int | None:
+    """`step(epoch)` whose one argument is the counter of the epoch loop around it: the counter's
+    first value (`range(1, epochs + 1)`: 1); None for any other argument."""
+    if len(item.call.args) != 1 or item.call.args[0].keyword is not None:
+        return None
+    argument = item.call.args[0].value
+    epoch_loops = [loop for loop in item.loops if loop.kind is LoopKind.EPOCH]
+    if not isinstance(argument, cst.Name) or len(epoch_loops) != 1:
+        return None
+    first = model.first_values(epoch_loops[0]).get(argument.value)
+    return first if isinstance(first, int) and not isinstance(first, bool) else None
 
 
 def _plateau_step(given: Given, evaluator: SafeEvaluator) -> Callable[[int, Any], None]:
