@@ -16,9 +16,10 @@ from pathlib import Path
 
 from lrlint.config import Settings
 from lrlint.discovery import discover
+from lrlint.sources import PROJECT_MARKERS
 
+# Unlike prefilter.imported_names, a comment after an import names nothing: `import numpy  # engine`.
 _IMPORT = re.compile(r"^[ \t]*(?:from[ \t]+([.\w]+)[ \t]+import[ \t]+([^\n#;]+)|import[ \t]+([^\n#;]+))", re.MULTILINE)
-_ROOT_MARKERS = ("pyproject.toml", "setup.py", "setup.cfg", ".git")
 _ROOT_SEARCH_DEPTH = 6
 _MAX_READ_BYTES = 4 * 1024 * 1024
 
@@ -52,7 +53,7 @@ def project_root(path: Path) -> Path:
     """The nearest folder above the file with a project marker (pyproject.toml, .git, ...), else its own."""
     folder = path.resolve().parent
     for candidate in [folder, *folder.parents][:_ROOT_SEARCH_DEPTH]:
-        if any((candidate / marker).exists() for marker in _ROOT_MARKERS):
+        if any((candidate / marker).exists() for marker in PROJECT_MARKERS):
             return candidate
     return folder
 

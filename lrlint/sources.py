@@ -16,6 +16,8 @@ from pathlib import Path
 from typing import Any
 
 MAX_FILE_BYTES = 4 * 1024 * 1024
+# Files that mark a project's root folder (where its absolute imports start).
+PROJECT_MARKERS = ("pyproject.toml", "setup.py", "setup.cfg", ".git")
 
 # Cell magics whose body is still Python; every other cell magic (%%bash, %%html, ...) is skipped.
 _PYTHON_CELL_MAGICS = ("%%time", "%%timeit", "%%capture", "%%prun")

@@ -20,7 +20,7 @@ from libcst.metadata import MetadataWrapper
 from lrlint.model.metadata import Metadata
 from lrlint.model.resolve import Resolver
 from lrlint.model.syntax import ClassInfo, FunctionInfo, SyntaxIndex, build_syntax_index
-from lrlint.sources import MAX_FILE_BYTES, Source, SourceError, read_source
+from lrlint.sources import MAX_FILE_BYTES, PROJECT_MARKERS, Source, SourceError, read_source
 
 # A module is parsed for the analysis of another only if it can matter to it: it steps something,
 # builds an optimizer or scheduler, writes a checkpoint, or defines a class on a framework's base
@@ -28,7 +28,6 @@ from lrlint.sources import MAX_FILE_BYTES, Source, SourceError, read_source
 _RELEVANT = re.compile(r"\.step\(|optim|schedul|torch\.save|LightningModule")
 # How far up from the importing file absolute imports are looked for (script dir, package roots).
 _ROOT_SEARCH_DEPTH = 4
-_ROOT_MARKERS = ("pyproject.toml", "setup.py", "setup.cfg", ".git")
 
 
 @dataclass(eq=False)
@@ -205,6 +204,6 @@ def _search_roots(directory: Path) -> list[Path]:
         if "site-packages" in candidate.parts:
             break
         roots.append(candidate)
-        if any((candidate / marker).exists() for marker in _ROOT_MARKERS):
+        if any((candidate / marker).exists() for marker in PROJECT_MARKERS):
             break
     return roots
