@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from fractions import Fraction
 from functools import cached_property
 from pathlib import Path
 
@@ -110,6 +111,11 @@ class SteppedRun:
     run: RunLength
     length: ScheduleLength | None
     milestones: list[int] | None
+
+    @property
+    def coverage(self) -> Fraction | None:
+        """The run's steps over the schedule's length, when their unknowns cancel (2: twice as long)."""
+        return self.run.steps.ratio_to(self.length.steps) if self.length is not None else None
 
 
 @dataclass
@@ -415,6 +421,15 @@ class TrainingModel:
 
     def _starts_at_zero(self, loop: Loop | None) -> bool:
         return loop is not None and set(self.first_values(loop).values()) == {0}
+
+    def sized_against_run(self, stepped: SteppedRun, only: str = "") -> str:
+        """`StepLR is sized for 50 steps (T_max=50), but the run steps it 200 times (once per epoch ...)`."""
+        length, run = stepped.length, stepped.run
+        assert length is not None
+        return (
+            f"{stepped.scheduler.name} is sized for {length.steps} steps ({length.evidence}), but the run steps it "
+            f"{only}{run.steps} times ({self.describe_run(run)}, {self.where(stepped.item.call)})"
+        )
 
     def describe_run(self, run: RunLength) -> str:
         """How the run takes the step: "every batch (len(loader) per epoch) for 20 epochs", with the

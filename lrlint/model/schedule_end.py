@@ -43,6 +43,10 @@ class ScheduleLength:
     evidence: str  # how the code sizes it: "T_max=50"
     rate_at: RateAt
 
+    @property
+    def remedy(self) -> str:
+        return f"set {' and '.join(self.parameters)} to match the run"
+
 
 def _cosine(progress: float) -> float:
     return 0.5 * (1 + math.cos(math.pi * progress))

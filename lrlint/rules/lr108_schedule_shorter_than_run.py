@@ -119,15 +119,11 @@ def _past_the_end(model: TrainingModel, stepped: SteppedRun) -> Report | None:
     length, run = stepped.length, stepped.run
     if length is None or not run.unconditional:
         return None
-    ratio = run.steps.ratio_to(length.steps)
+    ratio = stepped.coverage
     raises = length.after_end is AfterEnd.RAISES
     if ratio is None or ratio <= (1 if raises else OVERRUN):
         return None
-    sized = (
-        f"{stepped.scheduler.name} is sized for {length.steps} steps ({length.evidence}), but the run steps it "
-        f"{run.steps} times ({model.describe_run(run)}, {model.where(stepped.item.call)})"
-    )
-    remedy = f"set {' and '.join(length.parameters)} to match the run"
+    sized, remedy = model.sized_against_run(stepped), length.remedy
     if raises:
         crash = _crash_epoch(length.steps, run.per_epoch)
         where = f", in the {ordinal(crash)} of {run.epochs} epochs" if crash is not None else ""

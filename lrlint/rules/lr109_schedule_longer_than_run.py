@@ -83,21 +83,16 @@ for epoch in range(100):
 
     def check(self, model: TrainingModel) -> Iterator[Report]:
         for stepped in model.stepped_runs:
-            length, run = stepped.length, stepped.run
-            ratio = run.steps.ratio_to(length.steps) if length is not None else None
+            length, run, ratio = stepped.length, stepped.run, stepped.coverage
             if length is None or ratio is None or not LEAST <= ratio < COVERED or run.stopped_by is not None:
                 continue  # `if epoch > STOP_EPOCH: break` cuts the schedule short on purpose
             rate = length.rate_at(float(ratio))
             peak = "base" if length.after_end is AfterEnd.CLIMBS_BACK and length.parameters == ("T_max",) else "peak"
             still = f", where the rate is still {rate:.2g}x its {peak} rate" if rate is not None else ""
-            if run.every is not None:
-                remedy = f"size it in optimizer steps, once every {run.every} batches"
-            else:
-                remedy = f"set {' and '.join(length.parameters)} to match the run"
+            every = run.every
+            remedy = f"size it in optimizer steps, once every {every} batches" if every is not None else length.remedy
             yield Report(
                 stepped.scheduler.call,
-                f"{stepped.scheduler.name} is sized for {length.steps} steps ({length.evidence}), but the run steps "
-                f"it only {run.steps} times ({model.describe_run(run)}, {model.where(stepped.item.call)}): the run "
-                f"stops {round(100 * ratio)}% of the way through the schedule{still}, so its annealing never happens; "
-                f"{remedy}",
+                f"{model.sized_against_run(stepped, only='only ')}: the run stops {round(100 * ratio)}% of the way "
+                f"through the schedule{still}, so its annealing never happens; {remedy}",
             )
