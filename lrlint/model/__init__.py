@@ -392,7 +392,7 @@ class TrainingModel:
             run = runs[0]
             if run is None or any(other is None or other.steps != run.steps for other in runs):
                 continue
-            built = _construction(steps[0][0], scheduler)
+            built = self.construction(scheduler, steps[0][0])
             if built is not None and set(built.loops) & set(steps[0][1].loops):
                 continue  # built in the loops that step it: each build starts a new schedule
             if self._cadence_mismatch(scheduler, run):
@@ -408,19 +408,30 @@ class TrainingModel:
         if run is None or not item.call.args:
             return run
         # `step(epoch)` sets the position: counted only as the epoch counter, once per epoch.
-        position = item.call.args[0].value if len(item.call.args) == 1 else None
-        counter = run.epoch_loop.target_names() if run.epoch_loop is not None else set()
-        by_epoch = run.batch_loop is None and isinstance(position, cst.Name) and position.value.lower() in counter
-        return run if by_epoch and self._starts_at_zero(run.epoch_loop) else None
+        return run if run.batch_loop is None and self.epoch_position(item) == 0 else None
+
+    def epoch_position(self, item: TraceItem) -> int | None:
+        """`scheduler.step(epoch)` whose one argument is the counter of the epoch loop around it: the
+        counter's first value (`range(1, epochs + 1)`: 1); None for any other argument."""
+        arguments = item.call.args
+        if len(arguments) != 1 or (arguments[0].keyword is not None and arguments[0].keyword.value != "epoch"):
+            return None
+        epoch_loops = [loop for loop in item.loops if loop.kind is LoopKind.EPOCH]
+        if not isinstance(arguments[0].value, cst.Name) or len(epoch_loops) != 1:
+            return None
+        first = self.first_values(epoch_loops[0]).get(arguments[0].value.value)
+        return first if isinstance(first, int) and not isinstance(first, bool) else None
+
+    def construction(self, scheduler: TrackedObject, trace: Trace | None = None) -> TraceItem | None:
+        """The call that builds the scheduler, in `trace` or in the first replay that builds it."""
+        traces = [trace] if trace is not None else self.traces
+        return next((item for each in traces for item in each.items if scheduler in item.constructed), None)
 
     def _cadence_mismatch(self, scheduler: TrackedObject, run: RunLength) -> bool:
         sized_in = self.sizing(scheduler).unit
         if run.cadence is StepCadence.PER_EPOCH:
             return sized_in is Unit.ITERATIONS
         return sized_in is Unit.EPOCHS and run.batch_loop is not None and run.batch_loop.iterates_data
-
-    def _starts_at_zero(self, loop: Loop | None) -> bool:
-        return loop is not None and set(self.first_values(loop).values()) == {0}
 
     def sized_against_run(self, stepped: SteppedRun, only: str = "") -> str:
         """`StepLR is sized for 50 steps (T_max=50), but the run steps it 200 times (once per epoch ...)`."""
@@ -548,10 +559,6 @@ def _attributes(node: cst.CSTNode) -> Iterator[cst.Attribute]:
         yield node
     for child in node.children:
         yield from _attributes(child)
-
-
-def _construction(trace: Trace, scheduler: TrackedObject) -> TraceItem | None:
-    return next((item for item in trace.items if scheduler in item.constructed), None)
 
 
 def _reads_a_counter(guard: Guard, counters: set[str]) -> bool:

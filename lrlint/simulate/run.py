@@ -147,7 +147,7 @@ def _steppings(model: TrainingModel, steps_per_epoch: int, given: Given) -> dict
             stepping.places.add((analysis.source.path, line))
             stepping.before_batches |= cadence is StepCadence.PER_EPOCH and _before_batches(trace, item)
             if item.call.args and scheduler.name != "ReduceLROnPlateau":
-                first = _epoch_counter_start(model, item) if cadence is StepCadence.PER_EPOCH else None
+                first = model.epoch_position(item) if cadence is StepCadence.PER_EPOCH else None
                 if first is None:
                     stepping.explicit = model.code(item.call)
                 else:
@@ -433,7 +433,7 @@ def _simulate(
     schedule = Schedule(
         scheduler.name, model.where(scheduler.call), steps=stepping.places, built=(analysis.source.path, line)
     )
-    evaluator = SafeEvaluator(model, steps_per_epoch, given, frame=_built_in(model, scheduler))
+    evaluator = SafeEvaluator(model, steps_per_epoch, given, frame=_construction_frame(model, scheduler))
     try:
         if stepping.cadences <= {StepCadence.UNKNOWN}:  # not in sight, or in a loop lrlint cannot classify
             stepping = _assumed_cadence(model, scheduler, stepping, given.cadence, evaluator)
@@ -516,12 +516,6 @@ def _schedule_end(model: TrainingModel, scheduler: TrackedObject, lrs: list[floa
     )
 
 
-def _built_in(model: TrainingModel, scheduler: TrackedObject) -> Frame | None:
-    """The call the scheduler is built in, in the first replay that builds it (its parameters' values)."""
-    items = (item for trace in model.traces for item in trace.items if scheduler in item.constructed)
-    return next((item.frame for item in items), None)
-
-
 def _plain_step(period: int, built: Any) -> None:
     built.step()
 
@@ -535,17 +529,10 @@ def _positioned_step(first: int) -> Callable[[int, Any], None]:
     return step
 
 
-def _epoch_counter_start(model: TrainingModel, item: TraceItem) -> int | None:
-    """`step(epoch)` whose one argument is the counter of the epoch loop around it: the counter's
-    first value (`range(1, epochs + 1)`: 1); None for any other argument."""
-    if len(item.call.args) != 1 or item.call.args[0].keyword is not None:
-        return None
-    argument = item.call.args[0].value
-    epoch_loops = [loop for loop in item.loops if loop.kind is LoopKind.EPOCH]
-    if not isinstance(argument, cst.Name) or len(epoch_loops) != 1:
-        return None
-    first = model.first_values(epoch_loops[0]).get(argument.value)
-    return first if isinstance(first, int) and not isinstance(first, bool) else None
+def _construction_frame(model: TrainingModel, scheduler: TrackedObject) -> Frame | None:
+    """The call the scheduler is built in (its parameters are what that call's caller passes)."""
+    built = model.construction(scheduler)
+    return built.frame if built is not None else None
 
 
 def _plateau_step(given: Given, evaluator: SafeEvaluator) -> Callable[[int, Any], None]:
