@@ -138,6 +138,8 @@ class _GitIgnores:
             chain.append(parent)
         for folder in reversed(chain[1:]):  # from the repository's root down to the walked folder's parent
             self.load(folder)
+        if self.ignored(chain[0], is_dir=True):
+            self._specs = []  # a folder git ignores, named on purpose (a venv's package): linted whole
 
     def load(self, folder: str) -> None:
         path = os.path.join(folder, ".gitignore")

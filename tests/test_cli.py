@@ -473,6 +473,8 @@ def test_folders_skip_what_gitignore_files_ignore_from_the_repository_root_down(
     assert [line.split(":")[0] for line in from_root.splitlines()] == ["src/b.py"]
     named = run("check", "--format", "concise", "--no-cache", "generated/a.py", cwd=tmp_path).stdout
     assert named.startswith("generated/a.py:")  # a file named explicitly is linted
+    folder = run("check", "--format", "concise", "--no-cache", "generated", cwd=tmp_path).stdout
+    assert folder.startswith("generated/a.py:")  # and so is an ignored folder (a venv's package, say)
     (tmp_path / "pyproject.toml").write_text("[tool.lrlint]\nrespect-gitignore = false\n")
     everything = run("check", "--format", "concise", "--no-cache", ".", cwd=tmp_path).stdout
     assert len(everything.splitlines()) == 4
