@@ -35,7 +35,16 @@ from lrlint.model.resolve import Context, Evidence, Objects, Resolver, Role, Tra
 from lrlint.model.run_length import Count, Counter, RunLength, ordinal, run_length
 from lrlint.model.schedule_end import AfterEnd, ScheduleLength, ScheduleReader
 from lrlint.model.sizing import Sizing, Unit, scheduler_sizing
-from lrlint.model.syntax import ClassInfo, FunctionInfo, Guard, SyntaxIndex, call_events, called_name, is_super_call
+from lrlint.model.syntax import (
+    ClassInfo,
+    FunctionInfo,
+    Guard,
+    SyntaxIndex,
+    call_events,
+    called_name,
+    exclusive,
+    is_super_call,
+)
 from lrlint.model.trace import (
     Frame,
     FrameworkStep,
@@ -46,11 +55,10 @@ from lrlint.model.trace import (
     Trace,
     TraceItem,
     build_trace,
-    exclusive,
     guard_names,
     is_epoch_word,
 )
-from lrlint.model.values import MISSING, ValueEvaluator, argparse_defaults, is_known
+from lrlint.model.values import MISSING, ValueEvaluator, argparse_defaults, argparse_flags, is_known
 from lrlint.prefilter import STEPS_A_SCHEDULER
 from lrlint.signature import BoundArguments, bind_arguments
 from lrlint.sources import Source
@@ -165,6 +173,11 @@ class TrainingModel:
     def argparse_defaults(self) -> dict[str, cst.BaseExpression]:
         """`parser.add_argument("--lr-step", default=30)` -> {"lr_step": 30}, for `args.lr_step`."""
         return argparse_defaults(call for call, _ in self.calls())
+
+    @cached_property
+    def argparse_flags(self) -> dict[str, bool]:
+        """`parser.add_argument("--resume", action="store_true")` -> {"resume": False}."""
+        return argparse_flags(call for call, _ in self.calls())
 
     @cached_property
     def values_by_default(self) -> ValueEvaluator:
@@ -411,16 +424,45 @@ class TrainingModel:
         return run if run.batch_loop is None and self.epoch_position(item) == 0 else None
 
     def epoch_position(self, item: TraceItem) -> int | None:
-        """`scheduler.step(epoch)` whose one argument is the counter of the epoch loop around it: the
-        counter's first value (`range(1, epochs + 1)`: 1); None for any other argument."""
+        """`scheduler.step(epoch)` whose one argument is the counter of the epoch loop around it, or
+        the counter plus or minus a constant (`step(epoch - 1)`): its value in the first epoch
+        (`range(1, epochs + 1)`: 1); None for any other argument."""
+        counted = self.epoch_counter(item)
+        if counted is None:
+            return None
+        loop, counter, offset = counted
+        first = self.first_values(loop).get(counter)
+        return first + offset if isinstance(first, int) and not isinstance(first, bool) else None
+
+    def epoch_counter(self, item: TraceItem) -> tuple[Loop, str, int] | None:
+        """`scheduler.step(epoch - 1)` inside one epoch loop: that loop, the counter's name and the
+        offset (-1); None for any other argument."""
         arguments = item.call.args
         if len(arguments) != 1 or (arguments[0].keyword is not None and arguments[0].keyword.value != "epoch"):
             return None
         epoch_loops = [loop for loop in item.loops if loop.kind is LoopKind.EPOCH]
-        if not isinstance(arguments[0].value, cst.Name) or len(epoch_loops) != 1:
-            return None
-        first = self.first_values(epoch_loops[0]).get(arguments[0].value.value)
-        return first if isinstance(first, int) and not isinstance(first, bool) else None
+        counter, offset = _counter_and_offset(arguments[0].value)
+        return (epoch_loops[0], counter, offset) if counter is not None and len(epoch_loops) == 1 else None
+
+    def built_apart(self, first: TrackedObject, second: TrackedObject) -> bool:
+        """Two objects the code builds in branches that exclude each other, as a run's configuration
+        picks one scheduler (`if cfg.sched == "cosine": ... elif cfg.sched == "step": ...`)."""
+        one, other = self.construction(first), self.construction(second)
+        return (
+            one is not None and other is not None and one.frame is other.frame and exclusive(one.guards, other.guards)
+        )
+
+    def beyond_construction(self, built: TrackedObject, guards: tuple[Guard, ...]) -> tuple[Guard, ...]:
+        """The conditions among `guards` that the object's construction does not already imply:
+        `if cfg.sched == "cosine": scheduler.step()` steps the cosine built under that test every time."""
+        construction = self.construction(built)
+        if construction is None:
+            return guards
+        return tuple(
+            guard
+            for guard in guards
+            if not any(guard.negated == own.negated and guard.test.deep_equals(own.test) for own in construction.guards)
+        )
 
     def construction(self, scheduler: TrackedObject, trace: Trace | None = None) -> TraceItem | None:
         """The call that builds the scheduler, in `trace` or in the first replay that builds it."""
@@ -479,9 +521,9 @@ class TrainingModel:
         """Schedulers whose position the code sets, as a resume does: `scheduler.last_epoch = start - 1`,
         built with a `last_epoch=` other than -1, or advanced by a loop that only replays schedules."""
         found: set[TrackedObject] = set()
-        for target, function in self.index.attribute_writes.get("last_epoch", []):
-            for context in self.contexts_of(function):
-                found |= self.resolver.objects(target.value, context)
+        for write in self.index.attribute_writes.get("last_epoch", []):
+            for context in self.contexts_of(write.function):
+                found |= self.resolver.objects(write.target.value, context)
         for obj in self.constructed_objects(Role.SCHEDULER):
             position = obj.arguments.expression("last_epoch") if obj.arguments else None
             if position is not None and self.values.value(position) != -1:
@@ -607,3 +649,18 @@ def _entry_points(index: SyntaxIndex, resolver: Resolver) -> list[FunctionInfo]:
             if callee is not None and callee is not function:
                 called.add(callee)
     return [index.module, *(f for f in index.functions.values() if f not in called)]
+
+
+def _counter_and_offset(argument: cst.BaseExpression) -> tuple[str | None, int]:
+    """`epoch` -> ("epoch", 0), `epoch - 1` -> ("epoch", -1), `epoch + 1` -> ("epoch", 1)."""
+    if isinstance(argument, cst.Name):
+        return argument.value, 0
+    if (
+        isinstance(argument, cst.BinaryOperation)
+        and isinstance(argument.left, cst.Name)
+        and isinstance(argument.right, cst.Integer)
+        and isinstance(argument.operator, (cst.Add, cst.Subtract))
+    ):
+        sign = 1 if isinstance(argument.operator, cst.Add) else -1
+        return argument.left.value, sign * int(argument.right.evaluated_value)
+    return None, 0

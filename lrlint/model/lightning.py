@@ -74,6 +74,7 @@ class SchedulerConfig:
     interval_node: cst.BaseExpression | None  # the value of "interval", if the config gives one
     monitor: cst.BaseExpression | None  # the metric's name, in the scheduler's config or beside it
     ignored: bool = False  # under "scheduler" in the optimizer dict: Lightning warns and never steps it
+    frequency: int | None = 1  # "frequency": stepped every that many intervals; None when it cannot be read
 
     def objects(self, resolver: Resolver) -> Objects:
         return resolver.objects(self.scheduler, self.context)
@@ -195,10 +196,15 @@ def framework_steps(resolver: Resolver, modules: list[LightningSetup]) -> Iterat
                 if per_batch
                 else 'return it with "interval": "step"',
                 "step it only by hand under automatic_optimization = False",
+                every=config.frequency,
             )
 
 
 def _how(config: SchedulerConfig) -> str:
+    if config.frequency != 1:
+        every = f"{config.frequency} " if config.frequency is not None else "a number of "
+        unit = "optimizer steps" if config.interval == "step" else "epochs"
+        return f'Lightning steps this scheduler every {every}{unit} ("interval": "{config.interval}", "frequency")'
     if config.interval == "step":
         return 'Lightning steps this scheduler after every optimizer step ("interval": "step")'
     if config.interval_node is not None:
@@ -271,7 +277,9 @@ class _Reader:
                 interval = items.get("interval")
                 read = _interval(self.resolver, interval) if interval is not None else "epoch"
                 given = items.get("monitor", monitor)
-                self.schedulers.append(SchedulerConfig(items["scheduler"], where, read, interval, given))
+                frequency = _frequency(self.resolver, items["frequency"]) if "frequency" in items else 1
+                config = SchedulerConfig(items["scheduler"], where, read, interval, given, frequency=frequency)
+                self.schedulers.append(config)
 
     def _values(
         self, expr: cst.BaseExpression, context: Context, depth: int
@@ -313,3 +321,8 @@ def _dict_items(node: cst.BaseExpression) -> dict[str, cst.BaseExpression] | Non
 def _interval(resolver: Resolver, node: cst.BaseExpression) -> str | None:
     value = ValueEvaluator(resolver.index, resolver.metadata).value(node)
     return value if is_known(value) and value in ("step", "epoch") else None
+
+
+def _frequency(resolver: Resolver, node: cst.BaseExpression) -> int | None:
+    value = ValueEvaluator(resolver.index, resolver.metadata).value(node)
+    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 1 else None

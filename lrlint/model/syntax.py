@@ -123,6 +123,24 @@ class NameValue:
     value: cst.BaseExpression
     path: tuple[int, ...]
     function: FunctionInfo
+    guards: tuple[Guard, ...] = ()  # the `if`s around the assignment within its function
+    in_loop: bool = False
+
+
+@dataclass(frozen=True, eq=False)
+class AttributeWrite:
+    """`args.total_steps = args.epochs * len(loader)`: an attribute written on an object other than `self`."""
+
+    target: cst.Attribute
+    value: cst.BaseExpression | None  # None for `+=` and the like
+    function: FunctionInfo
+    guards: tuple[Guard, ...]  # the `if`s around it within its function
+    in_loop: bool
+
+    @property
+    def conditional(self) -> bool:
+        """Under an `if` (other than `if __name__ == "__main__":`) or in a loop of its function."""
+        return self.in_loop or bool(conditions(self.guards))
 
 
 @dataclass(eq=False)
@@ -135,7 +153,7 @@ class SyntaxIndex:
     # `checkpoint["scheduler"] = value`: values stored into a named container, by (function, name).
     item_assignments: dict[tuple[FunctionInfo, str], list[cst.BaseExpression]] = field(default_factory=dict)
     # `scheduler.last_epoch = value`: attributes written on objects other than `self`, by attribute name.
-    attribute_writes: dict[str, list[tuple[cst.Attribute, FunctionInfo]]] = field(default_factory=dict)
+    attribute_writes: dict[str, list[AttributeWrite]] = field(default_factory=dict)
 
     def all_functions(self) -> list[FunctionInfo]:
         return [self.module, *self.functions.values()]
@@ -241,6 +259,9 @@ class _Builder:
         self.index = SyntaxIndex(FunctionInfo(module, "<module>", None))
         # The class whose body is being walked, with the function that body runs in.
         self._current_class: tuple[ClassInfo, FunctionInfo] | None = None
+        # Where the assignment being bound is: the `if`s around it, inside how many loops.
+        self._binding_guards: tuple[Guard, ...] = ()
+        self._loop_depth = 0
 
     def build(self) -> SyntaxIndex:
         module = self.index.module
@@ -287,6 +308,7 @@ class _Builder:
             return self._loop(node, function, guards, contexts)
         if isinstance(node, cst.With):
             events = self._expressions([item.item for item in node.items], function, guards, contexts)
+            self._binding_guards = guards
             for item in node.items:
                 if item.asname is not None:
                     self._bind(item.asname.name, item.item, (), function)
@@ -310,6 +332,7 @@ class _Builder:
         self, node: cst.CSTNode, function: FunctionInfo, guards: tuple[Guard, ...], contexts: tuple[cst.WithItem, ...]
     ) -> list[Event]:
         targets: list[cst.BaseExpression] = []
+        self._binding_guards = guards
         if isinstance(node, cst.Assign):
             targets = [target.target for target in node.targets]
             for target in targets:
@@ -329,8 +352,12 @@ class _Builder:
             function.returns.append(node.value)
             function.escapes.append(node.value)
         events = self._expressions([node], function, guards, contexts)
-        writes = [t for t in targets if isinstance(t, cst.Subscript) and _subscript_key(t) == "lr"]
         value = node.value if isinstance(node, (cst.Assign, cst.AnnAssign)) else None
+        for target in targets:
+            if isinstance(target, cst.Attribute) and not self._is_self(target.value, function):
+                write = AttributeWrite(target, value, function, guards, self._loop_depth > 0)
+                self.index.attribute_writes.setdefault(target.attr.value, []).append(write)
+        writes = [t for t in targets if isinstance(t, cst.Subscript) and _subscript_key(t) == "lr"]
         return events + [LrWriteEvent(target, guards, contexts, value) for target in writes]
 
     def _if(
@@ -358,7 +385,11 @@ class _Builder:
         else:
             before = []
             body = self._expressions([node.test], function, (), ())
-        body += self._suite(node.body, function, (), ())
+        self._loop_depth += 1
+        try:
+            body += self._suite(node.body, function, (), ())
+        finally:
+            self._loop_depth -= 1
         events: list[Event] = [*before, LoopEvent(node, body, guards, contexts)]
         if node.orelse is not None:
             events += self._suite(node.orelse.body, function, guards, contexts)
@@ -375,7 +406,11 @@ class _Builder:
             self.index.param_owner[param] = info
         if class_info is not None:
             class_info.methods.setdefault(node.name.value, info)
-        info.events = self._suite(node.body, info, (), ())
+        outer_loops, self._loop_depth = self._loop_depth, 0  # its body runs when it is called
+        try:
+            info.events = self._suite(node.body, info, (), ())
+        finally:
+            self._loop_depth = outer_loops
 
     def _class_of_method(self, enclosing: FunctionInfo) -> ClassInfo | None:
         if self._current_class is not None and self._current_class[1] is enclosing:
@@ -414,7 +449,8 @@ class _Builder:
         self, target: cst.BaseExpression, value: cst.BaseExpression, path: tuple[int, ...], function: FunctionInfo
     ) -> None:
         if isinstance(target, cst.Name):
-            self.index.name_values[target] = NameValue(value, path, function)
+            in_loop = self._loop_depth > 0
+            self.index.name_values[target] = NameValue(value, path, function, self._binding_guards, in_loop)
         elif isinstance(target, (cst.Tuple, cst.List)):
             for position, element in enumerate(target.elements):
                 if isinstance(element, cst.StarredElement):
@@ -427,8 +463,6 @@ class _Builder:
             function.stores.append(stored)
         elif not path:
             function.escapes.append(value)
-            if isinstance(target, cst.Attribute):
-                self.index.attribute_writes.setdefault(target.attr.value, []).append((target, function))
             if isinstance(target, cst.Subscript) and isinstance(target.value, cst.Name):
                 self.index.item_assignments.setdefault((function, target.value.value), []).append(value)
 
@@ -460,6 +494,37 @@ def _isinstance_test(test: cst.BaseExpression) -> tuple[cst.BaseExpression, cst.
 def isinstance_test(guard: Guard) -> tuple[cst.BaseExpression, cst.BaseExpression] | None:
     """The object and the classes of a guard `if isinstance(x, (A, B)):`."""
     return _isinstance_test(guard.test)
+
+
+def conditions(guards: tuple[Guard, ...]) -> tuple[Guard, ...]:
+    """The tests that make code conditional: `if __name__ == "__main__":` runs in every run."""
+    return tuple(guard for guard in guards if "__main__" not in cst.Module([]).code_for_node(guard.test))
+
+
+def _equality(test: cst.BaseExpression) -> tuple[cst.BaseExpression, object] | None:
+    """`x == "cosine"`: (x, "cosine"), for a literal string or number on the right."""
+    if not (isinstance(test, cst.Comparison) and len(test.comparisons) == 1):
+        return None
+    target = test.comparisons[0]
+    if not isinstance(target.operator, cst.Equal) or not isinstance(target.comparator, (cst.SimpleString, cst.Integer)):
+        return None
+    return test.left, target.comparator.evaluated_value
+
+
+def exclusive(first: tuple[Guard, ...], second: tuple[Guard, ...]) -> bool:
+    """Code under `first` and code under `second` cannot both run: one is under `if c:` and the other
+    under its `else`, or they test one value against two constants (`if cfg.sched == "cosine":` and
+    `elif cfg.sched == "plateau":`), the way a run's configuration picks one scheduler."""
+    for one in first:
+        for other in second:
+            if one.negated != other.negated and one.test.deep_equals(other.test):
+                return True
+            if one.negated or other.negated:
+                continue
+            tested, against = _equality(one.test), _equality(other.test)
+            if tested and against and tested[1] != against[1] and tested[0].deep_equals(against[0]):
+                return True
+    return False
 
 
 def build_syntax_index(module: cst.Module) -> SyntaxIndex:

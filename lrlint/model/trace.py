@@ -16,7 +16,16 @@ from enum import Enum
 import libcst as cst
 
 from lrlint.model.resolve import MAX_CALL_DEPTH, Callee, Context, Evidence, Objects, Resolver, Role, TrackedObject
-from lrlint.model.syntax import Event, FunctionInfo, Guard, LoopEvent, LrWriteEvent, called_name, isinstance_test
+from lrlint.model.syntax import (
+    Event,
+    FunctionInfo,
+    Guard,
+    LoopEvent,
+    LrWriteEvent,
+    called_name,
+    exclusive,
+    isinstance_test,
+)
 from lrlint.model.values import ValueEvaluator, is_known
 
 
@@ -176,6 +185,7 @@ class FrameworkStep:
     framework: str  # "Lightning", "the HF Trainer"
     remedy: str  # how to make the framework's cadence fit the schedule: 'return it with "interval": "epoch"'
     by_hand: str = ""  # how to step it by hand instead, where the framework allows it
+    every: int | None = 1  # Lightning's "frequency": one step every that many intervals; None: unknown
 
 
 @dataclass(eq=False)
@@ -267,11 +277,6 @@ def _identifiers(node: cst.CSTNode | None) -> set[str]:
 
     node.visit(Collector())
     return found
-
-
-def exclusive(first: tuple[Guard, ...], second: tuple[Guard, ...]) -> bool:
-    """Two places in opposite branches of one `if`: they never run in the same pass."""
-    return any(a.test is b.test and a.negated != b.negated for a in first for b in second)
 
 
 def guard_names(guard: Guard) -> set[str]:
@@ -416,6 +421,7 @@ class _TraceBuilder:
         if not (isinstance(func, cst.Attribute) and func.attr.value == "step"):
             return None, frozenset()
         receivers = self._narrowed(func.value, self.resolver.objects(func.value, context), place)
+        receivers = frozenset(o for o in receivers if not self._built_apart(o, place))
         schedulers = frozenset(o for o in receivers if o.role is Role.SCHEDULER)
         if schedulers and not (_positional(call) > 1 and all(s.evidence is Evidence.NAMED for s in schedulers)):
             return Role.SCHEDULER, schedulers  # (a diffusers noise `scheduler.step(output, t, sample)` is not)
@@ -451,6 +457,17 @@ class _TraceBuilder:
             names = {c.name for c in allowed} if allowed is not None else None
             return frozenset(o for o in objects if (names is None or o.name in names) and o.name not in excluded)
         return frozenset(o for o in (allowed if allowed is not None else objects) if o.name not in excluded)
+
+    def _built_apart(self, built: TrackedObject, place: _Place) -> bool:
+        """Constructed, in the same call of the same function, under a branch that excludes this one:
+        `if cfg.sched == "cosine": s = CosineAnnealingLR(...)` is not what `elif cfg.sched ==
+        "plateau": s.step(loss)` steps."""
+        construction = next((item for item in self.trace.items if built in item.constructed), None)
+        return (
+            construction is not None
+            and construction.frame is place.frame
+            and exclusive(construction.guards, place.guards)
+        )
 
     def _received(self, call: cst.Call, context: Context) -> Objects:
         """Tracked objects handed to a call lrlint cannot see into."""

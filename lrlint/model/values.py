@@ -14,7 +14,7 @@ import libcst as cst
 from libcst.metadata import Assignment
 
 from lrlint.model.metadata import Metadata
-from lrlint.model.syntax import SyntaxIndex, dotted_name
+from lrlint.model.syntax import AttributeWrite, SyntaxIndex, dotted_name
 
 MISSING = object()
 _MAX_DEPTH = 20
@@ -64,6 +64,13 @@ Leaf = Callable[[cst.BaseExpression], object]
 _PARSED = frozenset({"args", "opt", "opts", "arguments", "flags", "cli_args", "parsed_args"})
 
 
+def parsed_option(expr: cst.BaseExpression) -> str | None:
+    """`args.lr`: the option "lr", for the names parsed options go by."""
+    if isinstance(expr, cst.Attribute) and isinstance(expr.value, cst.Name) and expr.value.value in _PARSED:
+        return expr.attr.value
+    return None
+
+
 class ValueEvaluator:
     """Evaluates an expression only from literals, names bound once to literals, and `bindings`."""
 
@@ -81,12 +88,45 @@ class ValueEvaluator:
         # Strict (rules): what is not known is MISSING. Permissive (simulate): `leaf` assumes a value
         # for it and says so, or raises.
         self.leaf = leaf
+        self._names: dict[int, set[str]] = {}  # by node: the nodes live as long as the tree
+        self._literals: dict[int, object] = {}
+
+    def named(self, node: cst.BaseExpression) -> set[str]:
+        """`math.cos` however it is imported (`import math as m`: `m.cos`), or as written; read once
+        per node, as a schedule function is evaluated at every step."""
+        found = self._names.get(id(node))
+        if found is None:
+            found = self._names[id(node)] = {dotted_name(node), *self.metadata.qualified_names(node)} - {""}
+        return found
+
+    def literal(self, node: cst.Integer | cst.Float | cst.SimpleString) -> object:
+        if id(node) not in self._literals:
+            self._literals[id(node)] = node.evaluated_value
+        return self._literals[id(node)]
 
     def default_of(self, expr: cst.BaseExpression) -> cst.BaseExpression | None:
         """The default assumed for `args.<name>`, if this evaluator assumes one."""
-        if isinstance(expr, cst.Attribute) and isinstance(expr.value, cst.Name) and expr.value.value in _PARSED:
-            return self.attribute_defaults.get(expr.attr.value)
-        return None
+        option = parsed_option(expr)
+        return self.option_default(option) if option is not None else None
+
+    def option_default(self, option: str) -> cst.BaseExpression | None:
+        """What a run without flags has in the parsed option `option`: its argparse default, or what
+        the code sets it to (`args.total_steps = args.epochs * args.iters`, once, unconditionally);
+        None when the code changes it otherwise (`args.lr *= world_size`, under an `if`)."""
+        if not self.attribute_defaults:
+            return None
+        writes = self.option_writes(option)
+        if not writes:
+            return self.attribute_defaults.get(option)
+        (write,) = writes if len(writes) == 1 else (None,)
+        if write is None or write.value is None or write.conditional or _reads_attribute(write.value, option):
+            return None
+        return write.value
+
+    def option_writes(self, option: str) -> list[AttributeWrite]:
+        """`args.<option> = ...` in the code, on parsed command-line options."""
+        writes = self.index.attribute_writes.get(option, [])
+        return [w for w in writes if isinstance(w.target.value, cst.Name) and w.target.value.value in _PARSED]
 
     def value(
         self,
@@ -149,7 +189,7 @@ class _Evaluation:
         if depth > _MAX_DEPTH:
             return MISSING
         if isinstance(expr, (cst.Integer, cst.Float, cst.SimpleString)):
-            return expr.evaluated_value
+            return self.evaluator.literal(expr)
         if isinstance(expr, cst.Name):
             if expr.value in bindings:
                 return bindings[expr.value]
@@ -186,9 +226,7 @@ class _Evaluation:
         return self.evaluator.leaf(expr) if self.evaluator.leaf is not None else MISSING
 
     def _named(self, node: cst.BaseExpression) -> set[str]:
-        """`math.cos` however it is imported (`import math as m`: `m.cos`), or as written."""
-        written = dotted_name(node)
-        return {written, *self.evaluator.metadata.qualified_names(node)} - {""}
+        return self.evaluator.named(node)
 
     def _call(self, call: cst.Call, bindings: Mapping[str, object], depth: int) -> object:
         names = {name.removeprefix("builtins.") for name in self._named(call.func)}
@@ -254,13 +292,27 @@ class _Evaluation:
 
     def _boolean(self, expr: cst.BooleanOperation, bindings: Mapping[str, object], depth: int) -> object:
         """`and` / `or`, knowing the result when one side decides it although the other is unknown."""
-        left, right = self._value(expr.left, bindings, depth + 1), self._value(expr.right, bindings, depth + 1)
         decisive = isinstance(expr.operator, cst.Or)  # True decides an `or`, False an `and`
-        if any(side is not MISSING and bool(side) is decisive for side in (left, right)):
+        left = self._value(expr.left, bindings, depth + 1)
+        if left is not MISSING and bool(left) is decisive:
+            return decisive  # as Python does, without evaluating the right side (simulate would refuse it)
+        right = self._value(expr.right, bindings, depth + 1)
+        if right is not MISSING and bool(right) is decisive:
             return decisive
         if left is MISSING or right is MISSING:
             return MISSING
         return not decisive
+
+
+def _reads_attribute(expr: cst.BaseExpression, attribute: str) -> bool:
+    return any(isinstance(node, cst.Attribute) and node.attr.value == attribute for node in _nodes(expr))
+
+
+def _nodes(node: cst.CSTNode) -> list[cst.CSTNode]:
+    found = [node]
+    for child in node.children:
+        found += _nodes(child)
+    return found
 
 
 def _is_number(value: object) -> bool:
@@ -278,11 +330,42 @@ def argparse_defaults(calls: Iterable[cst.Call]) -> dict[str, cst.BaseExpression
         if not (isinstance(call.func, cst.Attribute) and call.func.attr.value == "add_argument"):
             continue
         keywords = {arg.keyword.value: arg.value for arg in call.args if arg.keyword}
-        flags = [arg.value.evaluated_value for arg in call.args if isinstance(arg.value, cst.SimpleString)]
-        long_flags = [flag for flag in flags if isinstance(flag, str) and flag.startswith("--")]
-        dest = keywords.get("dest")
-        name = dest.evaluated_value if isinstance(dest, cst.SimpleString) else None
-        name = name or (long_flags[0][2:].replace("-", "_") if long_flags else None)
-        if isinstance(name, str) and "default" in keywords:
-            defaults[name] = keywords["default"]
+        name = _option_name(call, keywords)
+        if name is not None and "default" in keywords:
+            defaults[name] = _typed(keywords["default"], keywords.get("type"))
     return defaults
+
+
+def argparse_flags(calls: Iterable[cst.Call]) -> dict[str, bool]:
+    """`parser.add_argument("--resume", action="store_true")` -> {"resume": False}: what a run
+    without the flag has."""
+    flags = {}
+    for call in calls:
+        if not (isinstance(call.func, cst.Attribute) and call.func.attr.value == "add_argument"):
+            continue
+        keywords = {arg.keyword.value: arg.value for arg in call.args if arg.keyword}
+        action = keywords.get("action")
+        stored = {"store_true": False, "store_false": True}.get(
+            action.evaluated_value if isinstance(action, cst.SimpleString) else None  # type: ignore[arg-type]
+        )
+        name = _option_name(call, keywords)
+        if stored is not None and name is not None and "default" not in keywords:
+            flags[name] = stored
+    return flags
+
+
+def _typed(default: cst.BaseExpression, type_: cst.BaseExpression | None) -> cst.BaseExpression:
+    """argparse converts a string default with the option's type: `type=int, default="200"` is 200."""
+    if isinstance(default, cst.SimpleString) and isinstance(type_, cst.Name) and type_.value in ("int", "float"):
+        return cst.Call(func=cst.Name(type_.value), args=[cst.Arg(default)])
+    return default
+
+
+def _option_name(call: cst.Call, keywords: Mapping[str, cst.BaseExpression]) -> str | None:
+    """Where argparse stores an option: `dest=`, else its first long flag (`--lr-step`: lr_step)."""
+    dest = keywords.get("dest")
+    if isinstance(dest, cst.SimpleString) and isinstance(dest.evaluated_value, str):
+        return dest.evaluated_value
+    flags = [arg.value.evaluated_value for arg in call.args if isinstance(arg.value, cst.SimpleString)]
+    long_flags = [flag for flag in flags if isinstance(flag, str) and flag.startswith("--")]
+    return long_flags[0][2:].replace("-", "_") if long_flags else None
