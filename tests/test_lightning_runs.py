@@ -48,6 +48,7 @@ INPUTS: dict[str, tuple[int, bool]] = {
 class Run:
     steps: dict[int, int] = field(default_factory=dict)  # scheduler id -> step() calls after construction
     schedulers: list[Any] = field(default_factory=list)
+    built_at: dict[int, int] = field(default_factory=dict)  # scheduler id -> the fixture line that built it
     warnings: list[str] = field(default_factory=list)
     error: BaseException | None = None
 
@@ -131,6 +132,7 @@ def recorded(run: Run) -> Iterator[None]:
             if id(self) not in run.steps:
                 run.steps[id(self)] = 0
                 run.schedulers.append(self)
+                run.built_at[id(self)] = _fixture_line()
 
         def new_step(self: Any, *args: Any, **kwargs: Any) -> Any:
             if id(self) in run.steps:
@@ -217,6 +219,36 @@ def test_lightning_does_what_the_markers_say(module: Module) -> None:
     if not expected:
         assert not any("unsupported keys" in message for message in run.warnings)
         assert counts and all(count > 0 for count in counts)
+
+
+@pytest.mark.parametrize("module", [m for m in MODULES if not m.expected], ids=lambda m: f"{m.path.name}::{m.name}")
+def test_simulate_gives_the_rate_lightning_ends_at(module: Module) -> None:
+    """`lrlint simulate` of a clean module, over the epochs and batches of the fit, ends each
+    scheduler where Lightning left its optimizer (its interval, frequency and order of steps)."""
+    from lrlint.simulate import simulate_file
+
+    run = fit(module)
+    schedules = {s.built[1]: s for s in simulate_file(str(module.path), EPOCHS, BATCHES)[1]}
+    compared = 0
+    for scheduler in run.schedulers:
+        simulated = schedules.get(run.built_at[id(scheduler)])
+        shared = sum(1 for other in run.schedulers if other.optimizer is scheduler.optimizer) > 1
+        if simulated is None or not simulated.per_epoch or shared:
+            continue
+        relative = any("lr x base" in assumption for assumption in simulated.assumptions)
+        ended = simulated.per_epoch[-1][1] * (scheduler.base_lrs[0] if relative else 1)
+        assert ended == pytest.approx(scheduler.optimizer.param_groups[0]["lr"], rel=1e-9), simulated.name
+        compared += 1
+    if not compared:
+        pytest.skip("no scheduler simulated alone on its optimizer")
+
+
+def _fixture_line() -> int:
+    """The line of the fixture (a file under fixtures/) that is running now."""
+    frame = sys._getframe(1)
+    while frame is not None and not frame.f_code.co_filename.startswith(str(FIXTURES)):
+        frame = frame.f_back  # type: ignore[assignment]
+    return frame.f_lineno if frame is not None else 0
 
 
 def test_every_lightning_fixture_module_is_fitted() -> None:

@@ -6,6 +6,7 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
@@ -257,6 +258,17 @@ def epoch_ends(out: str) -> list[float]:
     return [epoch["end"] for epoch in schedule["lr_per_epoch"]]
 
 
+def simulate_script(tmp_path: Path, code: str, *options: str) -> tuple[dict[str, Any], list[float]]:
+    """`lrlint simulate --format json` of a script with one schedule, which must be simulated: the
+    schedule's JSON and the rate at the end of each epoch."""
+    path = tmp_path / "train.py"
+    path.write_text(code)
+    exit_code, out = simulate(str(path), *options, "--format", "json")
+    assert exit_code == 0, out
+    (schedule,) = json.loads(out)
+    return schedule, epoch_ends(out)
+
+
 def test_a_step_guarded_by_the_batch_index_runs_where_the_test_holds(tmp_path: Path) -> None:
     exponential = "torch.optim.lr_scheduler.ExponentialLR(opt, gamma=0.5)"
     last_batch = simulate_loop(tmp_path, exponential, "        if i == len(loader) - 1:\n            s.step()\n")
@@ -397,7 +409,7 @@ def test_only_parsed_options_take_their_argparse_default(tmp_path: Path) -> None
             tmp_path, "torch.optim.lr_scheduler.ExponentialLR(opt, cfg.gamma)", "", "    s.step()\n", header=header
         )
     )
-    assert config["cannot_simulate"] == "`cfg.gamma` is not known before the run"
+    assert config["cannot_simulate"] == "`cfg.gamma` is not known before the run: give it with --set cfg.gamma=VALUE"
 
 
 @pytest.mark.parametrize(
@@ -634,3 +646,131 @@ def test_step_with_the_epoch_counter_is_simulated_at_that_position(tmp_path: Pat
     (schedule,) = json.loads(out := simulate_loop(tmp_path, exponential, "", "    s.step(epoch)\n"))
     assert close(epoch_ends(out), [0.1, 0.05, 0.025])
     assert any("`step(epoch)`, deprecated" in assumption for assumption in schedule["assumptions"])
+
+
+def test_step_with_the_epoch_counter_minus_one_is_simulated_at_that_position(tmp_path: Path) -> None:
+    """`step(epoch - 1)` from 0 steps back to position -1 first: torch's closed form there is the base rate."""
+    exponential = "torch.optim.lr_scheduler.ExponentialLR(opt, gamma=0.5)"
+    out = simulate_loop(tmp_path, exponential, "", "    s.step(epoch - 1)\n")
+    assert close(epoch_ends(out), [0.2, 0.1, 0.05])
+
+
+PARSED_BY_A_FUNCTION = """import argparse
+import torch
+
+def parse_args():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--gamma", type=float, default=0.5)
+    parser.add_argument("--epochs", type=int, default=3)
+    return parser.parse_args()
+
+def train(config, loader):
+    opt = torch.optim.SGD(params, lr=0.1)
+    s = torch.optim.lr_scheduler.ExponentialLR(opt, config{gamma})
+    for epoch in range(config{epochs}):
+        for b in loader:
+            opt.step()
+        s.step()
+
+def main():
+    config = {holder}
+    train(config, loader)
+
+main()
+"""
+
+
+@pytest.mark.parametrize(
+    ("holder", "gamma", "epochs"),
+    [("vars(parse_args())", '["gamma"]', '["epochs"]'), ("parse_args()", ".gamma", ".epochs")],
+)
+def test_options_parsed_by_a_function_of_the_file_take_their_argparse_defaults(
+    tmp_path: Path, holder: str, gamma: str, epochs: str
+) -> None:
+    schedule, ends = simulate_script(tmp_path, PARSED_BY_A_FUNCTION.format(holder=holder, gamma=gamma, epochs=epochs))
+    assert close(ends, [0.05, 0.025, 0.0125])
+    assert f"config{gamma} = 0.5 (its argparse default)" in schedule["assumptions"]
+
+
+def test_an_option_the_code_sets_is_read_where_it_is_set_and_unknown_where_it_changes(tmp_path: Path) -> None:
+    header = (
+        'import argparse\np = argparse.ArgumentParser()\np.add_argument("--gamma", type=float, default=0.9)\n'
+        "args = p.parse_args()\n"
+    )
+    exponential = "torch.optim.lr_scheduler.ExponentialLR(opt, args.gamma)"
+    (schedule,) = json.loads(
+        out := simulate_loop(tmp_path, exponential, "", "    s.step()\n", header + "args.gamma = 0.5\n")
+    )
+    assert close(epoch_ends(out), [0.05, 0.025, 0.0125])
+    assert "args.gamma = 0.5 (as the code sets it, line 5)" in schedule["assumptions"]
+    conditional = header + "if args.resume:\n    args.gamma = 0.5\n"
+    (schedule,) = json.loads(simulate_loop(tmp_path, exponential, "", "    s.step()\n", conditional))
+    assert schedule["cannot_simulate"].startswith("`args.gamma` is not known before the run")
+
+
+def test_a_config_object_a_function_receives_gives_the_values_its_caller_built_it_with(tmp_path: Path) -> None:
+    schedule, ends = simulate_script(
+        tmp_path,
+        "from dataclasses import dataclass\nimport torch\n\n@dataclass\nclass TrainConfig:\n"
+        "    lr: float = 0.1\n    epochs: int = 90\n\n"
+        "def train(config: TrainConfig, loader):\n    opt = torch.optim.SGD(params, lr=config.lr)\n"
+        "    s = torch.optim.lr_scheduler.ExponentialLR(opt, 0.5)\n"
+        "    for epoch in range(config.epochs):\n        for b in loader:\n            opt.step()\n        s.step()\n\n"
+        "def main():\n    epochs = 2\n    cfg = TrainConfig(epochs=epochs)\n    train(cfg, loader)\n\nmain()\n",
+    )
+    assert close(ends, [0.05, 0.025])
+    assert "config.lr = 0.1 (TrainConfig's default)" in schedule["assumptions"]
+
+
+def test_a_batch_loop_over_a_range_runs_its_own_count_of_steps(tmp_path: Path) -> None:
+    schedule, ends = simulate_script(
+        tmp_path,
+        "import torch\nopt = torch.optim.SGD(params, lr=0.1)\n"
+        "s = torch.optim.lr_scheduler.StepLR(opt, step_size=4, gamma=0.5)\n"
+        "for epoch in range(2):\n    it = iter(loader)\n    for step in range(4):\n"
+        "        opt.step()\n        s.step()\n",
+        "--steps-per-epoch",
+        "100",
+    )
+    assert close(ends, [0.05, 0.025])
+    assert "4 batches per epoch, as the code's `range(4)`" in schedule["assumptions"]
+
+
+def test_schedulers_a_configuration_chooses_between_are_neither_combined_nor_conditional(tmp_path: Path) -> None:
+    path = tmp_path / "train.py"
+    path.write_text(
+        "import torch\nopt = torch.optim.SGD(params, lr=0.1)\nSCHED = 'exp'\n"
+        "if cfg.sched == 'exp':\n    s = torch.optim.lr_scheduler.ExponentialLR(opt, 0.5)\n"
+        "elif cfg.sched == 'step':\n    s = torch.optim.lr_scheduler.StepLR(opt, 1, 0.1)\n"
+        "for epoch in range(2):\n    for b in loader:\n        opt.step()\n"
+        "    if cfg.sched == 'exp':\n        s.step()\n    elif cfg.sched == 'step':\n        s.step()\n"
+    )
+    code, out = simulate(str(path), "--format", "json")
+    exponential, step = json.loads(out)
+    assert close([e["end"] for e in exponential["lr_per_epoch"]], [0.05, 0.025])
+    assert close([e["end"] for e in step["lr_per_epoch"]], [0.01, 0.001])
+    assert not [
+        note for note in exponential["notes"] + step["notes"] if "also driven" in note or "stepped under" in note
+    ]
+
+
+def test_a_run_at_the_defaults_keeps_what_a_false_flag_would_have_changed(tmp_path: Path) -> None:
+    """`start_epoch = 0` unless `--resume`; `args.world_size = 1` in the branch `--local_rank -1` takes."""
+    schedule, ends = simulate_script(
+        tmp_path,
+        "import argparse\nimport torch\n\nparser = argparse.ArgumentParser()\n"
+        "parser.add_argument('--resume', action='store_true')\n"
+        "parser.add_argument('--local_rank', type=int, default=-1)\n"
+        "parser.add_argument('--epochs', type=int, default='4')\n"
+        "args = parser.parse_args()\n"
+        "if args.local_rank == -1:\n    args.world_size = 1\nelse:\n    args.world_size = get_world_size()\n"
+        "start_epoch = 0\nif args.resume:\n    start_epoch = checkpoint['epoch']\n"
+        "opt = torch.optim.SGD(params, lr=0.1 * args.world_size)\n"
+        "s = torch.optim.lr_scheduler.StepLR(opt, step_size=1, gamma=0.5)\n"
+        "for epoch in range(start_epoch, args.epochs):\n    for b in loader:\n        opt.step()\n    s.step()\n",
+    )
+    assert close(ends, [0.05, 0.025, 0.0125, 0.00625])
+    assert "args.world_size = 1 (a run at the defaults: `if args.local_rank == -1` is true)" in schedule["assumptions"]
+    assert any(
+        "start_epoch = 0 (a run at the defaults: `if args.resume` is false)" in a for a in schedule["assumptions"]
+    )

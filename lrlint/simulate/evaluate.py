@@ -7,20 +7,25 @@ values given with --set, the defaults a lookup states), or refused with its reas
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from functools import cached_property
+from typing import Any, Protocol
 
 import libcst as cst
 from libcst.metadata import Assignment
 
-from lrlint.model import Frame, StepCadence, TrainingModel
-from lrlint.model.syntax import dotted_name
-from lrlint.model.values import MISSING, ValueEvaluator
+from lrlint.model import Frame, Guard, StepCadence, TrainingModel
+from lrlint.model.syntax import conditions, dotted_name
+from lrlint.model.values import MISSING, ValueEvaluator, parsed_option
 
 
 class CannotSimulate(Exception):
-    """The reason, shown as `cannot simulate: <reason>`."""
+    """The reason, shown as `cannot simulate: <reason>[: <remedy>]`."""
+
+    def __init__(self, reason: str, remedy: str = "") -> None:
+        super().__init__(f"{reason}: {remedy}" if remedy else reason)
+        self.reason = reason
 
 
 class StoppedByTorch(ValueError):
@@ -92,6 +97,55 @@ def _branch_block(branch: cst.If | cst.Else | cst.BaseSuite) -> cst.BaseSuite | 
     return branch.body if isinstance(branch, cst.Else) else branch
 
 
+def _walk(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
+    yield node
+    for child in node.children:
+        yield from _walk(child)
+
+
+class _Assignment(Protocol):
+    """A name's or an attribute's assignment, where it runs."""
+
+    @property
+    def value(self) -> cst.BaseExpression | None: ...
+    @property
+    def guards(self) -> tuple[Guard, ...]: ...
+    @property
+    def in_loop(self) -> bool: ...
+
+
+@dataclass(frozen=True)
+class _Default:
+    """An option's argparse default, the value it holds before the code assigns it."""
+
+    value: cst.BaseExpression
+    guards: tuple[Guard, ...] = ()
+    in_loop: bool = False
+
+
+_SHELL_WORD = re.compile(r"[\w.=]+")
+_MAX_FOLLOWED = 8  # names and parameters followed to what they hold
+
+
+def _is_parameter(name: cst.Name, frame: Frame) -> bool:
+    return any(param.name.value == name.value for param in frame.function.params)
+
+
+def _string_key(subscript: cst.Subscript) -> str | None:
+    """The key of `config["lr"]`."""
+    keys = [element.slice.value for element in subscript.slice if isinstance(element.slice, cst.Index)]
+    if len(keys) != 1 or not isinstance(keys[0], cst.SimpleString):
+        return None
+    key = keys[0].evaluated_value
+    return key if isinstance(key, str) else None
+
+
+def _how_to_give(code: str) -> str:
+    """`give it with --set 'config["lr"]=VALUE'`, quoted for a shell when it needs it."""
+    setting = f"{written_key(code)}=VALUE"
+    return f"give it with --set {setting if _SHELL_WORD.fullmatch(setting) else repr(setting)}"
+
+
 def written_key(code: str) -> str:
     """How --set names a value of the code: `cfg.TRAIN.LR`, `config["lr"]` (spaces and quote style aside)."""
     return "".join(code.split()).replace("'", '"')
@@ -124,6 +178,9 @@ class SafeEvaluator:
     frame: Frame | None = None  # the call the evaluated code runs in: a parameter is what its caller passes
     assumptions: list[str] = field(default_factory=list)
     bindings: dict[str, Any] = field(default_factory=dict)  # a lambda's parameter, while it is called
+    _resolving: set[str] = field(default_factory=set)  # names whose run-at-the-defaults value is being read
+    _read_once: dict[tuple[int, int], object] = field(default_factory=dict)  # (node, frame) -> value
+    _names_read: dict[int, set[str]] = field(default_factory=dict)  # node -> the names in it
 
     def __post_init__(self) -> None:
         self._values = ValueEvaluator(self.model.index, self.model.metadata, leaf=self._assumed)
@@ -138,7 +195,24 @@ class SafeEvaluator:
         return bool(self.value(test))
 
     def _assumed(self, expr: cst.BaseExpression) -> object:
-        """What the strict evaluator leaves unknown: assumed and stated, or refused."""
+        """What the strict evaluator leaves unknown: assumed and stated, or refused. A name or an
+        attribute that does not depend on the step is read once, not at every step of a schedule."""
+        if self._reads_bindings(expr):
+            return self._read(expr)
+        key = (id(expr), id(self.frame))
+        if key not in self._read_once:
+            self._read_once[key] = self._read(expr)
+        return self._read_once[key]
+
+    def _reads_bindings(self, expr: cst.BaseExpression) -> bool:
+        if not self.bindings:
+            return False
+        names = self._names_read.get(id(expr))
+        if names is None:
+            names = self._names_read[id(expr)] = {n.value for n in _walk(expr) if isinstance(n, cst.Name)}
+        return not names.isdisjoint(self.bindings)
+
+    def _read(self, expr: cst.BaseExpression) -> object:
         code = self.model.code(expr)
         if isinstance(expr, cst.Lambda):
             return self._function(expr)
@@ -155,17 +229,28 @@ class SafeEvaluator:
             return self._called(function, expr)
         field_value = self._field_default(expr) if isinstance(expr, cst.Attribute) else None
         if field_value is not None:
-            value, origin = field_value
+            value, origin, frame = field_value
             self.assumptions.append(f"{code} = {self.model.code(value)} ({origin})")
-            return self.value(value)
+            return self._value_in(value, frame)
         stated = _stated_default(expr)
         if stated is not None:
             self.assumptions.append(f"{code} = {self.model.code(stated)} (the default it states)")
             return self.value(stated)
-        default = self.model.values_by_default.default_of(expr)
+        default = self.model.values_by_default.default_of(expr) or self._option_default(expr)
         if default is not None:
-            self.assumptions.append(f"{code} = {self.model.code(default)} (its argparse default)")
-            return self.value(default)
+            argparse = any(default is given for given in self.model.argparse_defaults.values())
+            origin = "its argparse default" if argparse else f"as the code sets it, {self.model.where(default)}"
+            self.assumptions.append(f"{code} = {self.model.code(default)} ({origin})")
+            return self._value_in(default, None)
+        written = self._written_option(expr)
+        if written is not None:
+            value, decided = written
+            self.assumptions.append(f"{code} = {self.model.code(value)} (a run at the defaults: {decided})")
+            return self._value_in(value, None)
+        flag = self._flag_default(expr)
+        if flag is not None:
+            self.assumptions.append(f"{code} = {flag} (its argparse default: the flag is not given)")
+            return flag
         if isinstance(expr, cst.Call) and dotted_name(expr.func) == "len" and len(expr.args) == 1:
             self.assumptions.append(f"{code} = {self.steps_per_epoch} (--steps-per-epoch)")
             return self.steps_per_epoch
@@ -174,50 +259,195 @@ class SafeEvaluator:
             return passed
         literal = self._literal_entry(expr) if isinstance(expr, cst.Subscript) else None
         if literal is not None:
-            return self.value(literal)
+            return literal
+        fresh = self._fresh_run_value(expr) if isinstance(expr, cst.Name) else None
+        if fresh is not None:
+            value, skipped = fresh
+            self.assumptions.append(f"{code} = {self.model.code(value)} (a run at the defaults: {skipped})")
+            return self.value(value)
         default = self._parameter_default(expr) if isinstance(expr, cst.Name) else None
         if default is not None:
             self.assumptions.append(f"{code} = {self.model.code(default)} (the parameter's default)")
             return self.value(default)
-        raise CannotSimulate(f"`{code}` is not known before the run")
+        raise CannotSimulate(f"`{code}` is not known before the run", _how_to_give(code))
+
+    def _value_in(self, expr: cst.BaseExpression, frame: Frame | None) -> object:
+        """The value of code that runs in `frame` (a caller's argument, a dict its caller built)."""
+        outer, self.frame = self.frame, frame
+        saved, self.bindings = self.bindings, {}
+        try:
+            return self.value(expr)
+        finally:
+            self.frame, self.bindings = outer, saved
+
+    def _origin(self, expr: cst.BaseExpression) -> tuple[cst.BaseExpression, Frame | None]:
+        """What a name holds, followed through names bound once and through the parameters of the
+        calls the code runs in (`train(cfg)` with `cfg = Config(...)`), with the frame it runs in."""
+        frame = self.frame
+        for _ in range(_MAX_FOLLOWED):
+            if not isinstance(expr, cst.Name):
+                break
+            bound = self._values.bound_expression(expr)
+            argument = frame.argument(expr.value) if frame is not None and _is_parameter(expr, frame) else None
+            if bound is not None:
+                expr = bound
+            elif argument is not None and frame is not None:
+                expr, frame = argument, frame.parent
+            else:
+                break
+        return expr, frame
 
     def _passed(self, name: cst.Name) -> object:
         """A parameter of the function the code runs in: the value its caller passes (`fit(cfg, 3)`)."""
         frame = self.frame
-        if frame is None or not any(p.name.value == name.value for p in frame.function.params):
+        if frame is None or not _is_parameter(name, frame):
             return None
         argument = frame.argument(name.value)
-        if argument is None:
-            return None
-        outer, self.frame = self.frame, frame.parent
-        saved, self.bindings = self.bindings, {}
-        try:
-            return self.value(argument)
-        finally:
-            self.frame, self.bindings = outer, saved
+        return None if argument is None else self._value_in(argument, frame.parent)
 
-    def _literal_entry(self, subscript: cst.Subscript) -> cst.BaseExpression | None:
+    def _literal_entry(self, subscript: cst.Subscript) -> object:
         """`config["lr"]` where `config` is a dict literal the code builds: that entry's value."""
-        keys = [e.slice.value for e in subscript.slice if isinstance(e.slice, cst.Index)]
-        if len(keys) != 1 or not isinstance(keys[0], cst.SimpleString) or not isinstance(subscript.value, cst.Name):
+        key = _string_key(subscript)
+        table, frame = self._origin(subscript.value)
+        if key is None or not isinstance(table, cst.Dict):
             return None
-        table = self._values.bound_expression(subscript.value)
-        if table is None and self.frame is not None:
-            argument = self.frame.argument(subscript.value.value)
-            table = self._values.bound_expression(argument) if isinstance(argument, cst.Name) else argument
-        if not isinstance(table, cst.Dict):
-            return None
-        wanted = keys[0].evaluated_value
-        return next(
+        entry = next(
             (
                 element.value
                 for element in table.elements
                 if isinstance(element, cst.DictElement)
                 and isinstance(element.key, cst.SimpleString)
-                and element.key.evaluated_value == wanted
+                and element.key.evaluated_value == key
             ),
             None,
         )
+        return None if entry is None else self._value_in(entry, frame)
+
+    def _option_default(self, expr: cst.BaseExpression) -> cst.BaseExpression | None:
+        """`config["lr"]` with `config = vars(parser.parse_args())`, `cfg.lr` with `cfg = get_args()`
+        returning them: the argparse default of that option."""
+        option = self._option(expr)
+        return self.model.values_by_default.option_default(option) if option is not None else None
+
+    def _option(self, expr: cst.BaseExpression) -> str | None:
+        """The parsed command-line option `expr` reads: `args.lr`, `config["lr"]` of `vars(args)`."""
+        if (option := parsed_option(expr)) is not None:
+            return option
+        if isinstance(expr, cst.Attribute):
+            option, holder = expr.attr.value, expr.value
+        elif isinstance(expr, cst.Subscript) and (key := _string_key(expr)) is not None:
+            option, holder = key, expr.value
+        else:
+            return None
+        return option if self._holds_options(holder) else None
+
+    def _written_option(self, expr: cst.BaseExpression) -> tuple[cst.BaseExpression, str] | None:
+        """`args.world_size = 1` under `if args.local_rank == -1:` and `= get_world_size()` under its
+        `else`, in one function: the one a run at the defaults takes, after the argparse default."""
+        option = self._option(expr)
+        writes = self.model.values_by_default.option_writes(option) if option is not None else []
+        if not writes or len({id(write.function) for write in writes}) != 1:
+            return None
+        default = self.model.argparse_defaults.get(option) if option is not None else None
+        return self._assigned_at_defaults([*([_Default(default)] if default is not None else []), *writes], None)
+
+    def _flag_default(self, expr: cst.BaseExpression) -> bool | None:
+        """`args.resume` of `add_argument("--resume", action="store_true")`: False, unless the code sets it."""
+        option = self._option(expr)
+        if option is None or self.model.values_by_default.option_writes(option):
+            return None
+        return self.model.argparse_flags.get(option)
+
+    def _holds_options(self, expr: cst.BaseExpression, depth: int = 0) -> bool:
+        """The parsed command line: `parser.parse_args()`, `vars(...)` of it, a function of the file
+        that returns it, or a name or parameter bound to one of those."""
+        expr, frame = self._origin(expr)
+        if not isinstance(expr, cst.Call) or depth > _MAX_FOLLOWED:
+            return False
+        name = dotted_name(expr.func)
+        if name.endswith(".parse_args"):
+            return True
+        outer, self.frame = self.frame, frame
+        try:
+            if name == "vars" and len(expr.args) == 1:
+                return self._holds_options(expr.args[0].value, depth + 1)
+            function = self._file_function(expr)
+            returns = self.model.index.functions[function].returns if function is not None else []
+            return len(returns) == 1 and self._holds_options(returns[0], depth + 1)
+        finally:
+            self.frame = outer
+
+    def _fresh_run_value(self, name: cst.Name) -> tuple[cst.BaseExpression, str] | None:
+        """`start_epoch = 0`, then `if args.resume: start_epoch = checkpoint["epoch"]`: the value of a
+        run at the defaults, when every assignment after the last unconditional one is under an `if`
+        that is false there; with the tests that were false."""
+        if name.value in self._resolving:  # `if not done: done = ...`: its own test
+            return None
+        self._resolving.add(name.value)
+        try:
+            return self._value_at_defaults(name)
+        finally:
+            self._resolving.discard(name.value)
+
+    def _value_at_defaults(self, name: cst.Name) -> tuple[cst.BaseExpression, str] | None:
+        scope = self.model.metadata.scope(name)
+        assignments = list(scope[name.value]) if scope is not None else []
+        bound = [
+            self.model.index.name_values.get(a.node)
+            if isinstance(a, Assignment) and isinstance(a.node, cst.Name)
+            else None
+            for a in assignments
+        ]
+        if len(bound) < 2 or any(b is None or b.path for b in bound):
+            return None
+        ordered = sorted((b for b in bound if b is not None), key=lambda b: self._binding_order[b.value])
+        return self._assigned_at_defaults(ordered, name.value)
+
+    def _assigned_at_defaults(
+        self, ordered: Sequence[_Assignment], name: str | None
+    ) -> tuple[cst.BaseExpression, str] | None:
+        """The assignment, of several in the order they run, whose value a run at the defaults keeps:
+        each `if` around one is evaluated (with `name` at the value it has there) and must be decided;
+        none may be in a loop or a `+=`. With the tests that decided, as the reason."""
+        current: cst.BaseExpression | None = None
+        decided: list[str] = []
+        for assignment in ordered:
+            tests = conditions(assignment.guards)
+            if assignment.in_loop or assignment.value is None:
+                return None
+            deciding = self._deciding_guard(tests, name, current) if tests else None
+            if tests and deciding is None:
+                return None
+            if deciding is not None:
+                guard, holds = deciding
+                decided.append(f"`if {self.model.code(guard.test)}` is {str(holds != guard.negated).lower()}")
+                current = assignment.value if holds else current
+            else:
+                current = assignment.value
+        return (current, ", ".join(dict.fromkeys(decided))) if current is not None and decided else None
+
+    def _deciding_guard(
+        self, tests: tuple[Guard, ...], name: str | None, current: cst.BaseExpression | None
+    ) -> tuple[Guard, bool] | None:
+        """Whether every test holds, with `name` at its value so far, and the test that decides it
+        (the first that fails, else the last); None when one cannot be told."""
+        saved = dict(self.bindings)
+        try:
+            if name is not None and current is not None:
+                self.bindings[name] = self.value(current)
+            for guard in tests:
+                if self.condition(guard.test) == guard.negated:
+                    return guard, False
+            return tests[-1], True
+        except CannotSimulate:
+            return None
+        finally:
+            self.bindings.clear()
+            self.bindings.update(saved)
+
+    @cached_property
+    def _binding_order(self) -> dict[cst.BaseExpression, int]:
+        return {bound.value: order for order, bound in enumerate(self.model.index.name_values.values())}
 
     def _parameter_default(self, name: cst.Name) -> cst.BaseExpression | None:
         scope = self.model.metadata.scope(name)
@@ -225,18 +455,18 @@ class SafeEvaluator:
         node = assignments[0].node if len(assignments) == 1 and isinstance(assignments[0], Assignment) else None
         return node.default if isinstance(node, cst.Param) and node.star == "" else None
 
-    def _field_default(self, attribute: cst.Attribute) -> tuple[cst.BaseExpression, str] | None:
+    def _field_default(self, attribute: cst.Attribute) -> tuple[cst.BaseExpression, str, Frame | None] | None:
         """`cfg.lr` where `cfg = Config(...)` builds a class of the file: the keyword the call passes,
         else the class body's `lr: float = 0.1` (a dataclass field, a class attribute)."""
         if not isinstance(attribute.value, cst.Name):
             return None
-        built = self._values.bound_expression(attribute.value)
+        built, frame = self._origin(attribute.value)
         if not (isinstance(built, cst.Call) and isinstance(built.func, cst.Name)):
             return None
         name = attribute.attr.value
         passed = next((arg.value for arg in built.args if arg.keyword is not None and arg.keyword.value == name), None)
         if passed is not None:
-            return passed, f"passed to {built.func.value}(...)"
+            return passed, f"passed to {built.func.value}(...)", frame
         classes = [c for c in self.model.index.classes.values() if c.name == built.func.value]
         if len(classes) != 1 or any(arg.keyword is None for arg in built.args):
             return None  # positional arguments would need the field order
@@ -249,14 +479,19 @@ class SafeEvaluator:
                 target = small.targets[0].target
                 value = small.value if isinstance(target, cst.Name) and target.value == name else None
             if value is not None:
-                return value, f"{built.func.value}'s default"
+                return value, f"{built.func.value}'s default", None
         return None
 
     def _file_function(self, call: cst.Call) -> cst.FunctionDef | None:
-        """The module-level function of the file a call names (`get_lr(it)`), if there is one."""
-        name = call.func.value if isinstance(call.func, cst.Name) else None
-        found = [f.node for f in self.model.index.functions.values() if f.qualname == name and f.class_info is None]
-        return found[0] if len(found) == 1 and isinstance(found[0], cst.FunctionDef) else None
+        """The function of the file a call names (`get_lr(it)`), if there is one."""
+        return self._defined_function(call.func) if isinstance(call.func, cst.Name) else None
+
+    def _defined_function(self, name: cst.Name) -> cst.FunctionDef | None:
+        """The `def` a name refers to where it is used, at module level or nested in a function."""
+        scope = self.model.metadata.scope(name)
+        assignments = list(scope[name.value]) if scope is not None else []
+        node = assignments[0].node if len(assignments) == 1 and isinstance(assignments[0], Assignment) else None
+        return node if isinstance(node, cst.FunctionDef) else None
 
     def _called(self, function: cst.FunctionDef, call: cst.Call) -> object:
         """The value a function of pure arithmetic returns (`def get_lr(it): if it < warmup: return ...`),
@@ -289,8 +524,7 @@ class SafeEvaluator:
 
     def step_function(self, name: cst.Name) -> Callable[[int], float] | None:
         """`LambdaLR(opt, lr_lambda)` with `def lr_lambda(epoch): ...` in the file: a function of the step."""
-        found = [f.node for f in self.model.index.functions.values() if f.qualname == name.value]
-        function = found[0] if len(found) == 1 and isinstance(found[0], cst.FunctionDef) else None
+        function = self._defined_function(name)
         if function is None or len(function.params.params) != 1:
             return None
         parameter = function.params.params[0].name.value
@@ -308,7 +542,10 @@ class SafeEvaluator:
                 branch = statement.body if self.condition(statement.test) else statement.orelse
                 result = _NO_RETURN if branch is None else self._run(_branch_block(branch), name)
             elif isinstance(statement, (cst.SimpleStatementLine, cst.SimpleStatementSuite)):
-                result = self._run(cst.SimpleStatementSuite(body=statement.body), name)
+                result = next(
+                    (found for small in statement.body if (found := self._small(small, name)) is not _NO_RETURN),
+                    _NO_RETURN,
+                )
             else:
                 result = self._small(statement, name)
             if result is not _NO_RETURN:

@@ -14,7 +14,7 @@ def summary(schedules: Sequence[Schedule]) -> str:
     done = sum(1 for schedule in schedules if schedule.per_epoch)
     if not schedules:
         return "No scheduler found."
-    reasons = Counter(_reason_kind(schedule.cannot) for schedule in schedules if not schedule.per_epoch)
+    reasons = Counter(reason_kind(schedule.cannot) for schedule in schedules if not schedule.per_epoch)
     text = f"Simulated {done} of {len(schedules)} schedule{'s' if len(schedules) != 1 else ''}"
     if reasons:
         text += "; not simulated: " + ", ".join(f"{count} {reason}" for reason, count in reasons.most_common())
@@ -29,7 +29,7 @@ _REASON_KINDS = (
 )
 
 
-def _reason_kind(reason: str) -> str:
+def reason_kind(reason: str) -> str:
     """A reason without the code it quotes: `cfg.lr` and `args.x` are both "a value not known before the run"."""
     for marks, kind in _REASON_KINDS:
         if any(mark in reason for mark in marks):

@@ -92,6 +92,8 @@ class Stepping:
     batches_per_epoch: int | None = None  # a step guarded by a test of the batch index
     explicit: str = ""  # `step(epoch + i / n)`: the code sets a position lrlint does not follow
     epoch_position: int | None = None  # `step(epoch)` with the epoch loop's counter: its first value
+    loop_batches: tuple[int, str] | None = None  # a batch loop `range(n)` lrlint can count: n, as assumed
+    every: int | None = 1  # stepped once every that many periods (Lightning's "frequency"); None: unknown
     before_batches: bool = False  # stepped at the top of the epoch, before the batch loop
     sites: list[StepSite] = field(default_factory=list)
     framework: str = ""  # 'Lightning steps it after every optimizer step ("interval": "step")'
@@ -108,7 +110,8 @@ class Stepping:
         return StepCadence.PER_EPOCH if self.batches_per_epoch == 1 else cadence
 
     def per_period(self, steps_per_epoch: int) -> int:
-        cadence_steps = steps_per_epoch if StepCadence.PER_BATCH in self.cadences else 1
+        per_batch = StepCadence.PER_BATCH in self.cadences
+        cadence_steps = steps_per_epoch // (self.every or 1) if per_batch else 1
         batches = cadence_steps if self.batches_per_epoch is None else self.batches_per_epoch
         return batches * max(self.calls_per_iteration, 1)
 
@@ -136,8 +139,9 @@ def _steppings(model: TrainingModel, steps_per_epoch: int, given: Given) -> dict
         analysis, line, _ = model.locate(item.call)
         inside = item.guards_inside(item.loops[-1]) if item.loops else item.guards
         cadence = trace.cadence(item)
-        evaluator = SafeEvaluator(model, steps_per_epoch, given)
+        evaluator = SafeEvaluator(model, steps_per_epoch, given, frame=item.frame)
         batches = _batches_stepped(item, evaluator) if cadence is StepCadence.PER_BATCH else None
+        loop_batches = _loop_batches(model, item, given) if cadence is StepCadence.PER_BATCH else None
         loop = id(item.loops[-1]) if item.loops else 0
         site = StepSite(cadence, _when(item, evaluator), (index, item.order), (index, loop))
         for scheduler in item.objects:
@@ -146,22 +150,26 @@ def _steppings(model: TrainingModel, steps_per_epoch: int, given: Given) -> dict
             stepping.cadences.add(cadence)
             stepping.places.add((analysis.source.path, line))
             stepping.before_batches |= cadence is StepCadence.PER_EPOCH and _before_batches(trace, item)
+            stepping.loop_batches = stepping.loop_batches or loop_batches
             if item.call.args and scheduler.name != "ReduceLROnPlateau":
-                first = model.epoch_position(item) if cadence is StepCadence.PER_EPOCH else None
+                first = _epoch_position(model, item, evaluator) if cadence is StepCadence.PER_EPOCH else None
                 if first is None:
                     stepping.explicit = model.code(item.call)
                 else:
                     stepping.epoch_position = first
-            if batches is None:
-                stepping.conditions.update(model.code(guard.test) for guard in inside)
-            else:
+            if batches == steps_per_epoch:
+                continue  # its test holds on every batch
+            if batches:
                 stepping.batches_per_epoch = batches
+            else:  # a test of something else, or one that holds on no batch (a flag off by default)
+                stepping.conditions.update(model.code(g.test) for g in model.beyond_construction(scheduler, inside))
     for step in model.framework_steps:  # Lightning, the HF Trainer: the cadence they were told, or their own
         for scheduler in step.objects:
             stepping = steppings.setdefault(scheduler, Stepping())
             if step.cadence is not StepCadence.UNKNOWN:
                 stepping.cadences.add(step.cadence)
                 stepping.framework = step.how
+                stepping.every = step.every
     return steppings
 
 
@@ -176,7 +184,7 @@ def simulate_model(
     alone = [s for s in model.ordered(frozenset(schedulers)) if s not in children]
     hand_written = model.hand_written_rates()
     found = []
-    for group in _shared_optimizers(alone, steppings, rebuilt):
+    for group in _shared_optimizers(model, alone, steppings, rebuilt):
         if any(optimizer in hand_written for scheduler in group for optimizer in scheduler.optimizers):
             continue  # each alone, refused with its reason
         together = _simulate_together(model, group, steppings, epochs, steps_per_epoch, given=given)
@@ -269,7 +277,10 @@ def _built_in_loops(model: TrainingModel) -> set[TrackedObject]:
 
 
 def _shared_optimizers(
-    schedulers: list[TrackedObject], steppings: dict[TrackedObject, Stepping], built_in_loops: set[TrackedObject]
+    model: TrainingModel,
+    schedulers: list[TrackedObject],
+    steppings: dict[TrackedObject, Stepping],
+    built_in_loops: set[TrackedObject],
 ) -> list[list[TrackedObject]]:
     """Stepped schedulers of one optimizer, all built once before the loops: torch combines them."""
     by_optimizer: dict[TrackedObject, list[TrackedObject]] = {}
@@ -281,6 +292,7 @@ def _shared_optimizers(
         group
         for group in by_optimizer.values()
         if len(group) > 1
+        and not any(model.built_apart(one, other) for one in group for other in group)
         and not built_in_loops & set(group)
         and all(steppings[s].cadences <= simple and not steppings[s].explicit for s in group)
     ]
@@ -346,7 +358,11 @@ def _simulate_together(
 
 def _shared_optimizer_note(model: TrainingModel, scheduler: TrackedObject, stepped: list[TrackedObject]) -> list[str]:
     """Other stepped schedulers of the same optimizer: the rate the run trains at combines them."""
-    others = [s for s in stepped if s is not scheduler and s.optimizers & scheduler.optimizers]
+    others = [
+        s
+        for s in stepped
+        if s is not scheduler and s.optimizers & scheduler.optimizers and not model.built_apart(s, scheduler)
+    ]
     if not others or scheduler not in stepped:
         return []
     names = ", ".join(f"{other.name} ({model.where(other.call)})" for other in others)
@@ -393,6 +409,42 @@ def _guards_hold(guards: tuple[Guard, ...], counters: dict[str, int], evaluator:
             evaluator.bindings.pop(name, None)
 
 
+def _epoch_position(model: TrainingModel, item: TraceItem, evaluator: SafeEvaluator) -> int | None:
+    """The position `step(epoch - 1)` sets in the first epoch: from constants, else from the start
+    of `range(start_epoch, epochs)` in a run at the defaults (`start_epoch = 0` unless resumed)."""
+    first = model.epoch_position(item)
+    counted = model.epoch_counter(item) if first is None else None
+    if counted is None:
+        return first
+    loop, counter, offset = counted
+    node = loop.node
+    if not (isinstance(node, cst.For) and isinstance(node.target, cst.Name) and node.target.value == counter):
+        return None
+    iterable = node.iter
+    if not isinstance(iterable, cst.Call) or model.code(iterable.func) != "range" or len(iterable.args) != 2:
+        return None
+    evaluator.frame = loop.frame
+    try:
+        start = evaluator.value(iterable.args[0].value)
+    except CannotSimulate:
+        return None
+    return start + offset if isinstance(start, int) and not isinstance(start, bool) else None
+
+
+def _loop_batches(model: TrainingModel, item: TraceItem, given: Given) -> tuple[int, str] | None:
+    """A step in a batch loop `for step in range(args.eval_step)`: the loop's own count, whatever
+    the loaders' length (--steps-per-epoch), with the assumption that states it."""
+    loop = item.loops[-1] if item.loops else None
+    if loop is None or loop.kind is not LoopKind.BATCH:
+        return None
+    evaluator = SafeEvaluator(model, 1, given)
+    count = _range_count(model, loop, evaluator)
+    if count is None or count <= 0:
+        return None
+    read = f", with {', '.join(evaluator.assumptions)}" if evaluator.assumptions else ""
+    return count, f"{count} batches per epoch, as the code's `{model.code(loop.event.iterated)}`{read}"
+
+
 def _batch_index(loop: Loop) -> str | None:
     """`i` of `for i, batch in enumerate(loader)`."""
     target, iterated = loop.event.target, loop.event.iterated
@@ -434,27 +486,21 @@ def _simulate(
         scheduler.name, model.where(scheduler.call), steps=stepping.places, built=(analysis.source.path, line)
     )
     evaluator = SafeEvaluator(model, steps_per_epoch, given, frame=_construction_frame(model, scheduler))
+    if stepping.loop_batches is not None:
+        steps_per_epoch, assumption = stepping.loop_batches
+        evaluator.assumptions.append(assumption)
     try:
         if stepping.cadences <= {StepCadence.UNKNOWN}:  # not in sight, or in a loop lrlint cannot classify
             stepping = _assumed_cadence(model, scheduler, stepping, given.cadence, evaluator)
         if len(stepping.cadences) != 1 or StepCadence.UNKNOWN in stepping.cadences:
             raise CannotSimulate(_cadence_problem(stepping.cadences))
-        if stepping.explicit:
-            raise CannotSimulate(
-                f"stepped as `{stepping.explicit}`: the code sets the position itself, "
-                "lrlint simulates `step()` without an argument"
-            )
         cadence = stepping.effective_cadence()
         schedule.cadences = frozenset({cadence})
+        step = _step_function(scheduler, stepping, cadence, given, evaluator)
         build, lr = scheduler_builder(model, scheduler, evaluator, given.lr)
         per_period = stepping.per_period(steps_per_epoch)
+        epochs = _within_budget(epochs, per_period, evaluator)
         options = {"lr": lr} if lr is not None else {}
-        step = _plateau_step(given, evaluator) if scheduler.name == "ReduceLROnPlateau" else _plain_step
-        if stepping.epoch_position is not None:
-            step = _positioned_step(stepping.epoch_position)
-            evaluator.assumptions.append(
-                "stepped with the epoch as its position (`step(epoch)`, deprecated): torch sets last_epoch to it"
-            )
         lrs = stepped_rates(build, epochs * per_period, step, DEFAULT_OPTIMIZER, options)
     except StoppedByTorch as stopped:
         lrs = stopped.rates
@@ -516,8 +562,40 @@ def _schedule_end(model: TrainingModel, scheduler: TrackedObject, lrs: list[floa
     )
 
 
+def _step_function(
+    scheduler: TrackedObject, stepping: Stepping, cadence: StepCadence, given: Given, evaluator: SafeEvaluator
+) -> Callable[[int, Any], None]:
+    """How each period steps the scheduler: `step()`, `step(metric)`, `step(epoch)`, every Nth period."""
+    if stepping.explicit:
+        raise CannotSimulate(
+            f"stepped as `{stepping.explicit}`: the code sets the position itself, "
+            "lrlint simulates `step()` without an argument"
+        )
+    if stepping.every is None:
+        raise CannotSimulate('Lightning\'s "frequency" is not known before the run')
+    step = _plateau_step(given, evaluator) if scheduler.name == "ReduceLROnPlateau" else _plain_step
+    if stepping.every > 1 and cadence is StepCadence.PER_EPOCH:
+        step = _every_nth(stepping.every, step)
+    if stepping.epoch_position is not None:
+        step = _positioned_step(stepping.epoch_position)
+        evaluator.assumptions.append(
+            "stepped with the epoch as its position (`step(epoch)`, deprecated): torch sets last_epoch to it"
+        )
+    return step
+
+
 def _plain_step(period: int, built: Any) -> None:
     built.step()
+
+
+def _every_nth(every: int, step: Callable[[int, Any], None]) -> Callable[[int, Any], None]:
+    """Lightning with "frequency": N steps at the end of the periods numbered N, 2N, ... from 1."""
+
+    def stepped(period: int, built: Any) -> None:
+        if (period + 1) % every == 0:
+            step(period, built)
+
+    return stepped
 
 
 def _positioned_step(first: int) -> Callable[[int, Any], None]:
@@ -602,7 +680,7 @@ def scheduler_builder(
             lr = _optimizer_lr(optimizers[0], evaluator)
         except CannotSimulate as unknown:
             lr = 1.0
-            evaluator.assumptions.append(f"rates in units of the base lr (lr x base): {unknown}; --lr sets it")
+            evaluator.assumptions.append(f"rates in units of the base lr (lr x base): {unknown.reason}; --lr sets it")
 
     def build(opt: Any) -> Any:
         return _build(scheduler, opt, evaluator)
@@ -736,12 +814,15 @@ def read_for_simulation(path: str) -> Source:
 def simulate_source(
     source: Source, epochs: int | None, steps_per_epoch: int, given: Given = NOTHING_GIVEN
 ) -> tuple[int, list[Schedule]]:
+    writes_a_rate = _WRITES_A_RATE.search(source.code) is not None
+    if not writes_a_rate and not may_contain_findings(source.code):
+        return epochs or DEFAULT_EPOCHS, []  # no scheduler in it: not parsed
     module, problem = try_parse(source.code)  # the parse that refuses what would crash LibCST
     if module is None:
         message, line, _ = problem or ("it does not parse", 1, 1)
         raise CannotSimulate(f"line {line}: {message}")
     try:
-        model = build_model(module, source, Project(), always_trace=_WRITES_A_RATE.search(source.code) is not None)
+        model = build_model(module, source, Project(), always_trace=writes_a_rate)
     except RecursionError:
         raise CannotSimulate("the code is nested too deeply to analyse") from None
     assumption = None
@@ -757,6 +838,19 @@ def simulate_source(
 
 
 MAX_CODE_EPOCHS = 1000  # an RL loop of a million "epochs" is simulated in part, and says so
+MAX_SIMULATED_STEPS = 100_000  # per schedule: a schedule function of the file takes ~0.1 ms a step
+
+
+def _within_budget(epochs: int, per_period: int, evaluator: SafeEvaluator) -> int:
+    """The epochs to simulate, no more than MAX_SIMULATED_STEPS steps, with the assumption that says so."""
+    fits = max(1, MAX_SIMULATED_STEPS // per_period)
+    if epochs <= fits:
+        return epochs
+    evaluator.assumptions.append(
+        f"the first {fits} of {epochs} epochs: {per_period} steps per epoch, simulated up to "
+        f"{MAX_SIMULATED_STEPS:,} steps (--epochs to change)"
+    )
+    return fits
 
 
 def _code_epochs(model: TrainingModel, steps_per_epoch: int, given: Given) -> tuple[int, str]:
@@ -764,25 +858,29 @@ def _code_epochs(model: TrainingModel, steps_per_epoch: int, given: Given) -> tu
     evaluator = SafeEvaluator(model, steps_per_epoch, given)
     for trace in model.traces:
         for loop in trace.loops:
-            node = loop.node
-            iterable = node.iter if isinstance(node, cst.For) else None
-            if not isinstance(iterable, cst.Call) or model.code(iterable.func) != "range":
+            count = _range_count(model, loop, evaluator) if loop.kind is LoopKind.EPOCH else None
+            if count is None or count <= 0:
                 continue
-            if loop.kind is not LoopKind.EPOCH or not 1 <= len(iterable.args) <= 2:
-                continue
-            evaluator.frame = loop.frame
-            try:
-                bounds = [int(evaluator.value(arg.value)) for arg in iterable.args]
-            except (CannotSimulate, TypeError, ValueError):
-                continue
-            count = bounds[-1] - (bounds[0] if len(bounds) == 2 else 0)
+            loop_code = model.code(loop.event.iterated)
             if count > MAX_CODE_EPOCHS:
-                loop_code = model.code(iterable)
                 return MAX_CODE_EPOCHS, f"the first {MAX_CODE_EPOCHS} of the code's {count} epochs (`{loop_code}`)"
-            if count > 0:
-                read = f", with {', '.join(evaluator.assumptions)}" if evaluator.assumptions else ""
-                return count, f"{count} epochs, as the code's `{model.code(iterable)}`{read} (--epochs to change)"
+            read = f", with {', '.join(evaluator.assumptions)}" if evaluator.assumptions else ""
+            return count, f"{count} epochs, as the code's `{loop_code}`{read} (--epochs to change)"
     return DEFAULT_EPOCHS, _UNKNOWN_EPOCHS
+
+
+def _range_count(model: TrainingModel, loop: Loop, evaluator: SafeEvaluator) -> int | None:
+    """How many times `for ... in range(a, b)` runs, its bounds read by `evaluator` (which records
+    what it assumed); None for any other loop or bounds it cannot read."""
+    iterable = loop.node.iter if isinstance(loop.node, cst.For) else None
+    if not isinstance(iterable, cst.Call) or model.code(iterable.func) != "range" or not 1 <= len(iterable.args) <= 2:
+        return None
+    evaluator.frame = loop.frame
+    try:
+        bounds = [int(evaluator.value(arg.value)) for arg in iterable.args]
+    except (CannotSimulate, TypeError, ValueError):
+        return None
+    return bounds[-1] - (bounds[0] if len(bounds) == 2 else 0)
 
 
 _UNKNOWN_EPOCHS = f"{DEFAULT_EPOCHS} epochs: the code's epoch count is not known (--epochs to change)"
@@ -829,9 +927,7 @@ def simulate_files(paths: Sequence[str], epochs: int | None, steps_per_epoch: in
     schedules = []
     for path in paths:
         try:
-            source = read_for_simulation(path)
-            if may_contain_findings(source.code):
-                schedules += simulate_source(source, epochs, steps_per_epoch)[1]
+            schedules += simulate_source(read_for_simulation(path), epochs, steps_per_epoch)[1]
         except CannotSimulate:
             continue
     return schedules
