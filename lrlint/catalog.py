@@ -2,28 +2,22 @@
 
 Constructor signatures come from `data/signatures.json` (generated from real torch by
 `scripts/generate_signatures.py`); the semantics that rules need (which arguments size the
-schedule, whether it is meant to be stepped per batch) are stated here.
+schedule, whether it is meant to be stepped per batch, what its constructor refuses) are stated in
+`scheduler_facts`, one entry per torch class.
 """
 
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from enum import Enum
 from functools import lru_cache
 from importlib import resources
 from typing import Any
 
+from lrlint.scheduler_facts import TORCH_SCHEDULERS, UNKNOWN_CLASS, Cadence, SchedulerFacts, SizeParameter
+
 TORCH_SCHEDULER_PREFIX = "torch.optim.lr_scheduler."
 TRANSFORMERS_PREFIXES = ("transformers.optimization.", "transformers.")
-
-
-class Cadence(Enum):
-    """How often a scheduler is designed to be stepped."""
-
-    PER_EPOCH = "epoch"
-    PER_ITERATION = "iteration"
-    EITHER = "either"
 
 
 @dataclass(frozen=True)
@@ -40,14 +34,6 @@ class Parameter:
     @property
     def keyword(self) -> bool:
         return self.kind in ("POSITIONAL_OR_KEYWORD", "KEYWORD_ONLY")
-
-
-@dataclass(frozen=True)
-class SizeParameter:
-    """A constructor argument that counts steps, and the largest literal that still reads as epochs."""
-
-    name: str
-    epoch_literal_limit: int
 
 
 @dataclass(frozen=True)
@@ -72,62 +58,29 @@ class SchedulerSpec:
         return next((p for p in self.parameters if p.name == name), None)
 
     @property
+    def facts(self) -> SchedulerFacts:
+        """What torch does with the class it builds (a factory: the class it returns)."""
+        return TORCH_SCHEDULERS.get(self.returns, UNKNOWN_CLASS)
+
+    @property
     def is_plateau(self) -> bool:
-        return self.returns == "ReduceLROnPlateau"
+        return self.facts.follows_metric
 
     @property
     def state_is_position(self) -> bool:
         """Setting its position (`last_epoch`) restores it, given the optimizer's restored learning rates."""
-        return self.returns in _POSITION_STATE
+        return self.facts.position_is_state
 
 
-# Schedulers whose sizes count epochs in the usual (and documented) use. The literal limit says
-# up to which size a literal still reads as an epoch count; warmup schedulers get a small one
-# because per-iteration warmups of a few hundred steps are common and legitimate.
-_EPOCH_SIZED = {
-    "StepLR": (SizeParameter("step_size", 400),),
-    "MultiStepLR": (SizeParameter("milestones", 400),),
-    "CosineAnnealingLR": (SizeParameter("T_max", 400),),
-    "CosineAnnealingWarmRestarts": (SizeParameter("T_0", 400),),
-    "PolynomialLR": (SizeParameter("total_iters", 400),),
-    "LinearLR": (SizeParameter("total_iters", 20),),
-    "ConstantLR": (SizeParameter("total_iters", 20),),
-    "ExponentialLR": (),
-}
-# Schedulers (and factories) built to be stepped once per optimizer step.
-_ITERATION_SIZED = {
-    "OneCycleLR": (SizeParameter("total_steps", 0), SizeParameter("steps_per_epoch", 0)),
-    "CyclicLR": (SizeParameter("step_size_up", 0), SizeParameter("step_size_down", 0)),
-}
-# Schedulers whose whole state is their position: the next rate follows from `last_epoch` and the
-# optimizer's current rates, which a resumed optimizer brings back. Not ReduceLROnPlateau (its state is
-# the metric's history), CosineAnnealingWarmRestarts (its cycle, T_cur and T_i), SequentialLR and
-# ChainedScheduler (their children's states).
-_POSITION_STATE = frozenset(
-    {
-        "LambdaLR",
-        "MultiplicativeLR",
-        "StepLR",
-        "MultiStepLR",
-        "ConstantLR",
-        "LinearLR",
-        "ExponentialLR",
-        "PolynomialLR",
-        "CosineAnnealingLR",
-        "CyclicLR",
-        "OneCycleLR",
-    }
-)
 _TRANSFORMERS_SIZES = ("num_training_steps", "num_warmup_steps", "num_decay_steps", "num_stable_steps")
 
 
 def _native_cadence(
     short_name: str, kind: str, returns: str, parameters: tuple[Parameter, ...]
 ) -> tuple[Cadence, tuple[SizeParameter, ...]]:
-    if short_name in _EPOCH_SIZED:
-        return Cadence.PER_EPOCH, _EPOCH_SIZED[short_name]
-    if short_name in _ITERATION_SIZED:
-        return Cadence.PER_ITERATION, _ITERATION_SIZED[short_name]
+    if kind == "class" and short_name in TORCH_SCHEDULERS:
+        facts = TORCH_SCHEDULERS[short_name]
+        return facts.cadence, facts.sizes
     sizes = tuple(SizeParameter(p.name, 0) for p in parameters if p.name in _TRANSFORMERS_SIZES)
     if kind == "factory" and returns == "LambdaLR" and sizes:
         # Warmup and decay lengths counted in optimizer steps (a constant schedule has none).

@@ -33,7 +33,7 @@ from lrlint.model.metadata import Metadata
 from lrlint.model.project import ModuleAnalysis, Project
 from lrlint.model.resolve import Context, Evidence, Objects, Resolver, Role, TrackedObject
 from lrlint.model.run_length import Count, Counter, RunLength, ordinal, run_length
-from lrlint.model.schedule_end import AfterEnd, ScheduleLength, ScheduleReader
+from lrlint.model.schedule_end import ScheduleLength, ScheduleReader
 from lrlint.model.sizing import Sizing, Unit, scheduler_sizing
 from lrlint.model.syntax import (
     ClassInfo,
@@ -60,6 +60,7 @@ from lrlint.model.trace import (
 )
 from lrlint.model.values import MISSING, ValueEvaluator, argparse_defaults, argparse_flags, is_known
 from lrlint.prefilter import STEPS_A_SCHEDULER
+from lrlint.scheduler_facts import AfterEnd
 from lrlint.signature import BoundArguments, bind_arguments
 from lrlint.sources import Source
 

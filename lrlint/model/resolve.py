@@ -29,6 +29,7 @@ from lrlint.model.syntax import (
     called_name,
     is_super_call,
 )
+from lrlint.scheduler_facts import TORCH_SCHEDULERS, UNKNOWN_CLASS, SchedulerFacts
 from lrlint.signature import BoundArguments, bind_arguments
 
 MAX_CALL_DEPTH = 8
@@ -72,6 +73,11 @@ class TrackedObject:
     class_info: ClassInfo | None = None  # instances and in-file scheduler subclasses
     evidence: Evidence = Evidence.CONSTRUCTED
     torch_class: bool = True  # a torch class (or a subclass of one); False when the class is unknown
+
+    @property
+    def facts(self) -> SchedulerFacts:
+        """What torch does with its class: the spec's, else the class named (a declared type)."""
+        return self.spec.facts if self.spec is not None else TORCH_SCHEDULERS.get(self.name, UNKNOWN_CLASS)
 
     def overrides(self, method: str) -> bool:
         """A class of the project (a scheduler subclass) defines `method` itself."""

@@ -12,7 +12,6 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from enum import Enum
 
 import libcst as cst
 
@@ -21,14 +20,7 @@ from lrlint.model.run_length import Count, Counter
 from lrlint.model.sizing import written_argument
 from lrlint.model.trace import Frame
 from lrlint.model.values import ValueEvaluator
-
-
-class AfterEnd(Enum):
-    RAISES = "torch raises"
-    CLIMBS_BACK = "the rate climbs back"
-    HOLDS_ZERO = "the rate stays at 0"
-    HOLDS_END = "the rate stays at lr_end"
-
+from lrlint.scheduler_facts import AfterEnd
 
 # The rate at a fraction of the schedule (1.0: its end), as a multiple of the peak (or base) rate;
 # None when an argument it needs is not known.
@@ -79,10 +71,12 @@ class ScheduleReader:
         spec, arguments = scheduler.spec, scheduler.arguments
         if spec is None or arguments is None or scheduler.class_info is not None:
             return None
-        if spec.short_name == "OneCycleLR":
+        after_end = spec.facts.after_end if spec.kind == "class" else None
+        if after_end is AfterEnd.RAISES:  # OneCycleLR
             return self._one_cycle(scheduler, frame)
-        if spec.short_name == "CosineAnnealingLR":
-            return self._sized(scheduler, frame, ("T_max",), AfterEnd.CLIMBS_BACK, self._cosine_annealing(scheduler))
+        if after_end is AfterEnd.CLIMBS_BACK:  # CosineAnnealingLR
+            sizes = tuple(size.name for size in spec.size_parameters)
+            return self._sized(scheduler, frame, sizes, after_end, self._cosine_annealing(scheduler))
         family = _FACTORY_NAMES.get(spec.short_name) or self._named_family(scheduler)
         if family is None or family not in _TRANSFORMERS_AFTER_END:
             return None

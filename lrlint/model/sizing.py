@@ -15,10 +15,11 @@ from enum import Enum
 
 import libcst as cst
 
-from lrlint.catalog import Cadence, SchedulerSpec, SizeParameter
+from lrlint.catalog import SchedulerSpec
 from lrlint.model.horizons import ScheduleFunction, read_function
 from lrlint.model.resolve import TrackedObject
 from lrlint.model.values import ValueEvaluator, is_known
+from lrlint.scheduler_facts import Cadence, SizeParameter
 
 # Identifier fragments that tie a size to the number of batches or optimizer steps.
 _ITERATION_WORD = re.compile(
@@ -48,7 +49,6 @@ UNKNOWN = Sizing(Unit.UNKNOWN, "")
 CodeOf = Callable[[cst.CSTNode], str]
 # LambdaLR's and MultiplicativeLR's functions, each with the position of its step-count parameter.
 FunctionsOf = Callable[[TrackedObject], list[tuple[ScheduleFunction, int]]]
-_FUNCTION_SCHEDULERS = {"LambdaLR": False, "MultiplicativeLR": True}  # name -> the function returns a factor
 
 
 def _leaves(expr: cst.CSTNode) -> tuple[list[tuple[str, cst.CSTNode]], bool]:
@@ -127,8 +127,8 @@ def scheduler_sizing(
         return UNKNOWN
     if spec.short_name == "ExponentialLR":
         return _exponential_sizing(arguments.expression("gamma"), values, code_of)
-    if spec.short_name in _FUNCTION_SCHEDULERS:
-        return _function_sizing(functions_of(scheduler), _FUNCTION_SCHEDULERS[spec.short_name], values, code_of)
+    if spec.kind == "class" and spec.facts.function_is_factor is not None:  # LambdaLR, MultiplicativeLR
+        return _function_sizing(functions_of(scheduler), spec.facts.function_is_factor, values, code_of)
     given = [(p, arguments.expression(p.name)) for p in spec.size_parameters]
     sizes = [(p, e) for p, e in given if e is not None]
     if spec.native_cadence is Cadence.PER_EPOCH:

@@ -1,114 +1,16 @@
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import Iterator
 
 import libcst as cst
 
 from lrlint.findings import Severity
-from lrlint.model import BoundArguments, TrainingModel, bind_arguments, is_known
+from lrlint.model import BoundArguments, SchedulerSpec, TrainingModel, bind_arguments, is_known
 from lrlint.rules.base import Report, Rule
 
 
 def _number(value: object) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
-
-
-def _whole(value: object) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
-@dataclass(frozen=True)
-class Check:
-    """An argument whose literal value must satisfy `valid`; `problem` says what is wrong."""
-
-    parameter: str
-    valid: Callable[[object], bool]
-    problem: str
-
-
-def _positive(v: object) -> bool:
-    return not _number(v) or v > 0  # type: ignore[operator]
-
-
-def _positive_whole(v: object) -> bool:
-    return not _number(v) or (_whole(v) and v > 0)  # type: ignore[operator]
-
-
-def _decay(v: object) -> bool:
-    return not _number(v) or 0 < v <= 1  # type: ignore[operator]
-
-
-def _fraction(v: object) -> bool:
-    return not _number(v) or 0 <= v <= 1  # type: ignore[operator]
-
-
-def _sorted(v: object) -> bool:
-    return not isinstance(v, list) or not all(_number(x) for x in v) or v == sorted(v)
-
-
-def _one_of(*allowed: str) -> Callable[[object], bool]:
-    return lambda v: not isinstance(v, str) or v in allowed
-
-
-_DECAY = "a decay factor must be in (0, 1]: above 1 the learning rate grows every step"
-_PER_CLASS: dict[str, tuple[Check, ...]] = {
-    "StepLR": (
-        Check("step_size", _positive, "step_size must be positive (0 divides by zero at the first step)"),
-        Check("gamma", _decay, _DECAY),
-    ),
-    "MultiStepLR": (
-        Check(
-            "milestones",
-            _sorted,
-            "out of order: torch sorts the milestones and drops the LR at each in increasing order; "
-            "write them sorted, or fix the one that is a typo",
-        ),
-        Check("gamma", _decay, _DECAY),
-    ),
-    # gamma > 1 is the LR range test ("LR finder"), a deliberate use of ExponentialLR.
-    "ExponentialLR": (Check("gamma", _positive, "gamma must be positive: 0 sets the learning rate to 0"),),
-    "CosineAnnealingLR": (Check("T_max", _positive, "T_max must be positive (0 divides by zero)"),),
-    "CosineAnnealingWarmRestarts": (
-        Check("T_0", _positive_whole, "T_0 must be a positive integer (ValueError)"),
-        Check(
-            "T_mult",
-            lambda v: not _number(v) or (isinstance(v, int | float) and _whole(v) and v >= 1),
-            "T_mult must be an integer >= 1 (ValueError)",
-        ),
-    ),
-    "LinearLR": (
-        Check("start_factor", lambda v: not _number(v) or 0 < v <= 1, "start_factor must be in (0, 1] (ValueError)"),  # type: ignore[operator]
-        Check("end_factor", _fraction, "end_factor must be in [0, 1] (ValueError)"),
-        Check("total_iters", _positive, "total_iters must be positive"),
-    ),
-    "ConstantLR": (
-        Check("factor", _fraction, "factor must be in [0, 1] (ValueError)"),
-        Check("total_iters", _positive, "total_iters must be positive"),
-    ),
-    "PolynomialLR": (Check("total_iters", _positive, "total_iters must be positive"),),
-    "OneCycleLR": (
-        Check("total_steps", _positive_whole, "total_steps must be a positive integer (ValueError)"),
-        Check("epochs", _positive_whole, "epochs must be a positive integer (ValueError)"),
-        Check("steps_per_epoch", _positive_whole, "steps_per_epoch must be a positive integer (ValueError)"),
-        Check("pct_start", _fraction, "pct_start must be in [0, 1] (ValueError)"),
-        Check("anneal_strategy", _one_of("cos", "linear"), "anneal_strategy must be 'cos' or 'linear' (ValueError)"),
-    ),
-    "CyclicLR": (
-        Check(
-            "mode",
-            _one_of("triangular", "triangular2", "exp_range"),
-            "mode must be 'triangular', 'triangular2' or 'exp_range' (ValueError)",
-        ),
-        Check("step_size_up", _positive, "step_size_up must be positive"),
-    ),
-    "ReduceLROnPlateau": (
-        Check("factor", lambda v: not _number(v) or 0 < v < 1, "factor must be in (0, 1) (ValueError at 1 or more)"),  # type: ignore[operator]
-        Check("mode", _one_of("min", "max"), "mode must be 'min' or 'max' (ValueError)"),
-        Check("threshold_mode", _one_of("rel", "abs"), "threshold_mode must be 'rel' or 'abs' (ValueError)"),
-        Check("patience", lambda v: not _number(v) or v >= 0, "patience must not be negative"),  # type: ignore[operator]
-    ),
-}
 
 
 class InvalidValue(Rule):
@@ -164,13 +66,14 @@ phases = SequentialLR(optimizer, schedulers=[warm, cos], milestones=[5, 50])  # 
             if swapped is not None:
                 yield swapped
                 continue
-            yield from _range_checks(model, spec.short_name, bound)
+            yield from _range_checks(model, spec, bound)
             if spec.short_name == "SequentialLR":
                 yield from _sequential_milestones(bound)
 
 
-def _range_checks(model: TrainingModel, name: str, bound: BoundArguments) -> Iterator[Report]:
-    for check in _PER_CLASS.get(name, ()):
+def _range_checks(model: TrainingModel, spec: SchedulerSpec, bound: BoundArguments) -> Iterator[Report]:
+    name = spec.short_name
+    for check in spec.facts.checks:
         arg = bound.values.get(check.parameter)
         if arg is None:
             continue

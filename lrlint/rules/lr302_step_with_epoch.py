@@ -10,7 +10,6 @@ from lrlint.rules.base import Report, Rule
 from lrlint.rules.edits import without_arguments
 
 # Their step() argument is documented API, not the deprecated epoch form.
-_ARGUMENT_IS_API = frozenset({"CosineAnnealingWarmRestarts", "ReduceLROnPlateau"})
 
 
 class StepWithEpoch(Rule):
@@ -136,4 +135,4 @@ def _uses_torch_step(scheduler: TrackedObject) -> bool:
         return False
     if scheduler.spec is None and scheduler.class_info is None:
         return False
-    return scheduler.name not in _ARGUMENT_IS_API and not (scheduler.spec and scheduler.spec.is_plateau)
+    return not scheduler.facts.epoch_argument_is_api

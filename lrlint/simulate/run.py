@@ -658,7 +658,6 @@ def _cadence_problem(cadences: set[StepCadence]) -> str:
 
 
 # Schedulers whose rates come from their own arguments (max_lr, base_lr), not from the optimizer's.
-_ABSOLUTE_RATES = frozenset({"OneCycleLR", "CyclicLR"})
 
 
 def scheduler_builder(
@@ -671,7 +670,7 @@ def scheduler_builder(
     if given_lr is not None:
         lr: float | None = given_lr
         evaluator.assumptions.append(f"the base lr is {given_lr:g} (--lr)")
-    elif scheduler.name in _ABSOLUTE_RATES:
+    elif scheduler.facts.rates_from_arguments:
         lr = None  # its own arguments set the rates
     else:
         try:
