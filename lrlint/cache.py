@@ -29,7 +29,7 @@ from typing import Any
 import lrlint
 from lrlint.config import Settings
 from lrlint.findings import FileResult, Finding
-from lrlint.prefilter import FileFacts, FileState
+from lrlint.prefilter import FileFacts, FileState, SourceNeed
 
 CACHE_DIR_NAME = ".lrlint_cache"
 _FORMAT = 1
@@ -43,8 +43,21 @@ class Cache:
     def __init__(self, directory: Path, settings: Settings) -> None:
         self.directory = directory
         self.manifest = directory / f"{_fingerprint(settings)}.json"
-        self._files, self._results = _load(self.manifest)
+        self._files, self._results, self._needs = _load(self.manifest)
         self._changed = False
+
+    # -- what the enabled rules need in a file: known from lrlint's build and the settings --------
+
+    @property
+    def rule_needs(self) -> frozenset[SourceNeed] | None:
+        try:
+            return frozenset(SourceNeed(need) for need in self._needs) if self._needs is not None else None
+        except (TypeError, ValueError):
+            return None
+
+    def remember_rule_needs(self, needs: frozenset[SourceNeed]) -> None:
+        self._needs = sorted(need.value for need in needs)
+        self._changed = True
 
     # -- file states ----------------------------------------------------------------------------
 
@@ -103,7 +116,7 @@ class Cache:
             return None
         try:
             self._prepare_directory()
-            data = json.dumps({"format": _FORMAT, "files": self._files, "results": self._results})
+            data = json.dumps({"format": _FORMAT, "files": self._files, "results": self._results, "needs": self._needs})
             with tempfile.NamedTemporaryFile("w", dir=self.directory, suffix=".tmp", delete=False) as handle:
                 handle.write(data)
             os.replace(handle.name, self.manifest)
@@ -139,17 +152,17 @@ def _signature(stat: os.stat_result) -> list[int]:
     return [stat.st_mtime_ns, stat.st_size]
 
 
-def _load(manifest: Path) -> tuple[dict[str, Any], dict[str, Any]]:
+def _load(manifest: Path) -> tuple[dict[str, Any], dict[str, Any], Any]:
     try:
         data = json.loads(manifest.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, ValueError):
-        return {}, {}  # absent or corrupt: start afresh, the next save rewrites it
+        return {}, {}, None  # absent or corrupt: start afresh, the next save rewrites it
     if not isinstance(data, dict) or data.get("format") != _FORMAT:
-        return {}, {}
+        return {}, {}, None
     files, results = data.get("files"), data.get("results")
     if not isinstance(files, dict) or not isinstance(results, dict):
-        return {}, {}
-    return files, results
+        return {}, {}, None
+    return files, results, data.get("needs")
 
 
 def _fingerprint(settings: Settings) -> str:

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, TypeVar
 from lrlint.cache import Cache
 from lrlint.config import Settings
 from lrlint.findings import FileResult, Finding
-from lrlint.prefilter import FileState, ProjectPrefilter, read_state
+from lrlint.prefilter import FileState, ProjectPrefilter, SourceNeed, read_state
 from lrlint.sources import content_digest
 
 if TYPE_CHECKING:
@@ -50,7 +50,7 @@ def lint_files(
     """Lint `paths` with `jobs` worker processes; the result depends neither on `jobs` nor on `cache`."""
     with _Workers(jobs, settings, debug) as workers:
         states = _states(paths, settings, cache, workers)
-        related = ProjectPrefilter.of_states(states)
+        related = ProjectPrefilter.of_states(states, _rule_needs(settings, cache))
         digests = {str(state.path): state.digest for state in states}
 
         def current_digest(path: str) -> str:
@@ -173,6 +173,18 @@ def _start_worker(settings: Settings, debug: bool) -> None:
     global _worker_settings  # noqa: PLW0603 - the worker's configuration, set once at its start
     _worker_settings = settings, debug
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle: no worker tracebacks
+
+
+def _rule_needs(settings: Settings, cache: Cache | None) -> frozenset[SourceNeed]:
+    """What the enabled rules need in a file: from the cache, or from the rules (which import LibCST)."""
+    needs = cache.rule_needs if cache is not None else None
+    if needs is None:
+        from lrlint.linter import rule_needs  # the rules: imported only when the cache does not say
+
+        needs = rule_needs(settings)
+        if cache is not None:
+            cache.remember_rule_needs(needs)
+    return needs
 
 
 def _lint_in_worker(task: tuple[Path, ProjectPrefilter]) -> FileResult:

@@ -13,7 +13,7 @@ from lrlint.config import SEVERITIES, Settings, matches
 from lrlint.findings import FileResult, Finding
 from lrlint.guards import MAX_BRACKET_DEPTH, bracket_depth_and_span, overlong_chain, python_syntax_tree
 from lrlint.model import Project, TrainingModel, build_model
-from lrlint.prefilter import FileFacts, ProjectPrefilter, may_contain_findings, read_state
+from lrlint.prefilter import FileFacts, ProjectPrefilter, SourceNeed, read_state
 from lrlint.rules import ALL_RULES
 from lrlint.rules.base import Fix, Report, Rule
 from lrlint.rules.lr000_syntax_error import SyntaxErrorRule
@@ -53,10 +53,11 @@ class Linter:
     def for_files(cls, paths: list[Path], settings: Settings, debug: bool = False) -> Linter:
         """A linter that knows every file of the run, to analyse modules that import the relevant ones."""
         states = [read_state(path, settings.max_file_bytes) for path in paths]
-        return cls(settings, debug, ProjectPrefilter.of_states(states))
+        return cls(settings, debug, ProjectPrefilter.of_states(states, rule_needs(settings)))
 
     def _relevant(self, code: str) -> bool:
-        return self.related.relevant(FileFacts.of(code)) if self.related else may_contain_findings(code)
+        related = self.related or ProjectPrefilter((), rule_needs(self.settings))
+        return related.relevant(FileFacts.of(code))
 
     def lint_path(self, path: Path) -> FileResult:
         try:
@@ -91,7 +92,7 @@ class Linter:
             return result, None
         self.project.begin_file()
         module, source = _parse(source, result)
-        rules = [r for r in ALL_RULES if r is not SyntaxErrorRule and self.settings.enabled(r.code)]
+        rules = enabled_rules(self.settings)
         fixes: dict[Finding, Fix] = {}
         if module is not None and rules:
             self._run_rules(module, source, rules, result, fixes)
@@ -271,3 +272,13 @@ def _codes_of(text: str) -> tuple[str, ...]:
     """The codes of a `# noqa:` list; flake8's spelling of lrlint's codes (`LRL101`) counts as `LR101`."""
     codes = (c.upper() for c in re.split(r"[\s,]+", text) if c)
     return tuple("LR" + c[3:] if c.startswith("LRL") else c for c in codes)
+
+
+def enabled_rules(settings: Settings) -> list[type[Rule]]:
+    """The rules a run applies to a parsed file (LR000 is reported where parsing fails)."""
+    return [rule for rule in ALL_RULES if rule is not SyntaxErrorRule and settings.enabled(rule.code)]
+
+
+def rule_needs(settings: Settings) -> frozenset[SourceNeed]:
+    """What a file must contain for one of the enabled rules to report in it: the prefilter's test."""
+    return frozenset().union(*(rule.needs for rule in enabled_rules(settings)))

@@ -15,12 +15,24 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from enum import Enum
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 from lrlint.catalog import scheduler_specs
 from lrlint.sources import SourceError, TooLarge, read_source
+
+
+class SourceNeed(Enum):
+    """The text a rule needs in a file (or in a module it imports) to report anything there. Each
+    rule states its needs; a file that meets none of the enabled rules' needs is never parsed."""
+
+    SCHEDULER = "a scheduler lrlint can resolve"  # may_contain_findings, or a project class using one
+    ANY = "any code"  # nothing is skipped
+
+
+NEEDS_A_SCHEDULER = frozenset({SourceNeed.SCHEDULER})
 
 _TRANSFORMERS_FACTORY = re.compile(r"get_\w*schedul")
 # `lr_scheduler.step(`, `self.scheduler.step(`: a scheduler lrlint may know by its name or annotation only.
@@ -163,7 +175,8 @@ def _oversized_state(path: Path, too_large: TooLarge) -> FileState:
 class ProjectPrefilter:
     """Decides which files to analyse, knowing the facts of every importable file of the run."""
 
-    def __init__(self, project_facts: Iterable[FileFacts]) -> None:
+    def __init__(self, project_facts: Iterable[FileFacts], needs: frozenset[SourceNeed] = NEEDS_A_SCHEDULER) -> None:
+        self.needs = needs  # of the enabled rules
         project_facts = list(project_facts)
         names = {name for facts in project_facts for name in facts.constructing_classes}
         subclasses = [  # (class, the names its bases use, the names its module imports or defines)
@@ -179,11 +192,13 @@ class ProjectPrefilter:
         self.names = frozenset(names)
 
     @classmethod
-    def of_states(cls, states: Iterable[FileState]) -> ProjectPrefilter:
+    def of_states(cls, states: Iterable[FileState], needs: frozenset[SourceNeed]) -> ProjectPrefilter:
         """Only .py files can be imported: their classes decide which other files matter."""
-        return cls(state.facts for state in states if state.facts is not None and state.path.suffix == ".py")
+        return cls((s.facts for s in states if s.facts is not None and s.path.suffix == ".py"), needs)
 
     def relevant(self, facts: FileFacts) -> bool:
+        if SourceNeed.ANY in self.needs:
+            return True
         return facts.mentions_scheduler or not facts.imported_names.isdisjoint(self.names)
 
 

@@ -14,6 +14,7 @@ from lrlint.cache import Cache
 from lrlint.config import Settings
 from lrlint.discovery import discover
 from lrlint.engine import RunResult, lint_files
+from lrlint.prefilter import NEEDS_A_SCHEDULER
 
 MAIN = """\
 import torch
@@ -160,3 +161,28 @@ def test_cache_dir_is_read_from_the_configuration(project: Path, monkeypatch: py
     done = subprocess.run([sys.executable, "-m", "lrlint", "check", str(project)], capture_output=True, check=False)
     assert done.returncode == 1
     assert list((project / "build" / "lint-cache").glob("*.json"))
+
+
+def test_a_warm_run_knows_the_rules_needs_without_importing_the_rules(project: Path, tmp_path: Path) -> None:
+    lint(project, tmp_path / "cache")
+    assert Cache(tmp_path / "cache", Settings()).rule_needs == NEEDS_A_SCHEDULER
+    command = [sys.executable, "-m", "lrlint", "check", str(project), "--cache-dir", str(tmp_path / "warm")]
+    probe = "import sys, runpy; sys.argv = {argv!r}; sys.modules.pop('lrlint.rules', None)\n"
+    subprocess.run(command, capture_output=True, check=False)  # the cold run fills the cache
+    warm = subprocess.run(
+        [sys.executable, "-c", probe.format(argv=command[2:]) + _WARM_PROBE],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert warm.stdout.strip().endswith("rules not imported"), warm.stderr
+
+
+_WARM_PROBE = """
+from lrlint.cli import main
+try:
+    main(sys.argv[1:], standalone_mode=False)
+except SystemExit:
+    pass
+print("rules imported" if "lrlint.rules" in sys.modules else "rules not imported")
+"""

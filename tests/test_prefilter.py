@@ -10,7 +10,7 @@ import json
 import pytest
 
 import lrlint.linter
-from lrlint.prefilter import FileFacts, ProjectPrefilter, may_contain_findings
+from lrlint.prefilter import NEEDS_A_SCHEDULER, FileFacts, ProjectPrefilter, SourceNeed, may_contain_findings
 from lrlint.rules import ALL_RULES
 from tests.expectations import Expected, reported_in_code, reported_in_file
 from tests.test_fixtures import PROJECT_DIRS, SINGLE_FILES, lint_project
@@ -120,3 +120,20 @@ def test_file_facts_survive_the_cache_round_trip() -> None:
     code = "from .base import Base, Other as O\nclass Leaf(Base, O):\n    s = StepLR(o, 1)\n# lr_scheduler\n"
     facts = FileFacts.of(code)
     assert FileFacts.from_json(json.loads(json.dumps(facts.to_json()))) == facts
+
+
+def test_every_rule_states_what_it_needs_in_a_file() -> None:
+    assert all("needs" in vars(rule) and rule.needs for rule in ALL_RULES)
+
+
+@pytest.mark.parametrize("rule", ALL_RULES, ids=lambda rule: rule.code)
+def test_every_rule_example_a_rule_must_flag_passes_the_prefilter_its_needs_make(rule: type) -> None:
+    for code in rule.INVALID:
+        facts = FileFacts.of(code)
+        assert ProjectPrefilter([facts], rule.needs).relevant(facts), code
+
+
+def test_a_rule_that_needs_any_code_makes_the_prefilter_admit_every_file() -> None:
+    facts = FileFacts.of("x = 1\n")
+    assert not ProjectPrefilter([facts], NEEDS_A_SCHEDULER).relevant(facts)
+    assert ProjectPrefilter([facts], frozenset({SourceNeed.ANY})).relevant(facts)

@@ -59,12 +59,14 @@ from lrlint.model.trace import (
     is_epoch_word,
 )
 from lrlint.model.values import MISSING, ValueEvaluator, argparse_defaults, argparse_flags, is_known
-from lrlint.prefilter import STEPS_A_SCHEDULER
+from lrlint.prefilter import NEEDS_A_SCHEDULER, STEPS_A_SCHEDULER, SourceNeed
 from lrlint.scheduler_facts import AfterEnd
 from lrlint.signature import BoundArguments, bind_arguments
 from lrlint.sources import Source
 
 __all__ = [
+    "NEEDS_A_SCHEDULER",
+    "SourceNeed",
     "AfterEnd",
     "BoundArguments",
     "Context",

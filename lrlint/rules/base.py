@@ -18,7 +18,7 @@ import libcst as cst
 from lrlint.catalog import SchedulerSpec
 from lrlint.config import Settings
 from lrlint.findings import Severity
-from lrlint.model import TrainingModel
+from lrlint.model import SourceNeed, TrainingModel
 
 # An autofix: nodes of the linted module, each replaced by a new node or removed. Only fixes that
 # are unambiguous are offered; lrlint applies them with `--fix` and shows them with `--diff`.
@@ -44,6 +44,9 @@ class Rule:
     name: ClassVar[str]
     severity: ClassVar[Severity]
     summary: ClassVar[str]  # one line, for `lrlint rule --all` and the README table
+    # What a file must contain for this rule to report in it; the prefilter skips parsing the files
+    # that meet no enabled rule's needs. Stated by every rule (tests/test_prefilter.py).
+    needs: ClassVar[frozenset[SourceNeed]]
     VALID: ClassVar[tuple[str, ...]] = ()
     INVALID: ClassVar[tuple[str, ...]] = ()
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from lrlint.findings import Severity
-from lrlint.model import TrainingModel
+from lrlint.model import NEEDS_A_SCHEDULER, TrainingModel
 from lrlint.rules.base import Report, Rule
 
 
@@ -25,6 +25,7 @@ class SyntaxErrorRule(Rule):
     name = "syntax-error"
     severity = Severity.ERROR
     summary = "the file could not be read or parsed; nothing in it was checked"
+    needs = NEEDS_A_SCHEDULER
     VALID = (
         "from torch.optim.lr_scheduler import StepLR\n",
         "def unrelated(:  # no LR code here: not parsed\n    pass\n",

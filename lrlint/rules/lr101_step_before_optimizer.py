@@ -3,7 +3,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from lrlint.findings import Severity
-from lrlint.model import Evidence, Objects, Role, TraceItem, TrainingModel
+from lrlint.model import NEEDS_A_SCHEDULER, Evidence, Objects, Role, TraceItem, TrainingModel
 from lrlint.rules.base import Report, Rule
 from lrlint.rules.edits import moved_after
 
@@ -40,6 +40,7 @@ class StepBeforeOptimizer(Rule):
     name = "step-before-optimizer"
     severity = Severity.ERROR
     summary = "scheduler.step() runs before optimizer.step(), or its optimizer is never stepped"
+    needs = NEEDS_A_SCHEDULER
     VALID = (
         """
 import torch

@@ -3,7 +3,17 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from lrlint.findings import Severity
-from lrlint.model import LoopKind, Role, StepCadence, Trace, TraceItem, TrackedObject, TrainingModel, Unit
+from lrlint.model import (
+    NEEDS_A_SCHEDULER,
+    LoopKind,
+    Role,
+    StepCadence,
+    Trace,
+    TraceItem,
+    TrackedObject,
+    TrainingModel,
+    Unit,
+)
 from lrlint.rules.base import Report, Rule
 
 
@@ -47,6 +57,7 @@ class EpochSchedulerPerBatch(Rule):
     name = "epoch-scheduler-per-batch"
     severity = Severity.ERROR
     summary = "a scheduler sized in epochs is stepped every batch"
+    needs = NEEDS_A_SCHEDULER
     VALID = (
         """
 import torch

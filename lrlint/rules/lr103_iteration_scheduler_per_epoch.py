@@ -3,7 +3,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from lrlint.findings import Severity
-from lrlint.model import StepCadence, TrackedObject, TrainingModel, Unit
+from lrlint.model import NEEDS_A_SCHEDULER, StepCadence, TrackedObject, TrainingModel, Unit
 from lrlint.rules.base import Report, Rule
 
 
@@ -33,6 +33,7 @@ class IterationSchedulerPerEpoch(Rule):
     name = "iteration-scheduler-per-epoch"
     severity = Severity.ERROR
     summary = "a scheduler sized in optimizer steps (OneCycleLR, warmup schedules) is stepped once per epoch"
+    needs = NEEDS_A_SCHEDULER
     VALID = (
         """
 import torch

@@ -5,7 +5,7 @@ from collections.abc import Iterator
 import libcst as cst
 
 from lrlint.findings import Severity
-from lrlint.model import Role, TrackedObject, TrainingModel, called_name
+from lrlint.model import NEEDS_A_SCHEDULER, Role, TrackedObject, TrainingModel, called_name
 from lrlint.rules.base import Report, Rule
 
 
@@ -35,6 +35,7 @@ class SchedulerNeverStepped(Rule):
     name = "scheduler-never-stepped"
     severity = Severity.WARNING
     summary = "a scheduler is created and never stepped (the LR stays constant)"
+    needs = NEEDS_A_SCHEDULER
     VALID = (
         """
 import torch

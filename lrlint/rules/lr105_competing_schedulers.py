@@ -5,7 +5,7 @@ from collections.abc import Iterator
 import libcst as cst
 
 from lrlint.findings import Severity
-from lrlint.model import Evidence, Objects, Role, Trace, TraceItem, TrackedObject, TrainingModel
+from lrlint.model import NEEDS_A_SCHEDULER, Evidence, Objects, Role, Trace, TraceItem, TrackedObject, TrainingModel
 from lrlint.rules.base import Report, Rule
 
 
@@ -37,6 +37,7 @@ class CompetingSchedulers(Rule):
     name = "competing-schedulers"
     severity = Severity.WARNING
     summary = "a scheduler stepped twice per iteration, or two schedulers of one optimizer stepped together"
+    needs = NEEDS_A_SCHEDULER
     VALID = (
         """
 import torch

@@ -5,7 +5,7 @@ from collections.abc import Iterator
 import libcst as cst
 
 from lrlint.findings import Severity
-from lrlint.model import Evidence, Guard, Objects, Role, Trace, TraceItem, TrainingModel
+from lrlint.model import NEEDS_A_SCHEDULER, Evidence, Guard, Objects, Role, Trace, TraceItem, TrainingModel
 from lrlint.rules.base import Report, Rule
 
 
@@ -34,6 +34,7 @@ class StepPerMicroBatch(Rule):
     name = "step-per-micro-batch"
     severity = Severity.ERROR
     summary = "under gradient accumulation the scheduler steps every micro-batch, not with the optimizer"
+    needs = NEEDS_A_SCHEDULER
     VALID = (
         """
 import torch

@@ -3,7 +3,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from lrlint.findings import Severity
-from lrlint.model import LoopKind, Role, TrainingModel
+from lrlint.model import NEEDS_A_SCHEDULER, LoopKind, Role, TrainingModel
 from lrlint.rules.base import Report, Rule
 
 
@@ -25,6 +25,7 @@ class SchedulerCreatedInLoop(Rule):
     name = "scheduler-created-in-loop"
     severity = Severity.ERROR
     summary = "a scheduler constructed inside the loop that steps it restarts every iteration"
+    needs = NEEDS_A_SCHEDULER
     VALID = (
         """
 import torch

@@ -5,7 +5,7 @@ from collections.abc import Iterator
 from fractions import Fraction
 
 from lrlint.findings import Severity
-from lrlint.model import AfterEnd, Count, SteppedRun, TrainingModel, ordinal
+from lrlint.model import NEEDS_A_SCHEDULER, AfterEnd, Count, SteppedRun, TrainingModel, ordinal
 from lrlint.rules.base import Report, Rule
 
 # Past the end of a schedule that does not raise, the run must go this far beyond it to be reported:
@@ -45,6 +45,7 @@ class ScheduleShorterThanRun(Rule):
     name = "schedule-shorter-than-run"
     severity = Severity.WARNING
     summary = "the schedule ends before the run: OneCycleLR raises mid-run, a cosine climbs back, a decay sits at 0"
+    needs = NEEDS_A_SCHEDULER
     VALID = (
         """
 import torch

@@ -4,7 +4,7 @@ from collections.abc import Iterator
 from fractions import Fraction
 
 from lrlint.findings import Severity
-from lrlint.model import AfterEnd, TrainingModel
+from lrlint.model import NEEDS_A_SCHEDULER, AfterEnd, TrainingModel
 from lrlint.rules.base import Report, Rule
 
 # The run must cover less than this share of the schedule to be reported, and more than the least:
@@ -39,6 +39,7 @@ class ScheduleLongerThanRun(Rule):
     name = "schedule-longer-than-run"
     severity = Severity.WARNING
     summary = "the run ends long before the schedule does: the annealing never happens"
+    needs = NEEDS_A_SCHEDULER
     VALID = (
         """
 import torch

@@ -7,6 +7,7 @@ import libcst as cst
 
 from lrlint.findings import Severity
 from lrlint.model import (
+    NEEDS_A_SCHEDULER,
     BoundArguments,
     SchedulerSpec,
     TrainingModel,
@@ -59,6 +60,7 @@ class UnknownArgument(Rule):
     name = "unknown-argument"
     severity = Severity.ERROR
     summary = "a scheduler constructor argument the real signature does not accept (TypeError at run time)"
+    needs = NEEDS_A_SCHEDULER
     VALID = (
         """
 from torch.optim.lr_scheduler import StepLR, CosineAnnealingLR

@@ -3,7 +3,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from lrlint.findings import Severity
-from lrlint.model import TrainingModel, newest_torch, removed_argument, version_tuple
+from lrlint.model import NEEDS_A_SCHEDULER, TrainingModel, newest_torch, removed_argument, version_tuple
 from lrlint.rules.base import Report, Rule, constructor_name
 from lrlint.rules.edits import without_argument
 
@@ -25,6 +25,7 @@ class RemovedArgument(Rule):
     name = "removed-argument"
     severity = Severity.ERROR
     summary = "an argument the targeted torch removed or deprecated, such as verbose="
+    needs = NEEDS_A_SCHEDULER
     VALID = (
         """
 from torch.optim.lr_scheduler import ReduceLROnPlateau

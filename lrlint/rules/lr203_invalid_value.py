@@ -5,7 +5,7 @@ from collections.abc import Iterator
 import libcst as cst
 
 from lrlint.findings import Severity
-from lrlint.model import BoundArguments, SchedulerSpec, TrainingModel, bind_arguments, is_known
+from lrlint.model import NEEDS_A_SCHEDULER, BoundArguments, SchedulerSpec, TrainingModel, bind_arguments, is_known
 from lrlint.rules.base import Report, Rule
 
 
@@ -32,6 +32,7 @@ class InvalidValue(Rule):
     name = "invalid-value"
     severity = Severity.ERROR
     summary = "a literal argument value torch rejects or that cannot be meant (gamma > 1, step_size=0, ...)"
+    needs = NEEDS_A_SCHEDULER
     VALID = (
         """
 from torch.optim import lr_scheduler

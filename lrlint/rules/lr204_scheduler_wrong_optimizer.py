@@ -3,7 +3,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from lrlint.findings import Severity
-from lrlint.model import Role, TrackedObject, TrainingModel
+from lrlint.model import NEEDS_A_SCHEDULER, Role, TrackedObject, TrainingModel
 from lrlint.rules.base import Report, Rule
 
 
@@ -23,6 +23,7 @@ class SchedulerWrongOptimizer(Rule):
     name = "scheduler-wrong-optimizer"
     severity = Severity.ERROR
     summary = "a scheduler attached to an optimizer that its loop never steps"
+    needs = NEEDS_A_SCHEDULER
     VALID = (
         """
 import torch

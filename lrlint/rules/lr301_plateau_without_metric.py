@@ -5,7 +5,7 @@ from collections.abc import Iterator
 import libcst as cst
 
 from lrlint.findings import Severity
-from lrlint.model import TraceItem, TrainingModel, is_epoch_word
+from lrlint.model import NEEDS_A_SCHEDULER, TraceItem, TrainingModel, is_epoch_word
 from lrlint.rules.base import Report, Rule
 
 
@@ -31,6 +31,7 @@ class PlateauWithoutMetric(Rule):
     name = "plateau-without-metric"
     severity = Severity.ERROR
     summary = "ReduceLROnPlateau.step() without the monitored metric, or with the epoch as metric"
+    needs = NEEDS_A_SCHEDULER
     VALID = (
         """
 import torch

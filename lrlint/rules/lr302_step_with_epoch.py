@@ -5,7 +5,7 @@ from collections.abc import Iterator
 import libcst as cst
 
 from lrlint.findings import Severity
-from lrlint.model import MISSING, TraceItem, TrackedObject, TrainingModel, is_known
+from lrlint.model import MISSING, NEEDS_A_SCHEDULER, TraceItem, TrackedObject, TrainingModel, is_known
 from lrlint.rules.base import Report, Rule
 from lrlint.rules.edits import without_arguments
 
@@ -34,6 +34,7 @@ class StepWithEpoch(Rule):
     name = "step-with-epoch"
     severity = Severity.WARNING
     summary = "the deprecated scheduler.step(epoch) form"
+    needs = NEEDS_A_SCHEDULER
     VALID = (
         """
 import torch

@@ -5,7 +5,7 @@ from collections.abc import Iterator
 import libcst as cst
 
 from lrlint.findings import Severity
-from lrlint.model import Role, TrainingModel
+from lrlint.model import NEEDS_A_SCHEDULER, Role, TrainingModel
 from lrlint.rules.base import Report, Rule
 from lrlint.rules.edits import renamed_attribute
 
@@ -30,6 +30,7 @@ class GetLrCall(Rule):
     name = "get-lr-call"
     severity = Severity.WARNING
     summary = "scheduler.get_lr() read by user code; use get_last_lr()"
+    needs = NEEDS_A_SCHEDULER
     VALID = (
         """
 import torch

@@ -5,7 +5,17 @@ from collections.abc import Iterator
 import libcst as cst
 
 from lrlint.findings import Severity
-from lrlint.model import FrameworkStep, LoopKind, LrWrite, Objects, Role, Trace, TrainingModel, exclusive
+from lrlint.model import (
+    NEEDS_A_SCHEDULER,
+    FrameworkStep,
+    LoopKind,
+    LrWrite,
+    Objects,
+    Role,
+    Trace,
+    TrainingModel,
+    exclusive,
+)
 from lrlint.rules.base import Report, Rule
 
 
@@ -36,6 +46,7 @@ class ManualLrWrite(Rule):
     name = "manual-lr-write"
     severity = Severity.WARNING
     summary = "param_group['lr'] written by hand in a loop whose optimizer also has a scheduler"
+    needs = NEEDS_A_SCHEDULER
     VALID = (
         """
 import torch

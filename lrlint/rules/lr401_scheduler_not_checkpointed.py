@@ -6,7 +6,17 @@ from collections.abc import Iterator
 import libcst as cst
 
 from lrlint.findings import Severity
-from lrlint.model import Context, Frame, FunctionInfo, Role, TraceItem, TrackedObject, TrainingModel, called_name
+from lrlint.model import (
+    NEEDS_A_SCHEDULER,
+    Context,
+    Frame,
+    FunctionInfo,
+    Role,
+    TraceItem,
+    TrackedObject,
+    TrainingModel,
+    called_name,
+)
 from lrlint.rules.base import Report, Rule
 
 _MAX_HOPS = 4  # how many helper calls (`save_checkpoint(state)`) to follow back to the saved dict
@@ -48,6 +58,7 @@ class SchedulerNotCheckpointed(Rule):
     name = "scheduler-not-checkpointed"
     severity = Severity.WARNING
     summary = "a checkpoint saves the optimizer's state but not the scheduler's"
+    needs = NEEDS_A_SCHEDULER
     VALID = (
         """
 import torch
