@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import fnmatch
 import sys
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -15,6 +14,7 @@ if sys.version_info >= (3, 11):
 else:  # Python 3.10: the same parser, from PyPI
     import tomli as tomllib
 from lrlint.findings import known_codes
+from lrlint.paths import PathPatterns
 
 ALL = "ALL"  # every rule, as in ruff's `--select ALL`
 OLDEST_TORCH = (1, 1)  # the scheduler API lrlint checks (step after the optimizer) dates from torch 1.1
@@ -59,12 +59,10 @@ class Settings:
     def enabled_for(self, code: str, path: str) -> bool:
         if not self.enabled(code):
             return False
-        relative = _relative(Path(path), self.root)
-        for pattern, codes in self.per_file_ignores.items():
-            applies = fnmatch.fnmatch(relative, pattern) or fnmatch.fnmatch(Path(path).name, pattern)
-            if applies and matches(code, codes):
-                return False
-        return True
+        return not any(
+            matches(code, codes) and PathPatterns([pattern], self.root).match(path)
+            for pattern, codes in self.per_file_ignores.items()
+        )
 
     def overridden(self, **changes: Any) -> Settings:
         return replace(self, **{k: v for k, v in changes.items() if v})
@@ -86,15 +84,6 @@ def checked_codes(codes: tuple[str, ...], where: str) -> tuple[str, ...]:
     if unknown:
         raise ConfigError(f"{where}: unknown rule code(s): {', '.join(unknown)} (see `lrlint rule --all`)")
     return codes
-
-
-def _relative(path: Path, root: Path | None) -> str:
-    if root is not None:
-        try:
-            return path.resolve().relative_to(root.resolve()).as_posix()
-        except ValueError:
-            pass
-    return path.as_posix()
 
 
 def find_config(start: Path) -> Path | None:

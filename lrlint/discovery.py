@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import fnmatch
 import os
-import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pathspec
+
+from lrlint.paths import PathPatterns
 
 LINTED_SUFFIXES = (".py", ".ipynb")
 DEFAULT_EXCLUDES = (
@@ -42,29 +42,6 @@ class Discovery:
     missing: list[str] = field(default_factory=list)  # paths given that do not exist
 
 
-class _Excluder:
-    """Whether a path's name, its path relative to the config root, or its path as given matches a pattern."""
-
-    def __init__(self, patterns: Iterable[str], root: Path | None) -> None:
-        translated = [fnmatch.translate(os.path.normcase(raw.rstrip("/"))) for raw in patterns]
-        self._pattern = re.compile("|".join(translated)) if translated else None
-        self._root = os.path.normcase(os.path.abspath(root)) + os.sep if root is not None else None
-
-    def __call__(self, path: str, name: str) -> bool:
-        if self._pattern is None:
-            return False
-        given = os.path.normcase(path)
-        if self._pattern.match(os.path.normcase(name)) or self._pattern.match(given):
-            return True
-        return self._pattern.match(self._relative(given)) is not None
-
-    def _relative(self, path: str) -> str:
-        absolute = os.path.abspath(path)
-        if self._root is not None and absolute.startswith(self._root):
-            return absolute[len(self._root) :].replace(os.sep, "/")
-        return path.replace(os.sep, "/")
-
-
 def discover(
     paths: Iterable[str],
     excludes: Iterable[str] = (),
@@ -73,8 +50,8 @@ def discover(
     gitignore: bool = True,
 ) -> Discovery:
     """Files to lint, in a stable order. Paths named explicitly are linted even if excluded by default."""
-    excluded = _Excluder((*(DEFAULT_EXCLUDES if use_default_excludes else ()), *excludes), root)
-    excluded_by_user = _Excluder(excludes, root)
+    excluded = PathPatterns((*(DEFAULT_EXCLUDES if use_default_excludes else ()), *excludes), root)
+    excluded_by_user = PathPatterns(excludes, root)
     found = Discovery()
     seen: set[tuple[int, int, str]] = set()  # the folder's device and inode, and the file name
     for raw in paths:
@@ -84,9 +61,7 @@ def discover(
             continue
         if path.is_file():
             candidates: Iterable[tuple[Path, tuple[int, int, str]]] = (
-                []
-                if excluded_by_user(raw, path.name)
-                else [(path, _identity(path.resolve().parent, path.resolve().name))]
+                [] if excluded_by_user.match(raw) else [(path, _identity(path.resolve().parent, path.resolve().name))]
             )
         else:
             candidates = _walk(path, excluded, gitignore)
@@ -102,7 +77,9 @@ def _identity(folder: Path, name: str) -> tuple[int, int, str]:
     return stat.st_dev, stat.st_ino, name
 
 
-def _walk(directory: Path, excluded: _Excluder, gitignore: bool = True) -> Iterator[tuple[Path, tuple[int, int, str]]]:
+def _walk(
+    directory: Path, excluded: PathPatterns, gitignore: bool = True
+) -> Iterator[tuple[Path, tuple[int, int, str]]]:
     visited: set[tuple[int, int]] = set()
     ignores = _GitIgnores(directory) if gitignore else None
     for current, dirnames, filenames in os.walk(directory, followlinks=True):
@@ -116,7 +93,7 @@ def _walk(directory: Path, excluded: _Excluder, gitignore: bool = True) -> Itera
 
         def skipped(name: str, is_dir: bool, folder: str = current) -> bool:
             path = os.path.join(folder, name)
-            return excluded(path, name) or (ignores is not None and ignores.ignored(path, is_dir))
+            return excluded.match(path, directory) or (ignores is not None and ignores.ignored(path, is_dir))
 
         dirnames[:] = sorted(d for d in dirnames if not skipped(d, is_dir=True))
         for name in sorted(filenames):
