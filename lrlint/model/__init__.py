@@ -35,6 +35,7 @@ from lrlint.model.resolve import Context, Evidence, Objects, Resolver, Role, Tra
 from lrlint.model.run_length import Count, Counter, RunLength, ordinal, run_length
 from lrlint.model.schedule_end import ScheduleLength, ScheduleReader
 from lrlint.model.sizing import Sizing, Unit, scheduler_sizing
+from lrlint.model.stepping import Reader, Stepping, StepSite, range_count, steppings
 from lrlint.model.syntax import (
     ClassInfo,
     FunctionInfo,
@@ -65,6 +66,11 @@ from lrlint.signature import BoundArguments, bind_arguments
 from lrlint.sources import Source
 
 __all__ = [
+    "Reader",
+    "StepSite",
+    "Stepping",
+    "range_count",
+    "steppings",
     "NEEDS_A_SCHEDULER",
     "SourceNeed",
     "AfterEnd",

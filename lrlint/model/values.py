@@ -17,6 +17,12 @@ from lrlint.model.metadata import Metadata
 from lrlint.model.syntax import AttributeWrite, SyntaxIndex, dotted_name
 
 MISSING = object()
+
+
+class NotKnown(Exception):
+    """A value the code leaves open, for an evaluator that raises rather than answer MISSING."""
+
+
 _MAX_DEPTH = 20
 
 _BINARY: dict[type, Callable[[float, float], float]] = {

@@ -17,10 +17,10 @@ from libcst.metadata import Assignment
 
 from lrlint.model import Frame, Guard, StepCadence, TrainingModel
 from lrlint.model.syntax import conditions, dotted_name
-from lrlint.model.values import MISSING, ValueEvaluator, parsed_option
+from lrlint.model.values import MISSING, NotKnown, ValueEvaluator, parsed_option
 
 
-class CannotSimulate(Exception):
+class CannotSimulate(NotKnown):
     """The reason, shown as `cannot simulate: <reason>[: <remedy>]`."""
 
     def __init__(self, reason: str, remedy: str = "") -> None:
