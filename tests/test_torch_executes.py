@@ -363,39 +363,8 @@ def wrong_optimizer(
     return {code for s in built for code in explained.get((s["file"], s["line"]), set()) if code == "LR204"}
 
 
-@pytest.mark.parametrize("unit", [unit for unit in units() if not unit.is_project()], ids=case_id)
-def test_simulate_gives_the_rates_of_the_executed_run(reports: dict[str, dict[str, Any]], unit: Unit) -> None:
-    """`lrlint simulate` of a fixture gives, epoch by epoch, the LR its execution under torch trained at.
-
-    Compared where one schedule drives an optimizer over the epochs the code runs. Stepped per epoch
-    before the optimizer (LR101), each epoch trains at the rate the schedule holds at its end, as
-    simulate notes.
-    """
-    report = executed_report(reports, unit)
-    early = {(str(path), line) for path, line, code in [*markers(unit), *noqa_lines(unit)] if code == "LR101"}
-    compared = []
-    for schedule in simulate_file(str(unit.path), None, STEPS_PER_EPOCH)[1]:
-        if any(scenario in a for a in schedule.assumptions for scenario in SCENARIOS):
-            continue  # a scenario simulate assumes (a metric, a base rate), not the run's
-        trained_at = rates_trained_at(report, schedule.steps)
-        if schedule.per_epoch and trained_at is not None and len(trained_at) == len(schedule.per_epoch):
-            shifted = bool(schedule.steps & early) and schedule.cadences == {StepCadence.PER_EPOCH}
-            assert shifted == any("before the epoch's batches" in note for note in schedule.notes), schedule.notes
-            simulated = [end if shifted else start for start, end in schedule.per_epoch]
-            assert simulated == pytest.approx(trained_at, rel=1e-9, abs=1e-15), schedule.name
-            compared.append(schedule.name)
-    if not compared:
-        assert unit.path.stem not in MUST_COMPARE, "simulate no longer gives this fixture's executed rates"
-        pytest.skip("no schedule both simulated and executed alone on its optimizer")
-
-
-def test_the_fixtures_that_must_compare_exist() -> None:
-    assert MUST_COMPARE.issubset(unit.path.stem for unit in units() if not unit.is_project())
-
-
-SCENARIOS = ("lr x base", "a metric that never improves")
-# The fixtures whose simulated rates are compared with their execution today: a change that stops
-# one from comparing fails, rather than skipping the comparison silently.
+# The fixtures whose simulated rates are compared with their execution: a change that stops one
+# from comparing fails, and one that starts comparing must be named here.
 MUST_COMPARE = frozenset(
     {
         "argparse_cosine_per_batch",
@@ -419,6 +388,8 @@ MUST_COMPARE = frozenset(
         "never_stepped_sequential_children_clean",
         "noqa_suppressed",
         "onecycle_per_epoch",
+        "resume_last_epoch_argument_clean",
+        "resume_offset_schedule_longer",
         "resumed_run_clean",
         "schedule_fits_run_clean",
         "scheduler_chosen_by_config_never_stepped",
@@ -434,6 +405,48 @@ MUST_COMPARE = frozenset(
         "wrong_optimizer_after_rebuild",
     }
 )
+SINGLE_UNITS = [unit for unit in units() if not unit.is_project()]
+
+
+@pytest.mark.parametrize("unit", [u for u in SINGLE_UNITS if u.path.stem in MUST_COMPARE], ids=case_id)
+def test_simulate_gives_the_rates_of_the_executed_run(reports: dict[str, dict[str, Any]], unit: Unit) -> None:
+    """`lrlint simulate` of a fixture gives, epoch by epoch, the LR its execution under torch trained at.
+
+    Compared where one schedule drives an optimizer over the epochs the code runs. Stepped per epoch
+    before the optimizer (LR101), each epoch trains at the rate the schedule holds at its end, as
+    simulate notes.
+    """
+    assert compared_schedules(executed_report(reports, unit), unit), "simulate no longer gives its executed rates"
+
+
+def test_every_fixture_whose_rates_compare_is_named(reports: dict[str, dict[str, Any]]) -> None:
+    """A fixture that simulate now also gives the executed rates of joins MUST_COMPARE (and is compared)."""
+    others = [u for u in SINGLE_UNITS if u.path.stem not in MUST_COMPARE and "skipped" not in reports[u.name]]
+    assert [u.path.stem for u in others if compared_schedules(reports[u.name], u)] == []
+
+
+def compared_schedules(report: dict[str, Any], unit: Unit) -> list[str]:
+    """The schedules of `unit` simulated alone on their optimizer, each checked against the run."""
+    early = {(str(path), line) for path, line, code in [*markers(unit), *noqa_lines(unit)] if code == "LR101"}
+    compared = []
+    for schedule in simulate_file(str(unit.path), None, STEPS_PER_EPOCH)[1]:
+        if any(scenario in a for a in schedule.assumptions for scenario in SCENARIOS):
+            continue  # a scenario simulate assumes (a metric, a base rate), not the run's
+        trained_at = rates_trained_at(report, schedule.steps)
+        if schedule.per_epoch and trained_at is not None and len(trained_at) == len(schedule.per_epoch):
+            shifted = bool(schedule.steps & early) and schedule.cadences == {StepCadence.PER_EPOCH}
+            assert shifted == any("before the epoch's batches" in note for note in schedule.notes), schedule.notes
+            simulated = [end if shifted else start for start, end in schedule.per_epoch]
+            assert simulated == pytest.approx(trained_at, rel=1e-9, abs=1e-15), schedule.name
+            compared.append(schedule.name)
+    return compared
+
+
+def test_the_fixtures_that_must_compare_exist() -> None:
+    assert MUST_COMPARE.issubset(unit.path.stem for unit in SINGLE_UNITS)
+
+
+SCENARIOS = ("lr x base", "a metric that never improves")
 
 
 def rates_trained_at(report: dict[str, Any], lines: set[tuple[str, int]]) -> list[float] | None:
