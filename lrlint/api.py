@@ -121,6 +121,14 @@ def check_source(source: Source, settings: Settings, debug: bool = False) -> Out
     return Outcome(result.findings, result.internal_errors, files_checked=1)
 
 
+def fixed_source(source: Source, settings: Settings) -> str:
+    """The buffer with every fix `--fix` would make (an editor's "fix all"), nothing written."""
+    from lrlint.fix import fixed_code
+    from lrlint.linter import Linter
+
+    return fixed_code(source, Linter(settings))[0]
+
+
 def check_data(path: Path, data: bytes, settings: Settings, debug: bool = False) -> Outcome:
     """Lint raw bytes (standard input) as the file at `path`: decoded, or an LR000 when they cannot be."""
     from lrlint.linter import Linter

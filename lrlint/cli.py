@@ -466,3 +466,14 @@ def rule(code: str | None, list_all: bool) -> None:
         _fail(f"unknown rule code: {code} (see `lrlint rule --all`)")
         return
     click.echo(rule_markdown(selected), nl=False)
+
+
+@main.command()
+def server() -> None:
+    """Run the language server (LSP over standard input and output) for editors: live findings,
+    fixes, suppressions and rule documentation. Needs the lsp extra: pip install 'lrlint[lsp]'."""
+    if importlib.util.find_spec("pygls") is None:
+        _fail("lrlint server needs pygls: pip install 'lrlint[lsp]'")
+    from lrlint.server import serve
+
+    serve()

@@ -66,7 +66,7 @@ def fix_file(path: Path, linter: Linter) -> FileFix | None:
         return None
     if source.is_notebook:
         return _fix_notebook(path, data, source, linter)
-    code, applied, notes = _fixed_code(source, linter)
+    code, applied, notes = fixed_code(source, linter)
     after = source.code if applied == 0 else _with_original_newlines(code, source.code)
     return FileFix(path, source.code, after, applied, notes, source.digest)
 
@@ -96,7 +96,7 @@ def write_fix(fix: FileFix) -> str | None:
 # -- fixing code ------------------------------------------------------------------------------
 
 
-def _fixed_code(source: Source, linter: Linter) -> tuple[str, int, list[str]]:
+def fixed_code(source: Source, linter: Linter) -> tuple[str, int, list[str]]:
     """The code after every pass of fixes, how many fixes were applied, and notes."""
     code, applied, notes = source.code, 0, []
     for _ in range(MAX_PASSES):
@@ -175,7 +175,7 @@ def _fix_notebook(path: Path, data: bytes, source: Source, linter: Linter) -> Fi
     fix = FileFix(path, text, text, digest=source.digest)
     probe = linter.fixable(source)
     parsed = probe.source if probe is not None else source  # the cells that parse, as the linter joined them
-    code, applied, notes = _fixed_code(parsed, linter)
+    code, applied, notes = fixed_code(parsed, linter)
     fix.notes += notes
     if applied == 0:
         return fix

@@ -1,0 +1,190 @@
+"""`lrlint server`: findings while you type, over the Language Server Protocol (stdio, pygls).
+
+A front end of `lrlint.api`, like the command line: each open `.py` document is linted from its
+unsaved text as the file at its path (the project's other modules and `[tool.lrlint]` are read
+from disk), on open, on save, and after a pause in typing. The analysis runs off the event loop;
+a result older than the document's latest text is dropped. Code actions: "Fix all lrlint
+findings" (the fixes `--fix` makes) and "Suppress with # noqa: CODE"; hovering a rule code shows
+its documentation. An internal error becomes one diagnostic, never the end of the server.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from pathlib import Path
+
+from lsprotocol import types as lsp
+from pygls.lsp.server import LanguageServer
+from pygls.workspace import TextDocument
+
+from lrlint import __version__, api
+from lrlint.config import Settings, find_config, load_settings
+from lrlint.docs import rule_url
+from lrlint.findings import Finding, Severity
+from lrlint.sources import Source
+
+DEBOUNCE_SECONDS = 0.3  # after the last change, before the document is linted again
+_RULE_CODE = re.compile(r"LRL?\d{3}")
+_NOQA = re.compile(r"#\s*noqa:\s*[A-Z0-9, ]+")
+_SEVERITIES = {Severity.ERROR: lsp.DiagnosticSeverity.Error, Severity.WARNING: lsp.DiagnosticSeverity.Warning}
+
+
+class LrlintServer(LanguageServer):
+    def __init__(self) -> None:
+        super().__init__("lrlint", __version__, text_document_sync_kind=lsp.TextDocumentSyncKind.Full)
+        self.latest: dict[str, int] = {}  # uri -> the version of its latest change
+
+
+def create_server() -> LrlintServer:
+    server = LrlintServer()
+
+    @server.feature(lsp.TEXT_DOCUMENT_DID_OPEN)
+    async def did_open(ls: LrlintServer, params: lsp.DidOpenTextDocumentParams) -> None:
+        await _lint_and_publish(ls, params.text_document.uri)
+
+    @server.feature(lsp.TEXT_DOCUMENT_DID_SAVE)
+    async def did_save(ls: LrlintServer, params: lsp.DidSaveTextDocumentParams) -> None:
+        await _lint_and_publish(ls, params.text_document.uri)
+
+    @server.feature(lsp.TEXT_DOCUMENT_DID_CHANGE)
+    async def did_change(ls: LrlintServer, params: lsp.DidChangeTextDocumentParams) -> None:
+        uri, version = params.text_document.uri, params.text_document.version
+        ls.latest[uri] = version
+        await asyncio.sleep(DEBOUNCE_SECONDS)
+        if ls.latest.get(uri) == version:  # no newer change while waiting
+            await _lint_and_publish(ls, uri)
+
+    @server.feature(lsp.TEXT_DOCUMENT_DID_CLOSE)
+    def did_close(ls: LrlintServer, params: lsp.DidCloseTextDocumentParams) -> None:
+        ls.latest.pop(params.text_document.uri, None)
+        ls.text_document_publish_diagnostics(lsp.PublishDiagnosticsParams(uri=params.text_document.uri, diagnostics=[]))
+
+    @server.feature(
+        lsp.TEXT_DOCUMENT_CODE_ACTION,
+        lsp.CodeActionOptions(code_action_kinds=[lsp.CodeActionKind.QuickFix, lsp.CodeActionKind.SourceFixAll]),
+    )
+    async def code_action(ls: LrlintServer, params: lsp.CodeActionParams) -> list[lsp.CodeAction]:
+        document = ls.workspace.get_text_document(params.text_document.uri)
+        ours = [d for d in params.context.diagnostics if d.source == "lrlint" and isinstance(d.code, str)]
+        actions = [_suppression(document, diagnostic) for diagnostic in ours]
+        fixed = await asyncio.get_running_loop().run_in_executor(None, _fixed_text, document)
+        if fixed is not None:
+            actions.append(_fix_all(document, fixed, [d for d in ours if d.data == "fixable"]))
+        return actions
+
+    @server.feature(lsp.TEXT_DOCUMENT_HOVER)
+    def hover(ls: LrlintServer, params: lsp.HoverParams) -> lsp.Hover | None:
+        document = ls.workspace.get_text_document(params.text_document.uri)
+        word = document.word_at_position(params.position, re.compile(r"[A-Z0-9]+$"), re.compile(r"^[A-Z0-9]+"))
+        documentation = _rule_documentation(word) if _RULE_CODE.fullmatch(word) else None
+        if documentation is None:
+            return None
+        return lsp.Hover(contents=lsp.MarkupContent(kind=lsp.MarkupKind.Markdown, value=documentation))
+
+    return server
+
+
+async def _lint_and_publish(ls: LrlintServer, uri: str) -> None:
+    document = ls.workspace.get_text_document(uri)
+    if not document.path.endswith(".py"):
+        return
+    version = ls.latest.get(uri)
+    diagnostics = await asyncio.get_running_loop().run_in_executor(None, _diagnostics, document)
+    if ls.latest.get(uri) == version:  # stale when a newer change arrived during the analysis
+        ls.text_document_publish_diagnostics(
+            lsp.PublishDiagnosticsParams(uri=uri, diagnostics=diagnostics, version=document.version)
+        )
+
+
+def _diagnostics(document: TextDocument) -> list[lsp.Diagnostic]:
+    try:
+        outcome = api.check_source(Source(document.path, document.source), _settings_for(document.path))
+    except Exception as error:  # noqa: BLE001 - an editor must keep its server: say it, as one diagnostic
+        return [_internal_error(f"{type(error).__name__}: {error}")]
+    found = [_diagnostic(finding) for finding in outcome.findings]
+    return found + [_internal_error(message) for message in outcome.internal_errors]
+
+
+def _settings_for(path: str) -> Settings:
+    folder = Path(path).parent
+    return load_settings(find_config(folder if folder.exists() else Path.cwd()))
+
+
+def _diagnostic(finding: Finding) -> lsp.Diagnostic:
+    start = lsp.Position(line=finding.line - 1, character=finding.column - 1)
+    end = (
+        lsp.Position(line=finding.end_line - 1, character=finding.end_column - 1)
+        if finding.end_line is not None and finding.end_column is not None
+        else lsp.Position(line=finding.line, character=0)
+    )
+    return lsp.Diagnostic(
+        range=lsp.Range(start=start, end=end),
+        message=finding.message,
+        severity=_SEVERITIES.get(finding.severity, lsp.DiagnosticSeverity.Warning),
+        code=finding.code,
+        code_description=lsp.CodeDescription(href=rule_url(finding.code)),
+        source="lrlint",
+        data="fixable" if finding.fixable else None,
+    )
+
+
+def _internal_error(message: str) -> lsp.Diagnostic:
+    first_line = lsp.Range(lsp.Position(0, 0), lsp.Position(1, 0))
+    return lsp.Diagnostic(
+        first_line, f"lrlint internal error: {message}", lsp.DiagnosticSeverity.Error, source="lrlint"
+    )
+
+
+def _suppression(document: TextDocument, diagnostic: lsp.Diagnostic) -> lsp.CodeAction:
+    line = diagnostic.range.start.line
+    text = document.lines[line].rstrip("\r\n") if line < len(document.lines) else ""
+    existing = _NOQA.search(text)
+    if existing is not None:
+        new_text = f"{text[: existing.end()].rstrip()}, {diagnostic.code}{text[existing.end() :]}"
+    else:
+        new_text = f"{text}  # noqa: {diagnostic.code}"
+    edit = lsp.TextEdit(
+        range=lsp.Range(start=lsp.Position(line=line, character=0), end=lsp.Position(line=line, character=len(text))),
+        new_text=new_text,
+    )
+    return lsp.CodeAction(
+        title=f"Suppress with # noqa: {diagnostic.code}",
+        kind=lsp.CodeActionKind.QuickFix,
+        diagnostics=[diagnostic],
+        edit=lsp.WorkspaceEdit(changes={document.uri: [edit]}),
+    )
+
+
+def _fixed_text(document: TextDocument) -> str | None:
+    """The document with every fix `--fix` makes, or None when there is nothing to fix."""
+    if not document.path.endswith(".py"):
+        return None
+    try:
+        fixed = api.fixed_source(Source(document.path, document.source), _settings_for(document.path))
+    except Exception:  # noqa: BLE001 - no fix rather than a failed request
+        return None
+    return fixed if fixed != document.source else None
+
+
+def _fix_all(document: TextDocument, fixed: str, fixable: list[lsp.Diagnostic]) -> lsp.CodeAction:
+    whole = lsp.Range(start=lsp.Position(line=0, character=0), end=lsp.Position(line=len(document.lines), character=0))
+    return lsp.CodeAction(
+        title="Fix all lrlint findings",
+        kind=lsp.CodeActionKind.SourceFixAll if not fixable else lsp.CodeActionKind.QuickFix,
+        diagnostics=fixable or None,
+        edit=lsp.WorkspaceEdit(changes={document.uri: [lsp.TextEdit(range=whole, new_text=fixed)]}),
+    )
+
+
+def _rule_documentation(code: str) -> str | None:
+    from lrlint.rules import ALL_RULES
+
+    rule = next((rule for rule in ALL_RULES if rule.code == code.replace("LRL", "LR")), None)
+    if rule is None:
+        return None
+    return f"**{rule.code} {rule.name}** ({rule.severity.value})\n\n{rule.documentation()}\n\n{rule_url(rule.code)}"
+
+
+def serve() -> None:
+    create_server().start_io()

@@ -1,0 +1,125 @@
+"""`lrlint server` end to end, with a real LSP client (pytest-lsp) talking to it over stdio."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("pygls")
+pytest_lsp = pytest.importorskip("pytest_lsp")
+from lsprotocol import types as lsp  # noqa: E402 - after the skip for environments without the lsp extra
+from pytest_lsp import ClientServerConfig, LanguageClient  # noqa: E402
+
+pytestmark = pytest.mark.slow
+
+BUGGY = """import torch
+from torch.optim.lr_scheduler import StepLR, ReduceLROnPlateau
+
+optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+scheduler = ReduceLROnPlateau(optimizer, verbose=True)
+for epoch in range(10):
+    for batch in loader:
+        optimizer.step()
+    scheduler.step(val_loss)
+"""
+CLEAN = BUGGY.replace("ReduceLROnPlateau(optimizer, verbose=True)", "ReduceLROnPlateau(optimizer)")
+
+
+@pytest_lsp.fixture(config=ClientServerConfig(server_command=[sys.executable, "-m", "lrlint", "server"]))
+async def client(lsp_client: LanguageClient, tmp_path: Path):  # type: ignore[no-untyped-def]
+    (tmp_path / "pyproject.toml").write_text("[tool.lrlint]\n")
+    params = lsp.InitializeParams(capabilities=lsp.ClientCapabilities(), root_uri=tmp_path.as_uri())
+    await lsp_client.initialize_session(params)
+    yield
+    await lsp_client.shutdown_session()
+
+
+async def opened(client: LanguageClient, path: Path, text: str) -> list[lsp.Diagnostic]:
+    client.text_document_did_open(
+        lsp.DidOpenTextDocumentParams(
+            text_document=lsp.TextDocumentItem(uri=path.as_uri(), language_id="python", version=1, text=text)
+        )
+    )
+    await client.wait_for_notification(lsp.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS)
+    return list(client.diagnostics[path.as_uri()])
+
+
+async def changed(client: LanguageClient, path: Path, text: str, version: int) -> list[lsp.Diagnostic]:
+    change = lsp.TextDocumentContentChangeWholeDocument(text=text)
+    client.text_document_did_change(
+        lsp.DidChangeTextDocumentParams(
+            text_document=lsp.VersionedTextDocumentIdentifier(uri=path.as_uri(), version=version),
+            content_changes=[change],
+        )
+    )
+    await client.wait_for_notification(lsp.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS)
+    return list(client.diagnostics[path.as_uri()])
+
+
+async def test_a_buggy_file_gets_its_findings_and_a_fix_makes_them_go(client: LanguageClient, tmp_path: Path) -> None:
+    path = tmp_path / "train.py"
+    (diagnostic,) = await opened(client, path, BUGGY)
+    assert diagnostic.code == "LR202" and diagnostic.source == "lrlint"
+    assert diagnostic.severity == lsp.DiagnosticSeverity.Error and diagnostic.range.start.line == 4
+    assert diagnostic.code_description is not None and diagnostic.code_description.href.endswith("LR202.md")
+    actions = await client.text_document_code_action_async(
+        lsp.CodeActionParams(
+            text_document=lsp.TextDocumentIdentifier(uri=path.as_uri()),
+            range=diagnostic.range,
+            context=lsp.CodeActionContext(diagnostics=[diagnostic]),
+        )
+    )
+    titles = [action.title for action in actions if isinstance(action, lsp.CodeAction)]
+    assert titles == ["Suppress with # noqa: LR202", "Fix all lrlint findings"]
+    fix_all = actions[1]
+    assert isinstance(fix_all, lsp.CodeAction) and fix_all.edit is not None and fix_all.edit.changes is not None
+    (edit,) = fix_all.edit.changes[path.as_uri()]
+    assert "verbose" not in edit.new_text
+    assert await changed(client, path, edit.new_text, 2) == []
+
+
+async def test_a_change_that_adds_and_removes_a_finding(client: LanguageClient, tmp_path: Path) -> None:
+    path = tmp_path / "train.py"
+    assert await opened(client, path, CLEAN) == []
+    assert [d.code for d in await changed(client, path, BUGGY, 2)] == ["LR202"]
+    assert await changed(client, path, CLEAN, 3) == []
+
+
+async def test_suppressing_with_noqa_silences_the_finding(client: LanguageClient, tmp_path: Path) -> None:
+    path = tmp_path / "train.py"
+    (diagnostic,) = await opened(client, path, BUGGY)
+    actions = await client.text_document_code_action_async(
+        lsp.CodeActionParams(
+            text_document=lsp.TextDocumentIdentifier(uri=path.as_uri()),
+            range=diagnostic.range,
+            context=lsp.CodeActionContext(diagnostics=[diagnostic]),
+        )
+    )
+    suppress = actions[0]
+    assert isinstance(suppress, lsp.CodeAction) and suppress.edit is not None and suppress.edit.changes is not None
+    (edit,) = suppress.edit.changes[path.as_uri()]
+    lines = BUGGY.splitlines(keepends=True)
+    lines[edit.range.start.line] = edit.new_text + "\n"
+    assert await changed(client, path, "".join(lines), 2) == []
+
+
+async def test_a_syntax_error_is_one_finding_and_the_server_goes_on(client: LanguageClient, tmp_path: Path) -> None:
+    path = tmp_path / "train.py"
+    broken = BUGGY + "def broken(:\n"
+    assert [d.code for d in await opened(client, path, broken)] == ["LR000"]
+    assert [d.code for d in await changed(client, path, BUGGY, 2)] == ["LR202"]
+
+
+async def test_hover_on_a_rule_code_shows_its_documentation(client: LanguageClient, tmp_path: Path) -> None:
+    path = tmp_path / "train.py"
+    text = "import torch.optim.lr_scheduler\nx = 1  # noqa: LR101\n"
+    await opened(client, path, text)
+    hover = await client.text_document_hover_async(
+        lsp.HoverParams(
+            text_document=lsp.TextDocumentIdentifier(uri=path.as_uri()), position=lsp.Position(line=1, character=17)
+        )
+    )
+    assert hover is not None and isinstance(hover.contents, lsp.MarkupContent)
+    assert hover.contents.value.startswith("**LR101 step-before-optimizer**")
