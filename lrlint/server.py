@@ -5,14 +5,18 @@ unsaved text as the file at its path (the project's other modules and `[tool.lrl
 from disk), on open, on save, and after a pause in typing. The analysis runs off the event loop;
 a result older than the document's latest text is dropped. Code actions: "Fix all lrlint
 findings" (the fixes `--fix` makes) and "Suppress with # noqa: CODE"; hovering a rule code shows
-its documentation. An internal error becomes one diagnostic, never the end of the server.
+its documentation, hovering the line that builds a scheduler the learning rates it produces
+(simulated with torch, when the server's environment has it), and the command `lrlint.simulate`
+returns the whole table. An internal error becomes one diagnostic, never the end of the server.
 """
 
 from __future__ import annotations
 
 import asyncio
+import importlib.util
 import re
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from lsprotocol import types as lsp
 from pygls.lsp.server import LanguageServer
@@ -24,8 +28,12 @@ from lrlint.docs import rule_url
 from lrlint.findings import Finding, Severity
 from lrlint.sources import Source
 
+if TYPE_CHECKING:
+    from lrlint.simulate import Schedule
+
 DEBOUNCE_SECONDS = 0.3  # after the last change, before the document is linted again
-_RULE_CODE = re.compile(r"LRL?\d{3}")
+DEFAULT_STEPS_PER_EPOCH = 100  # len(loader) in a simulation, as `lrlint simulate` assumes it
+_RULE_CODE = re.compile(r"\bLRL?\d{3}\b")
 _NOQA = re.compile(r"#\s*noqa:\s*[A-Z0-9, ]+")
 _SEVERITIES = {Severity.ERROR: lsp.DiagnosticSeverity.Error, Severity.WARNING: lsp.DiagnosticSeverity.Warning}
 
@@ -76,13 +84,21 @@ def create_server() -> LrlintServer:
     @server.feature(lsp.TEXT_DOCUMENT_HOVER)
     def hover(ls: LrlintServer, params: lsp.HoverParams) -> lsp.Hover | None:
         document = ls.workspace.get_text_document(params.text_document.uri)
-        word = document.word_at_position(params.position, re.compile(r"[A-Z0-9]+$"), re.compile(r"^[A-Z0-9]+"))
-        documentation = _rule_documentation(word) if _RULE_CODE.fullmatch(word) else None
-        if documentation is None:
-            return None
-        return lsp.Hover(contents=lsp.MarkupContent(kind=lsp.MarkupKind.Markdown, value=documentation))
+        code = _rule_code_at(document, params.position)
+        text = _rule_documentation(code) if code else _schedule_summary(document, params.position.line + 1)
+        return lsp.Hover(contents=lsp.MarkupContent(kind=lsp.MarkupKind.Markdown, value=text)) if text else None
+
+    @server.command(SIMULATE_COMMAND)
+    async def simulate(ls: LrlintServer, uri: str) -> str:
+        """The table `lrlint simulate` prints for the document."""
+        document = ls.workspace.get_text_document(uri)
+        return await asyncio.get_running_loop().run_in_executor(None, _simulation_table, document)
 
     return server
+
+
+SIMULATE_COMMAND = "lrlint.simulate"
+_TORCH_MISSING = "lrlint can show the learning rates this scheduler produces: `pip install 'lrlint[torch]'`"
 
 
 async def _lint_and_publish(ls: LrlintServer, uri: str) -> None:
@@ -175,6 +191,62 @@ def _fix_all(document: TextDocument, fixed: str, fixable: list[lsp.Diagnostic]) 
         diagnostics=fixable or None,
         edit=lsp.WorkspaceEdit(changes={document.uri: [lsp.TextEdit(range=whole, new_text=fixed)]}),
     )
+
+
+def _simulated(document: TextDocument) -> tuple[int, list[Schedule]] | None:
+    """The document's schedules, simulated with torch; None without torch."""
+    if importlib.util.find_spec("torch") is None:
+        return None
+    from lrlint.simulate import CannotSimulate, simulate_source
+
+    try:
+        return simulate_source(Source(document.path, document.source), None, DEFAULT_STEPS_PER_EPOCH)
+    except CannotSimulate:
+        return 0, []
+
+
+def _schedule_summary(document: TextDocument, line: int) -> str | None:
+    """On the line that builds a scheduler: the first rates, the last, and what was assumed."""
+    if not document.path.endswith(".py") or line > len(document.lines):
+        return None
+    simulated = _simulated(document)
+    if simulated is None:
+        return _TORCH_MISSING if _builds_a_scheduler(document.lines[line - 1]) else None
+    schedule = next((s for s in simulated[1] if s.built[1] == line), None)
+    if schedule is None:
+        return None
+    if not schedule.per_epoch:
+        return f"**{schedule.name}**: cannot simulate: {schedule.cannot}"
+    rates = [start for start, _ in schedule.per_epoch[:5]]
+    first = ", ".join(f"{rate:.4g}" for rate in rates)
+    lines = [
+        f"**{schedule.name}**, stepped {schedule.cadence_text}: lr by epoch {first}"
+        f"{', ...' if len(schedule.per_epoch) > 5 else ''}; after epoch {len(schedule.per_epoch) - 1}: "
+        f"{schedule.per_epoch[-1][1]:.4g}",
+        *[f"- assuming {assumption}" for assumption in schedule.assumptions],
+        *[f"- note: {note}" for note in schedule.notes],
+        f"\nThe whole table: the `{SIMULATE_COMMAND}` command, or `lrlint simulate {Path(document.path).name}`.",
+    ]
+    return "\n".join(lines)
+
+
+def _builds_a_scheduler(line: str) -> bool:
+    return re.search(r"\w*(LR|Scheduler|schedule\w*)\s*\(", line) is not None
+
+
+def _simulation_table(document: TextDocument) -> str:
+    simulated = _simulated(document)
+    if simulated is None:
+        return _TORCH_MISSING
+    from lrlint.simulate import render_table
+
+    epochs, schedules = simulated
+    return render_table(document.path, schedules, epochs, DEFAULT_STEPS_PER_EPOCH)
+
+
+def _rule_code_at(document: TextDocument, position: lsp.Position) -> str | None:
+    line = document.lines[position.line] if position.line < len(document.lines) else ""
+    return next((m.group() for m in _RULE_CODE.finditer(line) if m.start() <= position.character <= m.end()), None)
 
 
 def _rule_documentation(code: str) -> str | None:

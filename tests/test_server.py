@@ -123,3 +123,27 @@ async def test_hover_on_a_rule_code_shows_its_documentation(client: LanguageClie
     )
     assert hover is not None and isinstance(hover.contents, lsp.MarkupContent)
     assert hover.contents.value.startswith("**LR101 step-before-optimizer**")
+
+
+async def test_hover_on_a_scheduler_shows_its_learning_rates(client: LanguageClient, tmp_path: Path) -> None:
+    pytest.importorskip("torch")
+    path = tmp_path / "train.py"
+    text = (
+        "import torch\nopt = torch.optim.SGD(params, lr=0.1)\n"
+        "sched = torch.optim.lr_scheduler.StepLR(opt, step_size=1, gamma=0.5)\n"
+        "for epoch in range(3):\n    for batch in loader:\n        opt.step()\n    sched.step()\n"
+    )
+    await opened(client, path, text)
+    hover = await client.text_document_hover_async(
+        lsp.HoverParams(
+            text_document=lsp.TextDocumentIdentifier(uri=path.as_uri()), position=lsp.Position(line=2, character=8)
+        )
+    )
+    assert hover is not None and isinstance(hover.contents, lsp.MarkupContent)
+    assert hover.contents.value.startswith(
+        "**StepLR**, stepped per epoch: lr by epoch 0.1, 0.05, 0.025; after epoch 2: 0.0125"
+    )
+    table = await client.workspace_execute_command_async(
+        lsp.ExecuteCommandParams(command="lrlint.simulate", arguments=[path.as_uri()])
+    )
+    assert "StepLR (line 3), stepped per epoch" in table
