@@ -10,7 +10,7 @@ one buffer (standard input, an editor's unsaved file) as if it were at its path.
 from __future__ import annotations
 
 import importlib.util
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -121,12 +121,13 @@ def check_source(source: Source, settings: Settings, debug: bool = False) -> Out
     return Outcome(result.findings, result.internal_errors, files_checked=1)
 
 
-def fixed_source(source: Source, settings: Settings) -> str:
-    """The buffer with every fix `--fix` would make (an editor's "fix all"), nothing written."""
+def fixed_source(source: Source, settings: Settings, only: Callable[[Finding], bool] | None = None) -> str:
+    """The buffer with every fix `--fix` would make (an editor's "fix all"), or the fixes of the
+    findings `only` selects (its quick fix of one finding); nothing written."""
     from lrlint.fix import fixed_code
     from lrlint.linter import Linter
 
-    return fixed_code(source, Linter(settings))[0]
+    return fixed_code(source, Linter(settings), only)[0]
 
 
 def check_data(path: Path, data: bytes, settings: Settings, debug: bool = False) -> Outcome:

@@ -21,13 +21,14 @@ import json
 import os
 import tempfile
 import tokenize
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import libcst as cst
 
+from lrlint.findings import Finding
 from lrlint.guards import python_syntax_tree
 from lrlint.linter import Linter
 from lrlint.rules.base import Fix
@@ -96,14 +97,22 @@ def write_fix(fix: FileFix) -> str | None:
 # -- fixing code ------------------------------------------------------------------------------
 
 
-def fixed_code(source: Source, linter: Linter) -> tuple[str, int, list[str]]:
-    """The code after every pass of fixes, how many fixes were applied, and notes."""
+def fixed_code(
+    source: Source, linter: Linter, only: Callable[[Finding], bool] | None = None
+) -> tuple[str, int, list[str]]:
+    """The code after every pass of fixes, how many fixes were applied, and notes. With `only`,
+    one pass of the fixes of the findings it selects (an editor's fix of one finding)."""
     code, applied, notes = source.code, 0, []
-    for _ in range(MAX_PASSES):
+    for _ in range(MAX_PASSES if only is None else 1):
         fixable = linter.fixable(Source(source.path, code, source.cells, source.digest))
         if fixable is None or not fixable.fixes or fixable.source.code != code:
             break  # nothing to fix, or notebook cells that do not parse: leave them be
-        module, count = _apply(fixable.module, fixable.fixes)
+        chosen = [
+            fix for fix, finding in zip(fixable.fixes, fixable.findings, strict=True) if not only or only(finding)
+        ]
+        if not chosen:
+            break
+        module, count = _apply(fixable.module, chosen)
         new_code = module.code
         if not _parses(new_code):
             notes.append(f"{source.path}: a fix would leave code that does not parse; not applied")

@@ -38,6 +38,7 @@ class Fixable:
     module: cst.Module
     source: Source  # what the module was parsed from (for a notebook, the cells that parse)
     fixes: list[Fix]
+    findings: list[Finding]  # the finding each fix removes, in the same order
 
 
 class Linter:
@@ -100,8 +101,8 @@ class Linter:
         if self.project.code_size > _PROJECT_CODE_BUDGET:
             self.project = Project(self.settings.max_file_bytes)  # parse again what is needed later
         result = _filtered(result, self.settings)
-        kept = [fixes[finding] for finding in result.findings if finding in fixes]
-        return result, Fixable(module, source, kept) if module is not None else None
+        fixed = [finding for finding in result.findings if finding in fixes]
+        return result, Fixable(module, source, [fixes[f] for f in fixed], fixed) if module is not None else None
 
     def _run_rules(
         self, module: cst.Module, source: Source, rules: list[type[Rule]], result: FileResult, fixes: dict[Finding, Fix]

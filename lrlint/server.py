@@ -3,8 +3,8 @@
 A front end of `lrlint.api`, like the command line: each open `.py` document is linted from its
 unsaved text as the file at its path (the project's other modules and `[tool.lrlint]` are read
 from disk), on open, on save, and after a pause in typing. The analysis runs off the event loop;
-a result older than the document's latest text is dropped. Code actions: "Fix all lrlint
-findings" (the fixes `--fix` makes) and "Suppress with # noqa: CODE"; hovering a rule code shows
+a result older than the document's latest text is dropped. Code actions: the fix of one finding,
+"Fix all lrlint findings" (the fixes `--fix` makes) and "Suppress with # noqa: CODE"; hovering a rule code shows
 its documentation, hovering the line that builds a scheduler the learning rates it produces
 (simulated with torch, when the server's environment has it), and the command `lrlint.simulate`
 returns the whole table. An internal error becomes one diagnostic, never the end of the server.
@@ -75,10 +75,16 @@ def create_server() -> LrlintServer:
     async def code_action(ls: LrlintServer, params: lsp.CodeActionParams) -> list[lsp.CodeAction]:
         document = ls.workspace.get_text_document(params.text_document.uri)
         ours = [d for d in params.context.diagnostics if d.source == "lrlint" and isinstance(d.code, str)]
-        actions = [_suppression(document, diagnostic) for diagnostic in ours]
-        fixed = await asyncio.get_running_loop().run_in_executor(None, _fixed_text, document)
-        if fixed is not None:
-            actions.append(_fix_all(document, fixed, [d for d in ours if d.data == "fixable"]))
+        loop = asyncio.get_running_loop()
+        actions = []
+        for diagnostic in ours:
+            one = await loop.run_in_executor(None, _fixed_text, document, diagnostic) if diagnostic.data else None
+            if one is not None:
+                actions.append(_fix_action(document, one, f"Fix {diagnostic.code}", [diagnostic]))
+            actions.append(_suppression(document, diagnostic))
+        every = await loop.run_in_executor(None, _fixed_text, document, None)
+        if every is not None:
+            actions.append(_fix_action(document, every, "Fix all lrlint findings", []))
         return actions
 
     @server.feature(lsp.TEXT_DOCUMENT_HOVER)
@@ -172,23 +178,31 @@ def _suppression(document: TextDocument, diagnostic: lsp.Diagnostic) -> lsp.Code
     )
 
 
-def _fixed_text(document: TextDocument) -> str | None:
-    """The document with every fix `--fix` makes, or None when there is nothing to fix."""
+def _fixed_text(document: TextDocument, diagnostic: lsp.Diagnostic | None) -> str | None:
+    """The document with the fix of the finding `diagnostic` shows, or with every fix `--fix`
+    makes; None when there is nothing to fix."""
     if not document.path.endswith(".py"):
         return None
+
+    def shown(finding: Finding) -> bool:
+        assert diagnostic is not None
+        start = diagnostic.range.start
+        return (finding.code, finding.line, finding.column) == (diagnostic.code, start.line + 1, start.character + 1)
+
+    source = Source(document.path, document.source)
     try:
-        fixed = api.fixed_source(Source(document.path, document.source), _settings_for(document.path))
+        fixed = api.fixed_source(source, _settings_for(document.path), shown if diagnostic else None)
     except Exception:  # noqa: BLE001 - no fix rather than a failed request
         return None
     return fixed if fixed != document.source else None
 
 
-def _fix_all(document: TextDocument, fixed: str, fixable: list[lsp.Diagnostic]) -> lsp.CodeAction:
+def _fix_action(document: TextDocument, fixed: str, title: str, fixes: list[lsp.Diagnostic]) -> lsp.CodeAction:
     whole = lsp.Range(start=lsp.Position(line=0, character=0), end=lsp.Position(line=len(document.lines), character=0))
     return lsp.CodeAction(
-        title="Fix all lrlint findings",
-        kind=lsp.CodeActionKind.SourceFixAll if not fixable else lsp.CodeActionKind.QuickFix,
-        diagnostics=fixable or None,
+        title=title,
+        kind=lsp.CodeActionKind.QuickFix if fixes else lsp.CodeActionKind.SourceFixAll,
+        diagnostics=fixes or None,
         edit=lsp.WorkspaceEdit(changes={document.uri: [lsp.TextEdit(range=whole, new_text=fixed)]}),
     )
 

@@ -72,8 +72,8 @@ async def test_a_buggy_file_gets_its_findings_and_a_fix_makes_them_go(client: La
         )
     )
     titles = [action.title for action in actions if isinstance(action, lsp.CodeAction)]
-    assert titles == ["Suppress with # noqa: LR202", "Fix all lrlint findings"]
-    fix_all = actions[1]
+    assert titles == ["Fix LR202", "Suppress with # noqa: LR202", "Fix all lrlint findings"]
+    fix_all = actions[2]
     assert isinstance(fix_all, lsp.CodeAction) and fix_all.edit is not None and fix_all.edit.changes is not None
     (edit,) = fix_all.edit.changes[path.as_uri()]
     assert "verbose" not in edit.new_text
@@ -97,7 +97,7 @@ async def test_suppressing_with_noqa_silences_the_finding(client: LanguageClient
             context=lsp.CodeActionContext(diagnostics=[diagnostic]),
         )
     )
-    suppress = actions[0]
+    suppress = actions[1]
     assert isinstance(suppress, lsp.CodeAction) and suppress.edit is not None and suppress.edit.changes is not None
     (edit,) = suppress.edit.changes[path.as_uri()]
     lines = BUGGY.splitlines(keepends=True)
@@ -147,3 +147,25 @@ async def test_hover_on_a_scheduler_shows_its_learning_rates(client: LanguageCli
         lsp.ExecuteCommandParams(command="lrlint.simulate", arguments=[path.as_uri()])
     )
     assert "StepLR (line 3), stepped per epoch" in table
+
+
+async def test_a_quick_fix_fixes_its_own_finding_only(client: LanguageClient, tmp_path: Path) -> None:
+    path = tmp_path / "train.py"
+    text = BUGGY.replace("for epoch", "warmup = StepLR(optimizer, 5, verbose=False)\nfor epoch").replace(
+        "    scheduler.step(val_loss)", "    scheduler.step(val_loss)\n    warmup.step()"
+    )
+    first, second = [d for d in await opened(client, path, text) if d.code == "LR202"]
+    actions = await client.text_document_code_action_async(
+        lsp.CodeActionParams(
+            text_document=lsp.TextDocumentIdentifier(uri=path.as_uri()),
+            range=first.range,
+            context=lsp.CodeActionContext(diagnostics=[first]),
+        )
+    )
+    fix_one = actions[0]
+    assert (
+        isinstance(fix_one, lsp.CodeAction) and fix_one.title == "Fix LR202" and fix_one.edit and fix_one.edit.changes
+    )
+    (edit,) = fix_one.edit.changes[path.as_uri()]
+    remaining = [d for d in await changed(client, path, edit.new_text, 2) if d.code == "LR202"]
+    assert [d.range.start.line for d in remaining] == [second.range.start.line]
