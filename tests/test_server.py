@@ -58,19 +58,24 @@ async def changed(client: LanguageClient, path: Path, text: str, version: int) -
     return list(client.diagnostics[path.as_uri()])
 
 
-async def test_a_buggy_file_gets_its_findings_and_a_fix_makes_them_go(client: LanguageClient, tmp_path: Path) -> None:
-    path = tmp_path / "train.py"
-    (diagnostic,) = await opened(client, path, BUGGY)
-    assert diagnostic.code == "LR202" and diagnostic.source == "lrlint"
-    assert diagnostic.severity == lsp.DiagnosticSeverity.Error and diagnostic.range.start.line == 4
-    assert diagnostic.code_description is not None and diagnostic.code_description.href.endswith("LR202.md")
-    actions = await client.text_document_code_action_async(
+async def code_actions(client: LanguageClient, path: Path, diagnostic: lsp.Diagnostic) -> list[lsp.CodeAction]:
+    found = await client.text_document_code_action_async(
         lsp.CodeActionParams(
             text_document=lsp.TextDocumentIdentifier(uri=path.as_uri()),
             range=diagnostic.range,
             context=lsp.CodeActionContext(diagnostics=[diagnostic]),
         )
     )
+    return [action for action in found or [] if isinstance(action, lsp.CodeAction)]
+
+
+async def test_a_buggy_file_gets_its_findings_and_a_fix_makes_them_go(client: LanguageClient, tmp_path: Path) -> None:
+    path = tmp_path / "train.py"
+    (diagnostic,) = await opened(client, path, BUGGY)
+    assert diagnostic.code == "LR202" and diagnostic.source == "lrlint"
+    assert diagnostic.severity == lsp.DiagnosticSeverity.Error and diagnostic.range.start.line == 4
+    assert diagnostic.code_description is not None and diagnostic.code_description.href.endswith("LR202.md")
+    actions = await code_actions(client, path, diagnostic)
     titles = [action.title for action in actions if isinstance(action, lsp.CodeAction)]
     assert titles == ["Fix LR202", "Suppress with # noqa: LR202", "Fix all lrlint findings"]
     fix_all = actions[2]
@@ -90,13 +95,7 @@ async def test_a_change_that_adds_and_removes_a_finding(client: LanguageClient, 
 async def test_suppressing_with_noqa_silences_the_finding(client: LanguageClient, tmp_path: Path) -> None:
     path = tmp_path / "train.py"
     (diagnostic,) = await opened(client, path, BUGGY)
-    actions = await client.text_document_code_action_async(
-        lsp.CodeActionParams(
-            text_document=lsp.TextDocumentIdentifier(uri=path.as_uri()),
-            range=diagnostic.range,
-            context=lsp.CodeActionContext(diagnostics=[diagnostic]),
-        )
-    )
+    actions = await code_actions(client, path, diagnostic)
     suppress = actions[1]
     assert isinstance(suppress, lsp.CodeAction) and suppress.edit is not None and suppress.edit.changes is not None
     (edit,) = suppress.edit.changes[path.as_uri()]
@@ -155,13 +154,7 @@ async def test_a_quick_fix_fixes_its_own_finding_only(client: LanguageClient, tm
         "    scheduler.step(val_loss)", "    scheduler.step(val_loss)\n    warmup.step()"
     )
     first, second = [d for d in await opened(client, path, text) if d.code == "LR202"]
-    actions = await client.text_document_code_action_async(
-        lsp.CodeActionParams(
-            text_document=lsp.TextDocumentIdentifier(uri=path.as_uri()),
-            range=first.range,
-            context=lsp.CodeActionContext(diagnostics=[first]),
-        )
-    )
+    actions = await code_actions(client, path, first)
     fix_one = actions[0]
     assert (
         isinstance(fix_one, lsp.CodeAction) and fix_one.title == "Fix LR202" and fix_one.edit and fix_one.edit.changes
