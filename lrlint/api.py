@@ -113,12 +113,27 @@ def _lint(
     return run
 
 
-def check_source(source: Source, settings: Settings, debug: bool = False) -> Outcome:
-    """Lint one buffer as if it were the file at `source.path` (its project's modules are read from disk)."""
+def check_source(source: Source, settings: Settings, debug: bool = False, callers: Sequence[Path] = ()) -> Outcome:
+    """Lint one buffer as if it were the file at `source.path` (its project's other modules are read
+    from disk). With `callers` (`importers_of(path)`), those modules are analysed too, against the
+    buffer's text, for what they reveal about the buffer: a per-batch `scheduler.step()` in
+    `engine.py` is found from the `main.py` that builds the scheduler."""
     from lrlint.linter import Linter  # LibCST only when there is code to parse
 
-    result = Linter(settings, debug).lint_source(source)
-    return Outcome(result.findings, result.internal_errors, files_checked=1)
+    linter = Linter(settings, debug)
+    result = linter.lint_source(source)  # the buffer is now the project's module at its path
+    findings, errors = list(result.findings), list(result.internal_errors)
+    own = Path(source.path).resolve()
+    for caller in callers:
+        found = linter.lint_path(caller)
+        findings += [f for f in found.findings if Path(f.path).resolve() == own and f not in findings]
+        errors += found.internal_errors
+    return Outcome(sorted(findings, key=Finding.sort_key), errors, files_checked=1 + len(callers))
+
+
+def importers_of(path: Path, settings: Settings) -> list[Path]:
+    """The project's modules that import the file at `path`, transitively."""
+    return importers([path], settings)
 
 
 def fixed_source(source: Source, settings: Settings, only: Callable[[Finding], bool] | None = None) -> str:

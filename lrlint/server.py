@@ -2,12 +2,16 @@
 
 A front end of `lrlint.api`, like the command line: each open `.py` document is linted from its
 unsaved text as the file at its path (the project's other modules and `[tool.lrlint]` are read
-from disk), on open, on save, and after a pause in typing. The analysis runs off the event loop;
-a result older than the document's latest text is dropped. Code actions: the fix of one finding,
-"Fix all lrlint findings" (the fixes `--fix` makes) and "Suppress with # noqa: CODE"; hovering a rule code shows
-its documentation, hovering the line that builds a scheduler the learning rates it produces
-(simulated with torch, when the server's environment has it), and the command `lrlint.simulate`
-returns the whole table. An internal error becomes one diagnostic, never the end of the server.
+from disk), on open, on save, and after a pause in typing; the modules that import it are analysed
+with it, for the findings they reveal in it (a per-batch step in `engine.py`, found from the
+`main.py` that builds the scheduler), and a save lints the other open documents again. The
+analysis runs off the event loop; a result older than the document's latest text is dropped.
+
+Code actions: the fix of one finding, "Fix all lrlint findings" (the fixes `--fix` makes) and
+"Suppress with # noqa: CODE". Hovering a rule code shows its documentation, hovering the line that
+builds a scheduler the learning rates it produces (simulated with torch, when the server's
+environment has it); the command `lrlint.simulate` returns the whole table. An internal error
+becomes one diagnostic, never the end of the server.
 """
 
 from __future__ import annotations
@@ -42,6 +46,7 @@ class LrlintServer(LanguageServer):
     def __init__(self) -> None:
         super().__init__("lrlint", __version__, text_document_sync_kind=lsp.TextDocumentSyncKind.Full)
         self.latest: dict[str, int] = {}  # uri -> the version of its latest change
+        self.callers: dict[str, list[Path]] = {}  # uri -> the project's modules importing it (open, save)
 
 
 def create_server() -> LrlintServer:
@@ -49,11 +54,16 @@ def create_server() -> LrlintServer:
 
     @server.feature(lsp.TEXT_DOCUMENT_DID_OPEN)
     async def did_open(ls: LrlintServer, params: lsp.DidOpenTextDocumentParams) -> None:
+        await _find_callers(ls, params.text_document.uri)
         await _lint_and_publish(ls, params.text_document.uri)
 
     @server.feature(lsp.TEXT_DOCUMENT_DID_SAVE)
     async def did_save(ls: LrlintServer, params: lsp.DidSaveTextDocumentParams) -> None:
-        await _lint_and_publish(ls, params.text_document.uri)
+        """The saved file, and every other open one: their analyses may read the saved module."""
+        saved = params.text_document.uri
+        await _find_callers(ls, saved)
+        for uri in [saved, *(uri for uri in list(ls.workspace.text_documents) if uri != saved)]:
+            await _lint_and_publish(ls, uri)
 
     @server.feature(lsp.TEXT_DOCUMENT_DID_CHANGE)
     async def did_change(ls: LrlintServer, params: lsp.DidChangeTextDocumentParams) -> None:
@@ -107,21 +117,38 @@ SIMULATE_COMMAND = "lrlint.simulate"
 _TORCH_MISSING = "lrlint can show the learning rates this scheduler produces: `pip install 'lrlint[torch]'`"
 
 
+async def _find_callers(ls: LrlintServer, uri: str) -> None:
+    document = ls.workspace.get_text_document(uri)
+    if document.path.endswith(".py"):
+        path = Path(document.path)
+        found = await asyncio.get_running_loop().run_in_executor(None, _callers, path)
+        ls.callers[uri] = found
+
+
+def _callers(path: Path) -> list[Path]:
+    try:
+        return api.importers_of(path, _settings_for(str(path)))
+    except Exception:  # noqa: BLE001 - the document alone is still linted
+        return []
+
+
 async def _lint_and_publish(ls: LrlintServer, uri: str) -> None:
     document = ls.workspace.get_text_document(uri)
     if not document.path.endswith(".py"):
         return
     version = ls.latest.get(uri)
-    diagnostics = await asyncio.get_running_loop().run_in_executor(None, _diagnostics, document)
+    callers = ls.callers.get(uri, [])
+    diagnostics = await asyncio.get_running_loop().run_in_executor(None, _diagnostics, document, callers)
     if ls.latest.get(uri) == version:  # stale when a newer change arrived during the analysis
         ls.text_document_publish_diagnostics(
             lsp.PublishDiagnosticsParams(uri=uri, diagnostics=diagnostics, version=document.version)
         )
 
 
-def _diagnostics(document: TextDocument) -> list[lsp.Diagnostic]:
+def _diagnostics(document: TextDocument, callers: list[Path]) -> list[lsp.Diagnostic]:
     try:
-        outcome = api.check_source(Source(document.path, document.source), _settings_for(document.path))
+        source = Source(document.path, document.source)
+        outcome = api.check_source(source, _settings_for(document.path), callers=callers)
     except Exception as error:  # noqa: BLE001 - an editor must keep its server: say it, as one diagnostic
         return [_internal_error(f"{type(error).__name__}: {error}")]
     found = [_diagnostic(finding) for finding in outcome.findings]

@@ -7,6 +7,7 @@ from pathlib import Path
 from lrlint import api
 from lrlint.config import Settings
 from lrlint.importers import importers
+from lrlint.sources import Source
 
 MAIN = """\
 import torch
@@ -57,3 +58,15 @@ def test_a_callee_checked_alone_is_analysed_from_its_callers(tmp_path: Path) -> 
     (tmp_path / "main.py").write_text(MAIN.replace("range(90)", "range(x)") + "scheduler.step(1)\n")
     caller_findings = api.check([tmp_path / "engine.py"], Settings()).findings
     assert all(Path(f.path).name == "engine.py" for f in caller_findings)  # main.py's own LR302 is not reported
+
+
+def test_a_buffer_is_checked_with_its_importers_against_its_unsaved_text(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text("")
+    write(tmp_path, {"main.py": MAIN, "engine.py": ENGINE.replace("        scheduler.step()\n", "")})
+    engine = tmp_path / "engine.py"
+    settings = Settings()
+    callers = api.importers_of(engine, settings)
+    assert callers == [tmp_path / "main.py"]
+    unsaved = api.check_source(Source(str(engine), ENGINE), settings, callers=callers)
+    assert [(Path(f.path).name, f.line, f.code) for f in unsaved.findings] == [("engine.py", 4, "LR102")]
+    assert api.check_source(Source(str(engine), ENGINE), settings).findings == []  # alone, nothing shows

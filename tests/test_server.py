@@ -162,3 +162,32 @@ async def test_a_quick_fix_fixes_its_own_finding_only(client: LanguageClient, tm
     (edit,) = fix_one.edit.changes[path.as_uri()]
     remaining = [d for d in await changed(client, path, edit.new_text, 2) if d.code == "LR202"]
     assert [d.range.start.line for d in remaining] == [second.range.start.line]
+
+
+MAIN = """import torch
+from engine import train_one_epoch
+
+model = torch.nn.Linear(4, 2)
+optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+scheduler = torch.optim.lr_scheduler.StepLR(optimizer, step_size=30)
+for epoch in range(90):
+    train_one_epoch(model, loader, optimizer, scheduler)
+"""
+ENGINE = """def train_one_epoch(model, loader, optimizer, scheduler):
+    for x, y in loader:
+        optimizer.step()
+        scheduler.step()
+"""
+
+
+async def test_a_module_is_analysed_with_its_importers_against_its_unsaved_text(
+    client: LanguageClient, tmp_path: Path
+) -> None:
+    """engine.py's per-batch step of main.py's StepLR shows in engine.py, and goes as it is edited away."""
+    (tmp_path / "main.py").write_text(MAIN)
+    (tmp_path / "engine.py").write_text(ENGINE)
+    engine = tmp_path / "engine.py"
+    (diagnostic,) = await opened(client, engine, ENGINE)
+    assert (diagnostic.code, diagnostic.range.start.line) == ("LR102", 3)
+    per_epoch = ENGINE.replace("        scheduler.step()\n", "    scheduler.step()\n")
+    assert await changed(client, engine, per_epoch, 2) == []
