@@ -4,7 +4,8 @@ A front end of `lrlint.api`, like the command line: each open `.py` document is 
 unsaved text as the file at its path (the project's other modules and `[tool.lrlint]` are read
 from disk), on open, on save, and after a pause in typing; the modules that import it are analysed
 with it, for the findings they reveal in it (a per-batch step in `engine.py`, found from the
-`main.py` that builds the scheduler), and a save lints the other open documents again. The
+`main.py` that builds the scheduler), and a save lints the other open documents again. A Jupyter
+notebook the client syncs is linted as lrlint lints an `.ipynb` file, each cell's findings on it. The
 analysis runs off the event loop; a result older than the document's latest text is dropped.
 
 Code actions: the fix of one finding, "Fix all lrlint findings" (the fixes `--fix` makes) and
@@ -18,19 +19,21 @@ from __future__ import annotations
 
 import asyncio
 import importlib.util
+import json
 import re
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from lsprotocol import types as lsp
 from pygls.lsp.server import LanguageServer
+from pygls.uris import to_fs_path
 from pygls.workspace import TextDocument
 
 from lrlint import __version__, api
 from lrlint.config import Settings, find_config, load_settings
 from lrlint.docs import rule_url
 from lrlint.findings import Finding, Severity
-from lrlint.sources import Source
+from lrlint.sources import Source, source_of
 
 if TYPE_CHECKING:
     from lrlint.simulate import Schedule
@@ -44,7 +47,19 @@ _SEVERITIES = {Severity.ERROR: lsp.DiagnosticSeverity.Error, Severity.WARNING: l
 
 class LrlintServer(LanguageServer):
     def __init__(self) -> None:
-        super().__init__("lrlint", __version__, text_document_sync_kind=lsp.TextDocumentSyncKind.Full)
+        super().__init__(
+            "lrlint",
+            __version__,
+            text_document_sync_kind=lsp.TextDocumentSyncKind.Full,
+            notebook_document_sync=lsp.NotebookDocumentSyncOptions(
+                notebook_selector=[
+                    lsp.NotebookDocumentFilterWithCells(
+                        cells=[lsp.NotebookCellLanguage(language="python")], notebook="jupyter-notebook"
+                    )
+                ],
+                save=True,
+            ),
+        )
         self.latest: dict[str, int] = {}  # uri -> the version of its latest change
         self.callers: dict[str, list[Path]] = {}  # uri -> the project's modules importing it (open, save)
 
@@ -72,6 +87,22 @@ def create_server() -> LrlintServer:
         await asyncio.sleep(DEBOUNCE_SECONDS)
         if ls.latest.get(uri) == version:  # no newer change while waiting
             await _lint_and_publish(ls, uri)
+
+    @server.feature(lsp.NOTEBOOK_DOCUMENT_DID_OPEN)
+    async def notebook_did_open(ls: LrlintServer, params: lsp.DidOpenNotebookDocumentParams) -> None:
+        await _lint_notebook(ls, params.notebook_document.uri)
+
+    @server.feature(lsp.NOTEBOOK_DOCUMENT_DID_SAVE)
+    async def notebook_did_save(ls: LrlintServer, params: lsp.DidSaveNotebookDocumentParams) -> None:
+        await _lint_notebook(ls, params.notebook_document.uri)
+
+    @server.feature(lsp.NOTEBOOK_DOCUMENT_DID_CHANGE)
+    async def notebook_did_change(ls: LrlintServer, params: lsp.DidChangeNotebookDocumentParams) -> None:
+        uri, version = params.notebook_document.uri, params.notebook_document.version
+        ls.latest[uri] = version
+        await asyncio.sleep(DEBOUNCE_SECONDS)
+        if ls.latest.get(uri) == version:
+            await _lint_notebook(ls, uri)
 
     @server.feature(lsp.TEXT_DOCUMENT_DID_CLOSE)
     def did_close(ls: LrlintServer, params: lsp.DidCloseTextDocumentParams) -> None:
@@ -143,6 +174,45 @@ async def _lint_and_publish(ls: LrlintServer, uri: str) -> None:
         ls.text_document_publish_diagnostics(
             lsp.PublishDiagnosticsParams(uri=uri, diagnostics=diagnostics, version=document.version)
         )
+
+
+async def _lint_notebook(ls: LrlintServer, uri: str) -> None:
+    """A notebook linted as lrlint lints an .ipynb file, its diagnostics published on each cell."""
+    notebook = ls.workspace.get_notebook_document(notebook_uri=uri)
+    if notebook is None:
+        return
+    cells = [(cell, ls.workspace.get_text_document(cell.document).source) for cell in notebook.cells]
+    version = ls.latest.get(uri)
+    by_cell = await asyncio.get_running_loop().run_in_executor(None, _notebook_diagnostics, notebook, cells)
+    if ls.latest.get(uri) != version:
+        return  # a newer change arrived during the analysis
+    for index, (cell, _) in enumerate(cells):
+        ls.text_document_publish_diagnostics(
+            lsp.PublishDiagnosticsParams(uri=cell.document, diagnostics=by_cell.get(index, []))
+        )
+
+
+def _notebook_diagnostics(
+    notebook: lsp.NotebookDocument, cells: list[tuple[lsp.NotebookCell, str]]
+) -> dict[int, list[lsp.Diagnostic]]:
+    """Diagnostics by cell index (lines within the cell, as lrlint reports notebook findings)."""
+    path = to_fs_path(notebook.uri) or notebook.uri
+    content = {
+        "cells": [
+            {"cell_type": "code" if cell.kind == lsp.NotebookCellKind.Code else "markdown", "source": text}
+            for cell, text in cells
+        ],
+        "metadata": {"language_info": {"name": "python"}},
+    }
+    try:
+        source = source_of(Path(path), json.dumps(content).encode())
+        outcome = api.check_source(source, _settings_for(path))
+    except Exception as error:  # noqa: BLE001 - one diagnostic on the first cell, not a dead server
+        return {0: [_internal_error(f"{type(error).__name__}: {error}")]}
+    by_cell: dict[int, list[lsp.Diagnostic]] = {}
+    for finding in outcome.findings:
+        by_cell.setdefault(finding.cell or 0, []).append(_diagnostic(finding))
+    return by_cell
 
 
 def _diagnostics(document: TextDocument, callers: list[Path]) -> list[lsp.Diagnostic]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import sys
 from pathlib import Path
 
@@ -30,7 +31,9 @@ CLEAN = BUGGY.replace("ReduceLROnPlateau(optimizer, verbose=True)", "ReduceLROnP
 @pytest_lsp.fixture(config=ClientServerConfig(server_command=[sys.executable, "-m", "lrlint", "server"]))
 async def client(lsp_client: LanguageClient, tmp_path: Path):  # type: ignore[no-untyped-def]
     (tmp_path / "pyproject.toml").write_text("[tool.lrlint]\n")
-    params = lsp.InitializeParams(capabilities=lsp.ClientCapabilities(), root_uri=tmp_path.as_uri())
+    notebooks = lsp.NotebookDocumentClientCapabilities(synchronization=lsp.NotebookDocumentSyncClientCapabilities())
+    capabilities = lsp.ClientCapabilities(notebook_document=notebooks)
+    params = lsp.InitializeParams(capabilities=capabilities, root_uri=tmp_path.as_uri())
     await lsp_client.initialize_session(params)
     yield
     await lsp_client.shutdown_session()
@@ -191,3 +194,38 @@ async def test_a_module_is_analysed_with_its_importers_against_its_unsaved_text(
     assert (diagnostic.code, diagnostic.range.start.line) == ("LR102", 3)
     per_epoch = ENGINE.replace("        scheduler.step()\n", "    scheduler.step()\n")
     assert await changed(client, engine, per_epoch, 2) == []
+
+
+async def test_a_notebook_gets_its_findings_on_its_cells(client: LanguageClient, tmp_path: Path) -> None:
+    notebook = (tmp_path / "explore.ipynb").as_uri()
+    texts = ["import torch\nfrom torch.optim.lr_scheduler import StepLR\n", "# Training", BUGGY.replace("StepLR, ", "")]
+    kinds = [lsp.NotebookCellKind.Code, lsp.NotebookCellKind.Markup, lsp.NotebookCellKind.Code]
+    cells = [f"{notebook}#cell{index}" for index in range(3)]
+    client.notebook_document_did_open(
+        lsp.DidOpenNotebookDocumentParams(
+            notebook_document=lsp.NotebookDocument(
+                uri=notebook,
+                notebook_type="jupyter-notebook",
+                version=1,
+                cells=[lsp.NotebookCell(kind=kind, document=uri) for kind, uri in zip(kinds, cells, strict=True)],
+            ),
+            cell_text_documents=[
+                lsp.TextDocumentItem(
+                    uri=uri,
+                    language_id="python" if kind == lsp.NotebookCellKind.Code else "markdown",
+                    version=1,
+                    text=text,
+                )
+                for uri, kind, text in zip(cells, kinds, texts, strict=True)
+            ],
+        )
+    )
+
+    async def published() -> None:
+        while not all(uri in client.diagnostics for uri in cells):
+            await asyncio.sleep(0.05)
+
+    await asyncio.wait_for(published(), timeout=60)
+    assert [list(client.diagnostics.get(uri, ())) for uri in cells[:2]] == [[], []]
+    (diagnostic,) = client.diagnostics[cells[2]]
+    assert (diagnostic.code, diagnostic.range.start.line) == ("LR202", 4)
