@@ -44,6 +44,7 @@ from lrlint.model.syntax import (
     call_events,
     called_name,
     exclusive,
+    is_main_test,
     is_super_call,
 )
 from lrlint.model.trace import (
@@ -622,8 +623,7 @@ def _is_script(index: SyntaxIndex) -> bool:
     module = index.module
     body = module.node.body if isinstance(module.node, cst.Module) else ()
     return module.contains_loop or any(
-        isinstance(statement, cst.If) and "__main__" in cst.Module([]).code_for_node(statement.test)
-        for statement in body
+        isinstance(statement, cst.If) and is_main_test(statement.test) for statement in body
     )
 
 

@@ -175,13 +175,25 @@ def _names_in(node: cst.CSTNode) -> list[cst.BaseExpression]:
     return found
 
 
-def _subscript_key(node: cst.Subscript) -> object:
+def subscript_key(node: cst.Subscript) -> str | None:
     """The string key of `x["key"]`, else None."""
     if len(node.slice) == 1 and isinstance(node.slice[0].slice, cst.Index):
         key = node.slice[0].slice.value
-        if isinstance(key, cst.SimpleString):
+        if isinstance(key, cst.SimpleString) and isinstance(key.evaluated_value, str):
             return key.evaluated_value
     return None
+
+
+def walk(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
+    """`node` and every node below it, in source order."""
+    yield node
+    for child in node.children:
+        yield from walk(child)
+
+
+def is_main_test(test: cst.BaseExpression) -> bool:
+    """`__name__ == "__main__"`: true in every run of the script."""
+    return "__main__" in cst.Module([]).code_for_node(test)
 
 
 def called_name(func: cst.BaseExpression) -> str:
@@ -357,7 +369,7 @@ class _Builder:
             if isinstance(target, cst.Attribute) and not self._is_self(target.value, function):
                 write = AttributeWrite(target, value, function, guards, self._loop_depth > 0)
                 self.index.attribute_writes.setdefault(target.attr.value, []).append(write)
-        writes = [t for t in targets if isinstance(t, cst.Subscript) and _subscript_key(t) == "lr"]
+        writes = [t for t in targets if isinstance(t, cst.Subscript) and subscript_key(t) == "lr"]
         return events + [LrWriteEvent(target, guards, contexts, value) for target in writes]
 
     def _if(
@@ -498,7 +510,7 @@ def isinstance_test(guard: Guard) -> tuple[cst.BaseExpression, cst.BaseExpressio
 
 def conditions(guards: tuple[Guard, ...]) -> tuple[Guard, ...]:
     """The tests that make code conditional: `if __name__ == "__main__":` runs in every run."""
-    return tuple(guard for guard in guards if "__main__" not in cst.Module([]).code_for_node(guard.test))
+    return tuple(guard for guard in guards if not is_main_test(guard.test))
 
 
 def _equality(test: cst.BaseExpression) -> tuple[cst.BaseExpression, object] | None:

@@ -25,6 +25,7 @@ from lrlint.model.syntax import (
     called_name,
     exclusive,
     isinstance_test,
+    walk,
 )
 from lrlint.model.values import ValueEvaluator, is_known
 
@@ -500,13 +501,7 @@ def _classify(loop: Loop) -> tuple[LoopKind, bool]:
 
 
 def _calls_len(node: cst.BaseExpression) -> bool:
-    return any(isinstance(n, cst.Call) and isinstance(n.func, cst.Name) and n.func.value == "len" for n in _walk(node))
-
-
-def _walk(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
-    yield node
-    for child in node.children:
-        yield from _walk(child)
+    return any(isinstance(n, cst.Call) and isinstance(n.func, cst.Name) and n.func.value == "len" for n in walk(node))
 
 
 def build_trace(resolver: Resolver, entry: FunctionInfo, entry_call: EntryCall | None = None) -> Trace:

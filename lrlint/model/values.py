@@ -14,7 +14,7 @@ import libcst as cst
 from libcst.metadata import Assignment
 
 from lrlint.model.metadata import Metadata
-from lrlint.model.syntax import AttributeWrite, SyntaxIndex, dotted_name
+from lrlint.model.syntax import AttributeWrite, SyntaxIndex, dotted_name, walk
 
 MISSING = object()
 
@@ -311,14 +311,7 @@ class _Evaluation:
 
 
 def _reads_attribute(expr: cst.BaseExpression, attribute: str) -> bool:
-    return any(isinstance(node, cst.Attribute) and node.attr.value == attribute for node in _nodes(expr))
-
-
-def _nodes(node: cst.CSTNode) -> list[cst.CSTNode]:
-    found = [node]
-    for child in node.children:
-        found += _nodes(child)
-    return found
+    return any(isinstance(node, cst.Attribute) and node.attr.value == attribute for node in walk(expr))
 
 
 def _is_number(value: object) -> bool:

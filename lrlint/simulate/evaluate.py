@@ -7,7 +7,7 @@ values given with --set, the defaults a lookup states), or refused with its reas
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, Protocol
@@ -16,7 +16,7 @@ import libcst as cst
 from libcst.metadata import Assignment
 
 from lrlint.model import Frame, Guard, StepCadence, TrainingModel
-from lrlint.model.syntax import conditions, dotted_name
+from lrlint.model.syntax import conditions, dotted_name, subscript_key, walk
 from lrlint.model.values import MISSING, NotKnown, ValueEvaluator, parsed_option
 
 
@@ -97,12 +97,6 @@ def _branch_block(branch: cst.If | cst.Else | cst.BaseSuite) -> cst.BaseSuite | 
     return branch.body if isinstance(branch, cst.Else) else branch
 
 
-def _walk(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
-    yield node
-    for child in node.children:
-        yield from _walk(child)
-
-
 class _Assignment(Protocol):
     """A name's or an attribute's assignment, where it runs."""
 
@@ -129,15 +123,6 @@ _MAX_FOLLOWED = 8  # names and parameters followed to what they hold
 
 def _is_parameter(name: cst.Name, frame: Frame) -> bool:
     return any(param.name.value == name.value for param in frame.function.params)
-
-
-def _string_key(subscript: cst.Subscript) -> str | None:
-    """The key of `config["lr"]`."""
-    keys = [element.slice.value for element in subscript.slice if isinstance(element.slice, cst.Index)]
-    if len(keys) != 1 or not isinstance(keys[0], cst.SimpleString):
-        return None
-    key = keys[0].evaluated_value
-    return key if isinstance(key, str) else None
 
 
 def _how_to_give(code: str) -> str:
@@ -209,7 +194,7 @@ class SafeEvaluator:
             return False
         names = self._names_read.get(id(expr))
         if names is None:
-            names = self._names_read[id(expr)] = {n.value for n in _walk(expr) if isinstance(n, cst.Name)}
+            names = self._names_read[id(expr)] = {n.value for n in walk(expr) if isinstance(n, cst.Name)}
         return not names.isdisjoint(self.bindings)
 
     def _read(self, expr: cst.BaseExpression) -> object:
@@ -307,7 +292,7 @@ class SafeEvaluator:
 
     def _literal_entry(self, subscript: cst.Subscript) -> object:
         """`config["lr"]` where `config` is a dict literal the code builds: that entry's value."""
-        key = _string_key(subscript)
+        key = subscript_key(subscript)
         table, frame = self._origin(subscript.value)
         if key is None or not isinstance(table, cst.Dict):
             return None
@@ -335,7 +320,7 @@ class SafeEvaluator:
             return option
         if isinstance(expr, cst.Attribute):
             option, holder = expr.attr.value, expr.value
-        elif isinstance(expr, cst.Subscript) and (key := _string_key(expr)) is not None:
+        elif isinstance(expr, cst.Subscript) and (key := subscript_key(expr)) is not None:
             option, holder = key, expr.value
         else:
             return None
