@@ -190,15 +190,14 @@ def _epoch_position(model: TrainingModel, item: TraceItem, evaluator: Reader) ->
     if counted is None:
         return first
     loop, counter, offset = counted
-    node = loop.node
+    node, bounds = loop.node, _range_arguments(model, loop)
     if not (isinstance(node, cst.For) and isinstance(node.target, cst.Name) and node.target.value == counter):
         return None
-    iterable = node.iter
-    if not isinstance(iterable, cst.Call) or model.code(iterable.func) != "range" or len(iterable.args) != 2:
+    if bounds is None or len(bounds) != 2:
         return None
     evaluator.frame = loop.frame
     try:
-        start = evaluator.value(iterable.args[0].value)
+        start = evaluator.value(bounds[0])
     except NotKnown:
         return None
     return start + offset if isinstance(start, int) and not isinstance(start, bool) else None
@@ -247,12 +246,20 @@ def _batches_stepped(item: TraceItem, evaluator: Reader) -> int | None:
 def range_count(model: TrainingModel, loop: Loop, evaluator: Reader) -> int | None:
     """How many times `for ... in range(a, b)` runs, its bounds read by `evaluator` (which records
     what it assumed); None for any other loop or bounds it cannot read."""
-    iterable = loop.node.iter if isinstance(loop.node, cst.For) else None
-    if not isinstance(iterable, cst.Call) or model.code(iterable.func) != "range" or not 1 <= len(iterable.args) <= 2:
+    arguments = _range_arguments(model, loop)
+    if arguments is None:
         return None
     evaluator.frame = loop.frame
     try:
-        bounds = [int(evaluator.value(arg.value)) for arg in iterable.args]
+        bounds = [int(evaluator.value(argument)) for argument in arguments]
     except (NotKnown, TypeError, ValueError):
         return None
     return bounds[-1] - (bounds[0] if len(bounds) == 2 else 0)
+
+
+def _range_arguments(model: TrainingModel, loop: Loop) -> list[cst.BaseExpression] | None:
+    """The bounds of `for ... in range(stop)` / `range(start, stop)`, as written; None for any other loop."""
+    iterable = loop.node.iter if isinstance(loop.node, cst.For) else None
+    if not isinstance(iterable, cst.Call) or model.code(iterable.func) != "range" or not 1 <= len(iterable.args) <= 2:
+        return None
+    return [arg.value for arg in iterable.args]
