@@ -82,10 +82,8 @@ def create_server() -> LrlintServer:
 
     @server.feature(lsp.TEXT_DOCUMENT_DID_CHANGE)
     async def did_change(ls: LrlintServer, params: lsp.DidChangeTextDocumentParams) -> None:
-        uri, version = params.text_document.uri, params.text_document.version
-        ls.latest[uri] = version
-        await asyncio.sleep(DEBOUNCE_SECONDS)
-        if ls.latest.get(uri) == version:  # no newer change while waiting
+        uri = params.text_document.uri
+        if await _settled(ls, uri, params.text_document.version):
             await _lint_and_publish(ls, uri)
 
     @server.feature(lsp.NOTEBOOK_DOCUMENT_DID_OPEN)
@@ -98,10 +96,8 @@ def create_server() -> LrlintServer:
 
     @server.feature(lsp.NOTEBOOK_DOCUMENT_DID_CHANGE)
     async def notebook_did_change(ls: LrlintServer, params: lsp.DidChangeNotebookDocumentParams) -> None:
-        uri, version = params.notebook_document.uri, params.notebook_document.version
-        ls.latest[uri] = version
-        await asyncio.sleep(DEBOUNCE_SECONDS)
-        if ls.latest.get(uri) == version:
+        uri = params.notebook_document.uri
+        if await _settled(ls, uri, params.notebook_document.version):
             await _lint_notebook(ls, uri)
 
     @server.feature(lsp.TEXT_DOCUMENT_DID_CLOSE)
@@ -146,6 +142,13 @@ def create_server() -> LrlintServer:
 
 SIMULATE_COMMAND = "lrlint.simulate"
 _TORCH_MISSING = "lrlint can show the learning rates this scheduler produces: `pip install 'lrlint[torch]'`"
+
+
+async def _settled(ls: LrlintServer, uri: str, version: int) -> bool:
+    """Whether the document is still at `version` after a pause: no newer change while waiting."""
+    ls.latest[uri] = version
+    await asyncio.sleep(DEBOUNCE_SECONDS)
+    return ls.latest.get(uri) == version
 
 
 async def _find_callers(ls: LrlintServer, uri: str) -> None:
