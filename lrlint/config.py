@@ -14,7 +14,7 @@ if sys.version_info >= (3, 11):
 else:  # Python 3.10: the same parser, from PyPI
     import tomli as tomllib
 from lrlint.findings import known_codes
-from lrlint.paths import PathPatterns
+from lrlint.paths import one_pattern
 
 ALL = "ALL"  # every rule, as in ruff's `--select ALL`
 OLDEST_TORCH = (1, 1)  # the scheduler API lrlint checks (step after the optimizer) dates from torch 1.1
@@ -60,7 +60,7 @@ class Settings:
         if not self.enabled(code):
             return False
         return not any(
-            matches(code, codes) and PathPatterns([pattern], self.root).match(path)
+            matches(code, codes) and one_pattern(pattern, self.root).match(path)
             for pattern, codes in self.per_file_ignores.items()
         )
 

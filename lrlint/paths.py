@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable
+from functools import lru_cache
 from pathlib import Path
 
 import pathspec
@@ -18,21 +19,26 @@ class PathPatterns:
         """`root`: the folder of the configuration that gives the patterns."""
         lines = [pattern.replace(os.sep, "/") for pattern in patterns]
         self._spec = pathspec.GitIgnoreSpec.from_lines(lines) if lines else None
-        self._root = root
-
-    def __bool__(self) -> bool:
-        return self._spec is not None
+        self._root = _prefix(root) if root is not None else None
 
     def match(self, path: str | Path, base: str | Path | None = None) -> bool:
         """`path` relative to the root, else to `base` (the folder walked), else to the working
         folder, when it lies below one; else its name alone: the folders above a project are not
         part of it (a checkout under `/home/ci/build/` is not excluded by `build`)."""
-        return self._spec is not None and self._spec.match_file(self.relative(str(path), base))
-
-    def relative(self, path: str, base: str | Path | None = None) -> str:
+        if self._spec is None:
+            return False
         absolute = os.path.abspath(path)
-        for folder in (self._root, base, os.getcwd()):
-            prefix = os.path.join(os.path.abspath(folder), "") if folder is not None else None
+        for prefix in (self._root, _prefix(base) if base is not None else None, _prefix(os.getcwd())):
             if prefix is not None and absolute.startswith(prefix):
-                return absolute[len(prefix) :].replace(os.sep, "/")
-        return os.path.basename(absolute)
+                return self._spec.match_file(absolute[len(prefix) :].replace(os.sep, "/"))
+        return self._spec.match_file(os.path.basename(absolute))
+
+
+@lru_cache(maxsize=256)
+def one_pattern(pattern: str, root: Path | None) -> PathPatterns:
+    """A single pattern (a `per-file-ignores` key), compiled once however many findings ask."""
+    return PathPatterns([pattern], root)
+
+
+def _prefix(folder: str | Path) -> str:
+    return os.path.join(os.path.abspath(folder), "")
