@@ -378,17 +378,15 @@ def test_where_a_schedule_ends_within_the_run_is_noted(tmp_path: Path) -> None:
 
 
 def test_a_parameter_default_is_used_and_stated(tmp_path: Path) -> None:
-    path = tmp_path / "trainer.py"
-    path.write_text(
+    schedule, ends = simulate_script(
+        tmp_path,
         "import torch\n\ndef fit(model, loader, lr=0.05, epochs=4):\n"
         "    opt = torch.optim.SGD(model.parameters(), lr=lr)\n"
         "    s = torch.optim.lr_scheduler.StepLR(opt, step_size=epochs // 2)\n"
-        "    for epoch in range(epochs):\n        for b in loader:\n            opt.step()\n        s.step()\n"
+        "    for epoch in range(epochs):\n        for b in loader:\n            opt.step()\n        s.step()\n",
     )
-    code, out = simulate(str(path), "--format", "json")
-    (schedule,) = json.loads(out)
-    assert code == 0 and "lr = 0.05 (the parameter's default)" in schedule["assumptions"]
-    assert close([epoch["end"] for epoch in schedule["lr_per_epoch"]], [0.05, 0.005, 0.005, 0.0005])
+    assert "lr = 0.05 (the parameter's default)" in schedule["assumptions"]
+    assert close(ends, [0.05, 0.005, 0.005, 0.0005])
 
 
 def test_the_common_cosine_lambda_is_evaluated_with_math_constants(tmp_path: Path) -> None:
@@ -598,17 +596,15 @@ def test_a_run_configuration_gives_the_values_the_code_reads(tmp_path: Path, nam
 
 
 def test_a_config_object_built_in_the_file_gives_its_fields(tmp_path: Path) -> None:
-    path = tmp_path / "train.py"
-    path.write_text(
+    schedule, ends = simulate_script(
+        tmp_path,
         "from dataclasses import dataclass\nimport torch\n\n@dataclass\nclass TrainConfig:\n"
         "    lr: float = 0.1\n    epochs: int = 90\n    step_size: int = 1\n\n"
         "cfg = TrainConfig(epochs=2)\nopt = torch.optim.SGD(params, lr=cfg.lr)\n"
         "s = torch.optim.lr_scheduler.StepLR(opt, step_size=cfg.step_size, gamma=0.5)\n"
-        "for epoch in range(cfg.epochs):\n    for b in loader:\n        opt.step()\n    s.step()\n"
+        "for epoch in range(cfg.epochs):\n    for b in loader:\n        opt.step()\n    s.step()\n",
     )
-    code, out = simulate(str(path), "--format", "json")
-    (schedule,) = json.loads(out)
-    assert code == 0 and close(epoch_ends(out), [0.05, 0.025])
+    assert close(ends, [0.05, 0.025])
     assert "cfg.lr = 0.1 (TrainConfig's default)" in schedule["assumptions"]
     assert "with cfg.epochs = 2 (passed to TrainConfig(...))" in schedule["assumptions"][0]
 
