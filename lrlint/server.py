@@ -62,6 +62,12 @@ class LrlintServer(LanguageServer):
         )
         self.latest: dict[str, int] = {}  # uri -> the version of its latest change
         self.callers: dict[str, list[Path]] = {}  # uri -> the project's modules importing it (open, save)
+        self.analysing: dict[str, asyncio.Lock] = {}  # uri -> held while one analysis of it runs
+
+    def one_at_a_time(self, uri: str) -> asyncio.Lock:
+        """A document is analysed by one thread at a time: an analysis of an older text, which
+        cannot be interrupted, finishes before the next starts, instead of sharing the CPU with it."""
+        return self.analysing.setdefault(uri, asyncio.Lock())
 
 
 def create_server() -> LrlintServer:
@@ -103,6 +109,7 @@ def create_server() -> LrlintServer:
     @server.feature(lsp.TEXT_DOCUMENT_DID_CLOSE)
     def did_close(ls: LrlintServer, params: lsp.DidCloseTextDocumentParams) -> None:
         ls.latest.pop(params.text_document.uri, None)
+        ls.callers.pop(params.text_document.uri, None)
         ls.text_document_publish_diagnostics(lsp.PublishDiagnosticsParams(uri=params.text_document.uri, diagnostics=[]))
 
     @server.feature(
@@ -125,10 +132,16 @@ def create_server() -> LrlintServer:
         return actions
 
     @server.feature(lsp.TEXT_DOCUMENT_HOVER)
-    def hover(ls: LrlintServer, params: lsp.HoverParams) -> lsp.Hover | None:
+    async def hover(ls: LrlintServer, params: lsp.HoverParams) -> lsp.Hover | None:
+        """A rule's documentation at once; a schedule is simulated off the event loop (torch's import
+        alone takes a second)."""
         document = ls.workspace.get_text_document(params.text_document.uri)
         code = _rule_code_at(document, params.position)
-        text = _rule_documentation(code) if code else _schedule_summary(document, params.position.line + 1)
+        if code:
+            text = _rule_documentation(code)
+        else:
+            line = params.position.line + 1
+            text = await asyncio.get_running_loop().run_in_executor(None, _schedule_summary, document, line)
         return lsp.Hover(contents=lsp.MarkupContent(kind=lsp.MarkupKind.Markdown, value=text)) if text else None
 
     @server.command(SIMULATE_COMMAND)
@@ -171,8 +184,11 @@ async def _lint_and_publish(ls: LrlintServer, uri: str) -> None:
     if not document.path.endswith(".py"):
         return
     version = ls.latest.get(uri)
-    callers = ls.callers.get(uri, [])
-    diagnostics = await asyncio.get_running_loop().run_in_executor(None, _diagnostics, document, callers)
+    async with ls.one_at_a_time(uri):
+        if ls.latest.get(uri) != version:
+            return  # a newer change arrived while an older analysis ran: its own analysis follows
+        callers = ls.callers.get(uri, [])
+        diagnostics = await asyncio.get_running_loop().run_in_executor(None, _diagnostics, document, callers)
     if ls.latest.get(uri) == version:  # stale when a newer change arrived during the analysis
         ls.text_document_publish_diagnostics(
             lsp.PublishDiagnosticsParams(uri=uri, diagnostics=diagnostics, version=document.version)
@@ -186,7 +202,10 @@ async def _lint_notebook(ls: LrlintServer, uri: str) -> None:
         return
     cells = [(cell, ls.workspace.get_text_document(cell.document).source) for cell in notebook.cells]
     version = ls.latest.get(uri)
-    by_cell = await asyncio.get_running_loop().run_in_executor(None, _notebook_diagnostics, notebook, cells)
+    async with ls.one_at_a_time(uri):
+        if ls.latest.get(uri) != version:
+            return
+        by_cell = await asyncio.get_running_loop().run_in_executor(None, _notebook_diagnostics, notebook, cells)
     if ls.latest.get(uri) != version:
         return  # a newer change arrived during the analysis
     for index, (cell, _) in enumerate(cells):

@@ -95,6 +95,35 @@ async def test_a_change_that_adds_and_removes_a_finding(client: LanguageClient, 
     assert await changed(client, path, CLEAN, 3) == []
 
 
+async def test_under_fast_typing_only_the_latest_text_is_published(client: LanguageClient, tmp_path: Path) -> None:
+    """Ten changes 50 ms apart: the diagnostics that arrive are those of the last one, never of an
+    older text whose analysis was still running."""
+    path = tmp_path / "train.py"
+    assert await opened(client, path, CLEAN) == []
+    published: list[int | None] = []
+    features = client.protocol.fm.features
+    record = features[lsp.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS]
+
+    def recording(params: lsp.PublishDiagnosticsParams) -> None:
+        published.append(params.version)
+        record(params)
+
+    features[lsp.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS] = recording
+    for version in range(2, 12):
+        text = BUGGY if version % 2 else CLEAN  # version 11, the last, has the finding
+        change = lsp.TextDocumentContentChangeWholeDocument(text=text)
+        client.text_document_did_change(
+            lsp.DidChangeTextDocumentParams(
+                text_document=lsp.VersionedTextDocumentIdentifier(uri=path.as_uri(), version=version),
+                content_changes=[change],
+            )
+        )
+        await asyncio.sleep(0.05)
+    await client.wait_for_notification(lsp.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS)
+    await asyncio.sleep(1.0)  # time for a late, stale publication to show up
+    assert published == [11]
+
+
 async def test_suppressing_with_noqa_silences_the_finding(client: LanguageClient, tmp_path: Path) -> None:
     path = tmp_path / "train.py"
     (diagnostic,) = await opened(client, path, BUGGY)
