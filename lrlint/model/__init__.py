@@ -46,6 +46,7 @@ from lrlint.model.syntax import (
     exclusive,
     is_main_test,
     is_super_call,
+    walk,
 )
 from lrlint.model.trace import (
     Frame,
@@ -114,6 +115,7 @@ __all__ = [
     "removed_argument",
     "torch_version_of_signatures",
     "version_tuple",
+    "walk",
 ]
 
 _MAX_FUNCTION_DEPTH = 4  # names bound to names bound to lambdas: how far to follow
@@ -160,12 +162,23 @@ class TrainingModel:
 
     def locate(self, node: cst.CSTNode) -> tuple[ModuleAnalysis, int, int]:
         """The module a node belongs to (this one, or a project module a call led to) and its position."""
+        analysis = self._analysis_of(node)
+        return (analysis, *analysis.metadata.position(node))
+
+    def source_order(self, node: cst.CSTNode) -> tuple[str, int]:
+        """Where a node comes in the analysed code (its module's path, its place there): a sort key
+        that, unlike a position, does not need the module's positions worked out."""
+        analysis = self._analysis_of(node)
+        return str(analysis.path), analysis.metadata.order(node)
+
+    def _analysis_of(self, node: cst.CSTNode) -> ModuleAnalysis:
+        """The module a node belongs to: this one, or a project module a call led to."""
         others = [analysis for analysis in self.project.modules() if analysis is not self.analysis]
-        if not others:  # one module: no membership test, which would place every node of it
-            return (self.analysis, *self.analysis.metadata.position(node))
+        if not others:  # one module: no membership test
+            return self.analysis
         for analysis in (self.analysis, *others):
-            if analysis.metadata.has(node):
-                return (analysis, *analysis.metadata.position(node))
+            if analysis.metadata.owns(node):
+                return analysis
         raise KeyError(f"node not in any analysed module: {type(node).__name__}")
 
     def position(self, node: cst.CSTNode) -> tuple[int, int]:
@@ -247,7 +260,7 @@ class TrainingModel:
         """Objects in the order their constructions appear: messages must not depend on set order."""
         if len(objects) < 2:
             return list(objects)
-        return sorted(objects, key=lambda obj: (str(self.locate(obj.call)[0].path), self.position(obj.call)))
+        return sorted(objects, key=lambda obj: self.source_order(obj.call))
 
     def scheduler_spec(self, call: cst.Call) -> SchedulerSpec | None:
         """The torch scheduler or transformers factory a call constructs, by qualified name."""
@@ -607,10 +620,7 @@ def build_model(
 
 
 def _attributes(node: cst.CSTNode) -> Iterator[cst.Attribute]:
-    if isinstance(node, cst.Attribute):
-        yield node
-    for child in node.children:
-        yield from _attributes(child)
+    return (child for child in walk(node) if isinstance(child, cst.Attribute))
 
 
 def _reads_a_counter(guard: Guard, counters: set[str]) -> bool:

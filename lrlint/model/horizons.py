@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 
 import libcst as cst
 
+from lrlint.model.syntax import child_nodes
+
 ScheduleFunction = cst.Lambda | cst.FunctionDef
 _DIVISIONS = (cst.Divide, cst.FloorDivide)
 
@@ -96,6 +98,6 @@ def _mentions(expr: cst.CSTNode, names: set[str]) -> bool:
 def _walk(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
     """Every node below `node` in source order, skipping attribute names (`x.epoch` is not `epoch`)."""
     yield node
-    children = [node.value] if isinstance(node, cst.Attribute) else node.children
+    children = [node.value] if isinstance(node, cst.Attribute) else child_nodes(node)
     for child in children:
         yield from _walk(child)

@@ -1,57 +1,138 @@
-"""LibCST metadata for one module, resolved on demand and read through small typed accessors."""
+"""What lrlint knows of one module beyond its tree: scopes, qualified names and positions."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import bisect
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from functools import cached_property
 
 import libcst as cst
-from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider, Scope, ScopeProvider
+from libcst._nodes.internal import CodegenState
+
+from lrlint.model.scopes import Scope, ScopeTable
+from lrlint.model.syntax import walk
+
+_LINE_BREAK = re.compile(r"\r\n?|\n")
 
 
 class Metadata:
-    """Scopes, qualified names and positions, each computed the first time it is asked for.
+    """Scopes and qualified names (lrlint's own scope analysis, see scopes.py) and positions, each
+    computed the first time it is asked for: most modules that pass the prefilter have no
+    finding, and positions are needed only where there is one."""
 
-    Most modules that pass the prefilter need scopes only; LibCST's QualifiedNameProvider would
-    walk the whole tree again to attach lazy values we can compute from the scope directly, and
-    positions are needed only for the rare module that has a finding.
-    """
-
-    def __init__(self, wrapper: MetadataWrapper) -> None:
-        self._wrapper = wrapper
-        self._star_modules = _star_imported_modules(wrapper.module)
+    def __init__(self, module: cst.Module) -> None:
+        self._module = module
+        self._star_modules = _star_imported_modules(module)
+        self._qualified: dict[cst.CSTNode, set[str]] = {}
 
     @cached_property
-    def _scopes(self) -> Mapping[cst.CSTNode, Scope | None]:
-        return self._wrapper.resolve(ScopeProvider)
+    def _scopes(self) -> ScopeTable:
+        return ScopeTable(self._module)
 
     @cached_property
-    def _positions(self) -> Mapping[cst.CSTNode, CodeRange]:
-        return self._wrapper.resolve(PositionProvider)
+    def _positions(self) -> _Positions:
+        return _Positions(self._module)
 
     def scope(self, node: cst.CSTNode) -> Scope | None:
-        return self._scopes.get(node)
+        return self._scopes.scope(node)
 
     def qualified_names(self, node: cst.CSTNode) -> set[str]:
-        scope = self.scope(node)
-        found = {name.name for name in scope.get_qualified_names_for(node)} if scope is not None else set()
+        if node not in self._qualified:
+            self._qualified[node] = self._qualified_names(node)
+        return set(self._qualified[node])
+
+    def _qualified_names(self, node: cst.CSTNode) -> set[str]:
+        found = self._scopes.qualified_names(node)
         if not found and isinstance(node, cst.Name) and self._star_modules:
             # `from torch.optim.lr_scheduler import *`: an unbound name may come from there.
             found = {f"{module}.{node.value}" for module in self._star_modules}
         return found
+
+    @cached_property
+    def _order(self) -> dict[cst.CSTNode, int]:
+        return {node: index for index, node in enumerate(walk(self._module))}
+
+    def owns(self, node: cst.CSTNode) -> bool:
+        """The node is part of this module (formatting nodes aside)."""
+        return node in self._order
+
+    def order(self, node: cst.CSTNode) -> int:
+        """The node's place in the module, in source order: a sort key that needs no positions."""
+        return self._order[node]
 
     def has(self, node: cst.CSTNode) -> bool:
         return node in self._positions
 
     def position(self, node: cst.CSTNode) -> tuple[int, int]:
         """1-based line and column where the node starts."""
-        code_range = self._positions[node]
-        return code_range.start.line, code_range.start.column + 1
+        return self._positions.line_and_column(self._positions.ranges[node][0])
 
     def end(self, node: cst.CSTNode) -> tuple[int, int]:
         """1-based line and column just after the node's last character."""
-        code_range = self._positions[node]
-        return code_range.end.line, code_range.end.column + 1
+        return self._positions.line_and_column(self._positions.ranges[node][1])
+
+
+class _Positions:
+    """Where each node starts and ends, as LibCST's PositionProvider places them (syntactic
+    positions: a statement without its leading blank lines), from one code generation of the
+    module that counts characters; lines and columns are worked out for the nodes asked about."""
+
+    def __init__(self, module: cst.Module) -> None:
+        state = _OffsetState(default_indent=module.default_indent, default_newline=module.default_newline)
+        module._codegen(state)
+        self.ranges = state.ranges
+        code = "".join(state.tokens)
+        self._line_starts = [0, *(match.end() for match in _LINE_BREAK.finditer(code))]
+
+    def __contains__(self, node: cst.CSTNode) -> bool:
+        return node in self.ranges
+
+    def line_and_column(self, offset: int) -> tuple[int, int]:
+        line = bisect.bisect_right(self._line_starts, offset)
+        return line, offset - self._line_starts[line - 1] + 1
+
+
+@dataclass(frozen=False)
+class _OffsetState(CodegenState):
+    ranges: dict[cst.CSTNode, tuple[int, int]] = field(default_factory=dict)
+    offset: int = 0
+    _starts: list[int] = field(default_factory=list)
+
+    def add_indent_tokens(self) -> None:
+        super().add_indent_tokens()
+        self.offset += sum(len(token) for token in self.indent_tokens)
+
+    def add_token(self, value: str) -> None:
+        self.tokens.append(value)
+        self.offset += len(value)
+
+    def pop_trailing_newline(self) -> None:
+        """Kept: LibCST's positions count the module's last line break (a module ends after it)."""
+
+    def before_codegen(self, node: cst.CSTNode) -> None:
+        self._starts.append(self.offset)
+
+    def after_codegen(self, node: cst.CSTNode) -> None:
+        start = self._starts.pop()
+        if node not in self.ranges:  # a syntactic position recorded inside wins
+            self.ranges[node] = (start, self.offset)
+
+    @contextmanager
+    def record_syntactic_position(
+        self, node: cst.CSTNode, *, start_node: cst.CSTNode | None = None, end_node: cst.CSTNode | None = None
+    ) -> Iterator[None]:
+        start = self.offset
+        try:
+            yield
+        finally:
+            end = self.offset
+            self.ranges[node] = (
+                self.ranges[start_node][0] if start_node is not None else start,
+                self.ranges[end_node][1] if end_node is not None else end,
+            )
 
 
 def _star_imported_modules(module: cst.Module) -> list[str]:

@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import libcst as cst
-from libcst.metadata import MetadataWrapper
 
 from lrlint.model.metadata import Metadata
 from lrlint.model.resolve import Resolver
@@ -61,8 +60,7 @@ class Project:
     def add(self, path: Path, source: Source, module: cst.Module) -> ModuleAnalysis:
         """Register a parsed module (the file being linted, or one loaded on demand)."""
         path = Path(os.path.normpath(path))
-        wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
-        metadata = Metadata(wrapper)
+        metadata = Metadata(module)
         index = build_syntax_index(module)
         resolver = Resolver(index, metadata, path=path, project=self)
         analysis = ModuleAnalysis(path, source, module, index, metadata, resolver)

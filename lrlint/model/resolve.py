@@ -16,10 +16,10 @@ from pathlib import Path
 from typing import Protocol
 
 import libcst as cst
-from libcst.metadata import Assignment
 
 from lrlint.catalog import SchedulerSpec, is_optimizer_constructor, is_scheduler_base_class, scheduler_spec
 from lrlint.model.metadata import Metadata
+from lrlint.model.scopes import Binding
 from lrlint.model.syntax import (
     ClassInfo,
     FunctionInfo,
@@ -466,11 +466,11 @@ class Resolver:
                 return found
         return None
 
-    def _assignments(self, name: cst.Name) -> Iterator[Assignment]:
+    def _assignments(self, name: cst.Name) -> Iterator[Binding]:
         scope = self.metadata.scope(name)
         if scope is None:
             return iter(())
-        return (a for a in scope[name.value] if isinstance(a, Assignment))
+        return (a for a in scope[name.value] if isinstance(a, Binding))
 
     def _function_called(self, func: cst.BaseExpression, context: Context) -> tuple[FunctionInfo, bool] | None:
         """The in-file function or method `func` names, and whether it is called as a bound method."""

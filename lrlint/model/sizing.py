@@ -18,6 +18,7 @@ import libcst as cst
 from lrlint.catalog import SchedulerSpec
 from lrlint.model.horizons import ScheduleFunction, read_function
 from lrlint.model.resolve import TrackedObject
+from lrlint.model.syntax import child_nodes
 from lrlint.model.values import ValueEvaluator, is_known
 from lrlint.scheduler_facts import Cadence, SizeParameter
 
@@ -79,7 +80,7 @@ def _leaves(expr: cst.CSTNode) -> tuple[list[tuple[str, cst.CSTNode]], bool]:
             for arg in node.args:
                 visit(arg.value)
         else:
-            for child in node.children:
+            for child in child_nodes(node):
                 visit(child)
 
     visit(expr)

@@ -7,8 +7,10 @@ replay an iteration in program order. It never decides what an object is; `resol
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from functools import cache
 
 import libcst as cst
 
@@ -161,18 +163,7 @@ class SyntaxIndex:
 
 def _names_in(node: cst.CSTNode) -> list[cst.BaseExpression]:
     """Names and attribute chains (`self.scheduler`) used in an expression."""
-    found: list[cst.BaseExpression] = []
-
-    class Collector(cst.CSTVisitor):
-        def visit_Name(self, name: cst.Name) -> None:
-            found.append(name)
-
-        def visit_Attribute(self, attribute: cst.Attribute) -> bool:
-            found.append(attribute)
-            return True
-
-    node.visit(Collector())
-    return found
+    return [child for child in walk(node) if isinstance(child, (cst.Name, cst.Attribute))]
 
 
 def subscript_key(node: cst.Subscript) -> str | None:
@@ -185,10 +176,78 @@ def subscript_key(node: cst.Subscript) -> str | None:
 
 
 def walk(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
-    """`node` and every node below it, in source order."""
-    yield node
-    for child in node.children:
-        yield from walk(child)
+    """`node` and every node below it but formatting (whitespace, commas, brackets), in source order."""
+    pending = [node]
+    while pending:
+        current = pending.pop()
+        yield current
+        pending.extend(reversed(child_nodes(current)))
+
+
+def child_nodes(node: cst.CSTNode) -> list[cst.CSTNode]:
+    """The node's children in source order (LibCST's `children`), without the formatting ones;
+    several times cheaper than `children`, which rebuilds the node to collect them."""
+    found: list[cst.CSTNode] = []
+    for name in _child_fields(type(node)):
+        value = getattr(node, name)
+        if isinstance(value, cst.CSTNode):
+            found.append(value)
+        elif isinstance(value, (tuple, list)):
+            found.extend(child for child in value if isinstance(child, cst.CSTNode))
+    return found
+
+
+# Fields that hold only formatting: never walked.
+_FORMATTING = frozenset(
+    {
+        "lpar",
+        "rpar",
+        "lbracket",
+        "rbracket",
+        "lbrace",
+        "rbrace",
+        "comma",
+        "semicolon",
+        "dot",
+        "colon",
+        "first_colon",
+        "second_colon",
+        "equal",
+        "header",
+        "footer",
+        "leading_lines",
+        "lines_after_decorators",
+        "leading_whitespace",
+        "trailing_whitespace",
+        "newline",
+        "indent",
+        "whitespace_after_arg",
+        "asynchronous",
+        "posonly_ind",
+    }
+)
+# Fields in source order, where it is not the order the node declares them in.
+_SOURCE_ORDER = {
+    cst.IfExp: ("body", "test", "orelse"),
+    cst.FormattedStringExpression: ("expression", "conversion", "format_spec"),
+    cst.Parameters: ("posonly_params", "params", "star_arg", "kwonly_params", "star_kwarg"),
+    cst.Arg: ("keyword", "value"),
+    cst.FunctionDef: ("decorators", "name", "type_parameters", "params", "returns", "body"),
+    cst.ClassDef: ("decorators", "name", "type_parameters", "bases", "keywords", "body"),
+    cst.ImportFrom: ("module", "names"),  # not `relative`: its dots are formatting nodes
+    cst.TypeAlias: ("name", "type_parameters", "value"),
+    cst.ExceptHandler: ("type", "name", "body"),
+    cst.ExceptStarHandler: ("type", "name", "body"),
+    cst.MatchCase: ("pattern", "guard", "body"),
+}
+
+
+@cache
+def _child_fields(node_type: type[cst.CSTNode]) -> tuple[str, ...]:
+    if node_type in _SOURCE_ORDER:
+        return _SOURCE_ORDER[node_type]
+    declared = (f.name for f in dataclasses.fields(node_type))
+    return tuple(name for name in declared if name not in _FORMATTING and not name.startswith("whitespace"))
 
 
 def is_main_test(test: cst.BaseExpression) -> bool:
@@ -231,7 +290,7 @@ def dotted_name(node: cst.BaseExpression) -> str:
     return ""
 
 
-class _ExpressionScanner(cst.CSTVisitor):
+class _ExpressionScanner:
     """Collects calls in evaluation order (post-order) and values put into containers.
 
     It does not enter lambdas, nested functions or classes: their code runs elsewhere.
@@ -241,29 +300,20 @@ class _ExpressionScanner(cst.CSTVisitor):
         self.calls: list[cst.Call] = []
         self.contained: list[cst.BaseExpression] = []
 
-    def visit_Lambda(self, node: cst.Lambda) -> bool:
-        # A lambda runs later, elsewhere (a callback): what it uses leaves lrlint's sight.
-        self.contained.extend(_names_in(node.body))
-        return False
-
-    def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
-        return False
-
-    def visit_ClassDef(self, node: cst.ClassDef) -> bool:
-        return False
-
-    def leave_Call(self, original_node: cst.Call) -> None:
-        self.calls.append(original_node)
-
-    def visit_Element(self, node: cst.Element) -> None:
-        self.contained.append(node.value)
-
-    def visit_DictElement(self, node: cst.DictElement) -> None:
-        self.contained.append(node.value)
-
-    def visit_Yield(self, node: cst.Yield) -> None:
-        if isinstance(node.value, cst.BaseExpression):
-            self.contained.append(node.value)
+    def scan(self, node: cst.CSTNode) -> None:
+        if isinstance(node, cst.Lambda):
+            # A lambda runs later, elsewhere (a callback): what it uses leaves lrlint's sight.
+            self.contained.extend(_names_in(node.body))
+            return
+        if isinstance(node, (cst.FunctionDef, cst.ClassDef)):
+            return
+        value = node.value if isinstance(node, (cst.Element, cst.DictElement, cst.Yield)) else None
+        if isinstance(value, cst.BaseExpression):
+            self.contained.append(value)
+        for child in child_nodes(node):
+            self.scan(child)
+        if isinstance(node, cst.Call):
+            self.calls.append(node)
 
 
 class _Builder:
@@ -453,7 +503,7 @@ class _Builder:
     ) -> list[Event]:
         scanner = _ExpressionScanner()
         for node in nodes:
-            node.visit(scanner)
+            scanner.scan(node)
         function.escapes.extend(scanner.contained)
         return [CallEvent(call, guards, contexts) for call in scanner.calls]
 

@@ -268,15 +268,11 @@ def _identifiers(node: cst.CSTNode | None) -> set[str]:
     if node is None:
         return set()
     found: set[str] = set()
-
-    class Collector(cst.CSTVisitor):
-        def visit_Name(self, name: cst.Name) -> None:
-            found.add(name.value.lower())
-
-        def visit_SimpleString(self, string: cst.SimpleString) -> None:
-            found.add(string.value.strip("'\"").lower())
-
-    node.visit(Collector())
+    for child in walk(node):
+        if isinstance(child, cst.Name):
+            found.add(child.value.lower())
+        elif isinstance(child, cst.SimpleString):
+            found.add(child.value.strip("'\"").lower())
     return found
 
 

@@ -11,9 +11,9 @@ import operator
 from collections.abc import Callable, Iterable, Mapping
 
 import libcst as cst
-from libcst.metadata import Assignment
 
 from lrlint.model.metadata import Metadata
+from lrlint.model.scopes import Binding
 from lrlint.model.syntax import AttributeWrite, SyntaxIndex, dotted_name, walk
 
 MISSING = object()
@@ -163,7 +163,7 @@ class ValueEvaluator:
         if scope is None:
             return None
         assignments = list(scope[name.value])
-        if len(assignments) != 1 or not isinstance(assignments[0], Assignment):
+        if len(assignments) != 1 or not isinstance(assignments[0], Binding):
             return None
         node = assignments[0].node
         bound = self.index.name_values.get(node) if isinstance(node, cst.Name) else None

@@ -5,7 +5,7 @@ from collections.abc import Iterator
 import libcst as cst
 
 from lrlint.findings import Severity
-from lrlint.model import NEEDS_A_SCHEDULER, Evidence, Guard, Objects, Role, Trace, TraceItem, TrainingModel
+from lrlint.model import NEEDS_A_SCHEDULER, Evidence, Guard, Objects, Role, Trace, TraceItem, TrainingModel, walk
 from lrlint.rules.base import Report, Rule
 
 
@@ -126,15 +126,7 @@ def _accumulation_guard(trace: Trace, item: TraceItem, optimizers: Objects) -> G
 
 def _is_modulo(guard: Guard) -> bool:
     """A `%` test (`(i + 1) % accum == 0`), as accumulation is written."""
-    found = False
-
-    class Finder(cst.CSTVisitor):
-        def visit_Modulo(self, node: cst.Modulo) -> None:
-            nonlocal found
-            found = True
-
-    guard.test.visit(Finder())
-    return found and not guard.negated
+    return not guard.negated and any(isinstance(node, cst.Modulo) for node in walk(guard.test))
 
 
 def _written(model: TrainingModel, argument: cst.Arg) -> str:

@@ -16,6 +16,7 @@ from lrlint.model import (
     TrackedObject,
     TrainingModel,
     called_name,
+    walk,
 )
 from lrlint.rules.base import Report, Rule
 
@@ -169,9 +170,9 @@ def _built_at(model: TrainingModel, item: TraceItem) -> cst.CSTNode:
             break
         bound = _bound_values(model, expr, frame.context.function)
         argument = frame.argument(expr.value) if not bound else None
-        before = [value for value in bound if model.position(value) < model.position(expr)]
+        before = [value for value in bound if model.source_order(value) < model.source_order(expr)]
         if before:
-            expr = max(before, key=model.position)  # the last assignment before the save
+            expr = max(before, key=model.source_order)  # the last assignment before the save
         elif argument is not None and frame.parent is not None:
             expr, frame = argument, frame.parent
         else:
@@ -213,22 +214,10 @@ def _bound_values(model: TrainingModel, name: cst.Name, function: FunctionInfo) 
 
 def _expressions_in(expr: cst.BaseExpression) -> list[cst.BaseExpression]:
     """The expression and, inside containers, the receivers of `.state_dict()` and stored values."""
-    found: list[cst.BaseExpression] = []
-
-    class Collector(cst.CSTVisitor):
-        def visit_Call(self, call: cst.Call) -> None:
-            if isinstance(call.func, cst.Attribute) and call.func.attr.value == "state_dict":
-                found.append(call.func.value)
-
-        def visit_Element(self, element: cst.Element) -> None:
-            found.append(element.value)
-
-        def visit_DictElement(self, element: cst.DictElement) -> None:
-            found.append(element.value)
-
-        def visit_Arg(self, arg: cst.Arg) -> None:
-            found.append(arg.value)  # dict(optimizer=opt.state_dict())
-
-    found.append(expr)
-    expr.visit(Collector())
+    found: list[cst.BaseExpression] = [expr]
+    for node in walk(expr):
+        if isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute) and node.func.attr.value == "state_dict":
+            found.append(node.func.value)
+        elif isinstance(node, (cst.Element, cst.DictElement, cst.Arg)):
+            found.append(node.value)  # dict(optimizer=opt.state_dict()) too
     return found

@@ -13,9 +13,9 @@ from functools import cached_property
 from typing import Any, Protocol
 
 import libcst as cst
-from libcst.metadata import Assignment
 
 from lrlint.model import Frame, Guard, StepCadence, TrainingModel
+from lrlint.model.scopes import Binding
 from lrlint.model.syntax import conditions, dotted_name, subscript_key, walk
 from lrlint.model.values import MISSING, NotKnown, ValueEvaluator, parsed_option
 
@@ -379,7 +379,7 @@ class SafeEvaluator:
         assignments = list(scope[name.value]) if scope is not None else []
         bound = [
             self.model.index.name_values.get(a.node)
-            if isinstance(a, Assignment) and isinstance(a.node, cst.Name)
+            if isinstance(a, Binding) and isinstance(a.node, cst.Name)
             else None
             for a in assignments
         ]
@@ -437,7 +437,7 @@ class SafeEvaluator:
     def _parameter_default(self, name: cst.Name) -> cst.BaseExpression | None:
         scope = self.model.metadata.scope(name)
         assignments = list(scope[name.value]) if scope is not None else []
-        node = assignments[0].node if len(assignments) == 1 and isinstance(assignments[0], Assignment) else None
+        node = assignments[0].node if len(assignments) == 1 and isinstance(assignments[0], Binding) else None
         return node.default if isinstance(node, cst.Param) and node.star == "" else None
 
     def _field_default(self, attribute: cst.Attribute) -> tuple[cst.BaseExpression, str, Frame | None] | None:
@@ -475,7 +475,7 @@ class SafeEvaluator:
         """The `def` a name refers to where it is used, at module level or nested in a function."""
         scope = self.model.metadata.scope(name)
         assignments = list(scope[name.value]) if scope is not None else []
-        node = assignments[0].node if len(assignments) == 1 and isinstance(assignments[0], Assignment) else None
+        node = assignments[0].node if len(assignments) == 1 and isinstance(assignments[0], Binding) else None
         return node if isinstance(node, cst.FunctionDef) else None
 
     def _called(self, function: cst.FunctionDef, call: cst.Call) -> object:
