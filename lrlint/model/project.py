@@ -48,6 +48,7 @@ class Project:
         self._digests: dict[Path, str] = {}  # of every module file read, loaded or not
         self._owners: dict[FunctionInfo | ClassInfo, ModuleAnalysis] = {}
         self._lookups: dict[tuple[Path, str, bool], tuple[FunctionInfo | ClassInfo | None, dict[str, str]]] = {}
+        self._files = _Files()
         self.consulted: dict[str, str] = {}  # module files read for the current file: path -> digest
         self.code_size = 0  # characters of code parsed and kept: what memory grows with
 
@@ -123,7 +124,7 @@ class Project:
         consulted: dict[str, str] = {}
         if "site-packages" in _key(importer).parts:
             return None, consulted  # installed code is linted file by file, never as the user's project
-        for module_file, attribute in _candidate_files(importer, qualified_name):
+        for module_file, attribute in self._files.candidates(importer, qualified_name):
             if _key(module_file) == _key(importer):
                 continue
             analysis = self._load(module_file)
@@ -170,38 +171,66 @@ def _top_level(index: SyntaxIndex, name: str) -> FunctionInfo | ClassInfo | None
     return next((c for c in index.classes.values() if c.name == name), None)
 
 
-def _candidate_files(importer: Path, qualified_name: str) -> list[tuple[Path, str]]:
-    """(module file, attribute) pairs that `qualified_name` may denote, most likely first."""
-    dots = len(qualified_name) - len(qualified_name.lstrip("."))
-    parts = qualified_name.lstrip(".").split(".")
-    if len(parts) < 2 and not dots:
-        return []
-    if dots:
-        base = importer.parent
-        for _ in range(dots - 1):
-            base = base.parent
-        roots = [base]
-    else:
-        roots = _search_roots(importer.parent)
-    found = []
-    for root in roots:
+class _Files:
+    """Where in the project an imported name may be defined, with each answer the file system
+    gives kept for the run: a file imports `torch.nn.functional` as often as it calls it."""
+
+    def __init__(self) -> None:
+        self._exists: dict[Path, bool] = {}
+        self._is_a_file: dict[Path, bool] = {}
+        self._roots: dict[Path, list[Path]] = {}
+
+    def candidates(self, importer: Path, qualified_name: str) -> list[tuple[Path, str]]:
+        """(module file, attribute) pairs that `qualified_name` may denote, most likely first."""
+        dots = len(qualified_name) - len(qualified_name.lstrip("."))
+        parts = qualified_name.lstrip(".").split(".")
+        if len(parts) < 2 and not dots:
+            return []
+        if dots:
+            base = importer.parent
+            for _ in range(dots - 1):
+                base = base.parent
+            roots = [base]
+        else:
+            roots = self._search_roots(importer.parent)
+        found = []
         module_parts, attribute = parts[:-1], parts[-1]
-        for candidate in (root.joinpath(*module_parts).with_suffix(".py"), root.joinpath(*module_parts, "__init__.py")):
-            if module_parts and candidate.is_file():
-                found.append((candidate, attribute))
-        if not module_parts and dots:  # `from . import train` names a function of __init__.py
-            init = root / "__init__.py"
-            if init.is_file():
-                found.append((init, attribute))
-    return found
+        for root in roots:
+            if module_parts and self._holds(root, module_parts[0]):
+                for candidate in (
+                    root.joinpath(*module_parts).with_suffix(".py"),
+                    root.joinpath(*module_parts, "__init__.py"),
+                ):
+                    if self._is_file(candidate):
+                        found.append((candidate, attribute))
+            if not module_parts and dots:  # `from . import train` names a function of __init__.py
+                init = root / "__init__.py"
+                if self._is_file(init):
+                    found.append((init, attribute))
+        return found
 
+    def _holds(self, root: Path, name: str) -> bool:
+        """`root` has a package or a module `name`: no deeper look for `numpy.linalg.norm` without `numpy/`."""
+        return self._exists_at(root / name) or self._is_file(root / f"{name}.py")
 
-def _search_roots(directory: Path) -> list[Path]:
-    roots = []
-    for candidate in [directory, *directory.parents][: _ROOT_SEARCH_DEPTH + 1]:
-        if "site-packages" in candidate.parts:
-            break
-        roots.append(candidate)
-        if any((candidate / marker).exists() for marker in PROJECT_MARKERS):
-            break
-    return roots
+    def _search_roots(self, directory: Path) -> list[Path]:
+        if directory not in self._roots:
+            roots = []
+            for candidate in [directory, *directory.parents][: _ROOT_SEARCH_DEPTH + 1]:
+                if "site-packages" in candidate.parts:
+                    break
+                roots.append(candidate)
+                if any(self._exists_at(candidate / marker) for marker in PROJECT_MARKERS):
+                    break
+            self._roots[directory] = roots
+        return self._roots[directory]
+
+    def _is_file(self, path: Path) -> bool:
+        if path not in self._is_a_file:
+            self._is_a_file[path] = path.is_file()
+        return self._is_a_file[path]
+
+    def _exists_at(self, path: Path) -> bool:
+        if path not in self._exists:
+            self._exists[path] = path.exists()
+        return self._exists[path]
