@@ -12,6 +12,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from enum import Enum
+from functools import cached_property
 from pathlib import Path
 from typing import Protocol
 
@@ -127,6 +128,7 @@ class Resolver:
     _constructed: dict[tuple[int, Objects], TrackedObject] = field(default_factory=dict)
     _instantiations: dict[ClassInfo, list[tuple[cst.Call, FunctionInfo]]] = field(default_factory=dict)
     _external_bases: dict[ClassInfo, frozenset[str]] = field(default_factory=dict)
+    _mro: dict[tuple[ClassInfo, bool], list[ClassInfo]] = field(default_factory=dict)
     facts: dict[object, object] = field(default_factory=dict)  # derived once per module (frameworks' views)
 
     # -- public ------------------------------------------------------------------------------
@@ -559,15 +561,29 @@ class Resolver:
         owner = self._owner(class_info)
         if owner is not self:
             return owner._base_classes(class_info, include_own)
-        ordered: list[ClassInfo] = [class_info] if include_own else []
-        for base in class_info.node.bases:
-            base_info = self._base_class(base)
-            if base_info is not None and base_info is not class_info and base_info not in ordered:
-                ordered.extend(b for b in self._base_classes(base_info) if b not in ordered)
-        return ordered
+        key = (class_info, include_own)
+        if key not in self._mro:
+            self._mro[key] = []  # a class that names itself as its base, through others
+            ordered: list[ClassInfo] = [class_info] if include_own else []
+            for base in class_info.node.bases:
+                base_info = self._base_class(base)
+                if base_info is not None and base_info is not class_info and base_info not in ordered:
+                    ordered.extend(b for b in self._base_classes(base_info) if b not in ordered)
+            self._mro[key] = ordered
+        return self._mro[key]
 
     def _subclasses(self, class_info: ClassInfo) -> list[ClassInfo]:
-        return [c for c in self.index.classes.values() if c is not class_info and class_info in self._base_classes(c)]
+        return self._subclasses_by_base.get(class_info, [])
+
+    @cached_property
+    def _subclasses_by_base(self) -> dict[ClassInfo, list[ClassInfo]]:
+        """The classes of this module deriving from each class, its own or another module's."""
+        found: dict[ClassInfo, list[ClassInfo]] = {}
+        for subclass in self.index.classes.values():
+            for base in self._base_classes(subclass):
+                if base is not subclass:
+                    found.setdefault(base, []).append(subclass)
+        return found
 
     def _related_classes(self, class_info: ClassInfo) -> list[ClassInfo]:
         return self._base_classes(class_info) + self._subclasses(class_info)
@@ -634,21 +650,30 @@ class Resolver:
     def _class_instantiations(self, class_info: ClassInfo) -> list[tuple[cst.Call, FunctionInfo]]:
         if class_info not in self._instantiations:
             self._instantiations[class_info] = [
-                (event.call, function)
-                for function in self.index.all_functions()
-                for event in call_events(function.events)
-                if self._may_name(event.call.func, class_info.name)
-                and self._class_called(event.call.func, Context(function)) is class_info
+                (call, function)
+                for call, function in self._calls_by_name.get(class_info.name, [])
+                if self._class_called(call.func, Context(function)) is class_info
             ]
         return self._instantiations[class_info]
 
-    def _may_name(self, func: cst.BaseExpression, name: str) -> bool:
-        """Whether `func` can denote something called `name`, judged without loading any module."""
-        if isinstance(func, cst.Name) and func.value == name:
-            return True
-        if isinstance(func, cst.Attribute) and func.attr.value == name:
-            return True
-        return any(n == name or n.endswith(f".{name}") for n in self.qualified_names(func))  # an import alias
+    @cached_property
+    def _calls_by_name(self) -> dict[str, list[tuple[cst.Call, FunctionInfo]]]:
+        """The module's calls by each name their callee may have, judged without loading any module:
+        `Trainer` for `Trainer(...)`, `engine.Trainer(...)`, or `T(...)` after `import Trainer as T`."""
+        found: dict[str, list[tuple[cst.Call, FunctionInfo]]] = {}
+        for function in self.index.all_functions():
+            for event in call_events(function.events):
+                for name in self._names_of(event.call.func):
+                    found.setdefault(name, []).append((event.call, function))
+        return found
+
+    def _names_of(self, func: cst.BaseExpression) -> set[str]:
+        names = {name.rsplit(".", 1)[-1] for name in self.qualified_names(func)}  # an import alias
+        if isinstance(func, cst.Name):
+            names.add(func.value)
+        elif isinstance(func, cst.Attribute):
+            names.add(func.attr.value)
+        return names
 
 
 def _names_in_annotation(annotation: cst.BaseExpression) -> list[cst.BaseExpression]:
