@@ -1,16 +1,23 @@
-"""Benchmark lrlint on a corpus against the floor of any LibCST linter (a parse-only pass) and ruff.
+"""Benchmark lrlint against the floor of any LibCST linter (a parse-only pass) and ruff.
 
-    python bench/run.py                 # the installed torch package's source
-    python bench/run.py PATH --runs 3   # any folder
+    python bench/run.py                       # the installed torch package's source
+    python bench/run.py FOLDER [FOLDER ...]   # any folders, e.g. dense training projects
+    python bench/run.py --dense               # the dense training projects of the corpus
+    python bench/run.py --big-file            # a generated 1 MB training script
+    python bench/run.py --dense --findings bench/findings.json   # and check the findings
 
-Prints files, lines, wall time, files/s and peak memory for each tool, and the ratios that
-matter. Numbers are measured here, never asserted in tests.
+For each corpus: files, lines, what the prefilter skips, then wall time and peak memory of lrlint
+cold at 1 and 2 jobs, warm, a LibCST parse of every file (one process), `ruff check --select ALL`,
+and the ratios the targets are set on. `--findings FILE` records each corpus's findings in FILE
+the first time and, on later runs, fails when they differ: an optimisation must not change them.
+Numbers are measured here, never asserted in tests.
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib.util
+import json
 import os
 import shutil
 import statistics
@@ -18,7 +25,13 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+# Training-dense projects of the real-code corpus (scripts/corpus.py fetches them): a trainer
+# library, a library of trainers (RLHF), an object-detection training repository.
+DENSE = ("simpletransformers-0.70.8", "trl-1.16.0", "yolov5-7.0.14")
 
 PARSE_ONLY = """
 import sys, libcst
@@ -30,14 +43,6 @@ for name in sys.argv[1:]:
         pass
 """
 
-
-def default_corpus() -> Path:
-    spec = importlib.util.find_spec("torch")
-    if spec is None or spec.origin is None:
-        sys.exit("torch is not installed: pass a folder to benchmark")
-    return Path(spec.origin).parent
-
-
 # Runs a command and prints the peak memory of its process tree (largest single process, KiB).
 PEAK_OF = (
     "import resource, subprocess, sys; "
@@ -46,20 +51,69 @@ PEAK_OF = (
 )
 
 
-def timed(command: list[str]) -> tuple[float, float]:
-    """Wall seconds and peak resident memory (MiB) of one run of `command`."""
+@dataclass
+class Measure:
+    wall: float
+    memory: float  # MiB
+
+
+def timed(command: list[str]) -> Measure:
     start = time.perf_counter()
     done = subprocess.run([sys.executable, "-c", PEAK_OF, *command], capture_output=True, text=True, check=False)
-    wall = time.perf_counter() - start
-    return wall, int(done.stdout.split()[-1]) / 1024
+    return Measure(time.perf_counter() - start, int(done.stdout.split()[-1]) / 1024)
 
 
-def measure(name: str, command: list[str], runs: int, files: int) -> float:
+def measure(name: str, command: list[str], runs: int, files: int) -> Measure:
     samples = [timed(command) for _ in range(runs)]
-    wall = statistics.median(s[0] for s in samples)
-    memory = max(s[1] for s in samples)
-    print(f"{name:<34} {wall:8.2f} s {files / wall:9.1f} files/s {memory:8.0f} MiB peak")
-    return wall
+    result = Measure(statistics.median(s.wall for s in samples), max(s.memory for s in samples))
+    print(f"  {name:<34} {result.wall:8.2f} s {files / result.wall:9.1f} files/s {result.memory:8.0f} MiB peak")
+    return result
+
+
+def torch_source() -> Path:
+    spec = importlib.util.find_spec("torch")
+    if spec is None or spec.origin is None:
+        sys.exit("torch is not installed: pass a folder to benchmark")
+    return Path(spec.origin).parent
+
+
+def dense_corpora() -> list[Path]:
+    sys.path.insert(0, str(ROOT / "scripts"))
+    from corpus import corpus_dir
+
+    folders = [corpus_dir() / name for name in DENSE]
+    missing = [str(folder) for folder in folders if not folder.is_dir()]
+    if missing:
+        sys.exit(f"not fetched: {', '.join(missing)} (python scripts/corpus.py fetch)")
+    return folders
+
+
+def big_file(folder: Path, size: int = 1_000_000) -> Path:
+    """A training script of about `size` bytes: many model and helper definitions, then a loop
+    that steps an epoch-sized StepLR every batch (one LR102)."""
+    head = "import torch\nimport torch.nn as nn\nfrom torch.optim.lr_scheduler import StepLR\n\n"
+    parts = [head]
+    index = 0
+    while sum(len(part) for part in parts) < size:
+        parts.append(
+            f"\n\nclass Block{index}(nn.Module):\n    def __init__(self, width=64):\n        super().__init__()\n"
+            f"        self.fc = nn.Linear(width, width)\n\n    def forward(self, x):\n"
+            f"        y = self.fc(x)\n        return torch.relu(y) + x if y.mean() > {index} else y\n\n\n"
+            f"def metric_{index}(outputs, targets):\n    correct = (outputs.argmax(1) == targets).sum().item()\n"
+            f"    return correct / max(targets.numel(), 1)\n"
+        )
+        index += 1
+    parts.append(
+        "\n\ndef train(model, loader, epochs=90):\n"
+        "    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)\n"
+        "    scheduler = StepLR(optimizer, step_size=30)\n"
+        "    for epoch in range(epochs):\n        for x, y in loader:\n"
+        "            optimizer.zero_grad()\n            nn.functional.cross_entropy(model(x), y).backward()\n"
+        "            optimizer.step()\n            scheduler.step()\n"
+    )
+    path = folder / "big_train.py"
+    path.write_text("".join(parts), encoding="utf-8")
+    return path
 
 
 def parsed_files(corpus: Path) -> int:
@@ -71,48 +125,102 @@ def parsed_files(corpus: Path) -> int:
     return lint_files(discover([str(corpus)]).files, Settings(), jobs=os.cpu_count() or 1).analysed
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("corpus", nargs="?", type=Path, default=None)
-    parser.add_argument("--runs", type=int, default=3)
-    args = parser.parse_args()
-    corpus = args.corpus or default_corpus()
-    files = sorted(str(p) for p in corpus.rglob("*.py"))
+def findings_of(target: Path) -> list[str]:
+    done = subprocess.run(
+        [sys.executable, "-m", "lrlint", "check", str(target), "--isolated", "--exit-zero", "--no-cache"]
+        + ["--format", "json"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    found = json.loads(done.stdout)
+    return sorted(
+        f"{Path(f['path']).relative_to(target.parent)}:{f['line']}:{f['column']}: {f['code']} {f['message']}"
+        for f in found
+    )
+
+
+def check_findings(record: Path, corpus: Path) -> bool:
+    """Whether the findings on `corpus` are those recorded (recorded now if they were not)."""
+    recorded: dict[str, list[str]] = json.loads(record.read_text(encoding="utf-8")) if record.is_file() else {}
+    found = findings_of(corpus)
+    if corpus.name not in recorded:
+        recorded[corpus.name] = found
+        record.write_text(json.dumps(recorded, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+        print(f"  findings: {len(found)} recorded in {record}")
+        return True
+    same = recorded[corpus.name] == found
+    lost = sorted(set(recorded[corpus.name]) - set(found))
+    new = sorted(set(found) - set(recorded[corpus.name]))
+    print(f"  findings: {len(found)}, " + ("identical to the record" if same else f"DIFFER: lost {lost}, new {new}"))
+    return same
+
+
+def bench_corpus(corpus: Path, runs: int) -> dict[str, Measure]:
+    files = sorted(str(p) for p in corpus.rglob("*.py")) if corpus.is_dir() else [str(corpus)]
     lines = sum(Path(f).read_bytes().count(b"\n") for f in files)
-    parsed = parsed_files(corpus)
-    print(f"corpus {corpus}: {len(files)} files, {lines} lines, {os.cpu_count()} cores, {args.runs} runs each")
-    print(f"prefilter: {parsed} files parsed, {len(files) - parsed} skipped ({1 - parsed / len(files):.1%})")
+    print(f"{corpus.name}: {len(files)} files, {lines} lines, {os.cpu_count()} cores, median of {runs} runs")
+    print(f"  prefilter: {parsed_files(corpus)} files parsed, the others skipped unparsed")
     python = sys.executable
     lrlint = [python, "-m", "lrlint", "check", str(corpus), "--isolated", "--exit-zero"]
     cold = [*lrlint, "--no-cache"]
+    results = {}
     with tempfile.TemporaryDirectory() as cache_dir:
         warm = [*lrlint, "--cache-dir", cache_dir]
         subprocess.run(warm, capture_output=True, check=False)  # fills the cache
-        results = {
-            "cold 1 job": measure("lrlint cold --jobs 1", [*cold, "--jobs", "1"], args.runs, len(files)),
-            "cold 2 jobs": measure("lrlint cold --jobs 2", [*cold, "--jobs", "2"], args.runs, len(files)),
-            "warm": measure("lrlint warm (cached)", warm, args.runs, len(files)),
-        }
-    results["parse-only"] = measure("libcst parse-only (1 process)", [python, "-c", PARSE_ONLY, *files], 1, len(files))
+        results["cold 1 job"] = measure("lrlint cold --jobs 1", [*cold, "--jobs", "1"], runs, len(files))
+        results["cold 2 jobs"] = measure("lrlint cold --jobs 2", [*cold, "--jobs", "2"], runs, len(files))
+        results["warm"] = measure("lrlint warm (cached)", warm, runs, len(files))
+    results["parse"] = measure("libcst parse-only (1 process)", [python, "-c", PARSE_ONLY, *files], runs, len(files))
     ruff = shutil.which("ruff") or shutil.which("ruff", path=str(Path(sys.executable).parent))
     if ruff:
-        results["ruff"] = measure(
-            "ruff check", [ruff, "check", "--no-cache", "--exit-zero", str(corpus)], args.runs, len(files)
-        )
-    single = Path(__file__).resolve().parent.parent / "fixtures" / "tutorial_steplr_clean.py"
-    results["one file"] = measure(
-        "lrlint check one small file (cold)", [python, "-m", "lrlint", "check", "--no-cache", str(single)], args.runs, 1
-    )
-    results["import libcst"] = measure("python -c 'import libcst'", [python, "-c", "import libcst"], args.runs, 1)
-    print()
-    print(f"parse-only / lrlint cold (1 job): {results['parse-only'] / results['cold 1 job']:.1f}x  (target >= 10x)")
-    print(f"lrlint cold / warm:               {results['cold 1 job'] / results['warm']:.1f}x  (target >= 20x)")
-    print(f"lrlint cold 2 jobs / 1 job:       {results['cold 2 jobs'] / results['cold 1 job']:.2f}  (target <= 0.6)")
-    print(f"one file:                         {results['one file']:.2f} s  (target < 0.3 s)")
-    print(f"one file / import libcst:         {results['one file'] / results['import libcst']:.2f}  (target <= 2)")
+        ruff_all = [ruff, "check", "--select", "ALL", "--no-cache", "--exit-zero", "--isolated", str(corpus)]
+        results["ruff"] = measure("ruff check --select ALL", ruff_all, runs, len(files))
+    print_ratios(results)
+    return results
+
+
+def print_ratios(results: dict[str, Measure]) -> None:
+    cold, parse = results["cold 1 job"], results["parse"]
+    print(f"  cold (1 job) / LibCST parse:      {cold.wall / parse.wall:.2f}x  (target <= 1.0x; 2x for one big file)")
+    print(f"  cold 2 jobs / 1 job:              {results['cold 2 jobs'].wall / cold.wall:.2f}  (target <= 0.6)")
+    print(f"  cold (1 job) / warm:              {cold.wall / results['warm'].wall:.1f}x")
+    print(f"  peak memory / LibCST parse's:     {cold.memory / parse.memory:.2f}x  (target <= 2x for one big file)")
     if "ruff" in results:
-        print(f"lrlint cold (2 jobs) / ruff:      {results['cold 2 jobs'] / results['ruff']:.1f}")
-    return 0
+        print(f"  cold (1 job) / ruff --select ALL: {cold.wall / results['ruff'].wall:.1f}x  (moonshot <= 5x)")
+
+
+def bench_small_file(runs: int) -> None:
+    python = sys.executable
+    single = ROOT / "fixtures" / "tutorial_steplr_clean.py"
+    check_one = [python, "-m", "lrlint", "check", "--no-cache", str(single)]
+    one = measure("lrlint check one small file (cold)", check_one, runs, 1)
+    libcst = measure("python -c 'import libcst'", [python, "-c", "import libcst"], runs, 1)
+    print(f"  one file / import libcst:         {one.wall / libcst.wall:.2f}  (target <= 2)")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("corpora", nargs="*", type=Path)
+    parser.add_argument("--dense", action="store_true", help="the dense training projects of the corpus")
+    parser.add_argument("--big-file", action="store_true", help="a generated 1 MB training script")
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--findings", type=Path, help="record the findings here, or check them against it")
+    args = parser.parse_args()
+    corpora = list(args.corpora) + (dense_corpora() if args.dense else [])
+    identical = True
+    with tempfile.TemporaryDirectory() as scratch:
+        if args.big_file:
+            corpora.append(big_file(Path(scratch)))
+        if not corpora:
+            corpora = [torch_source()]
+        for corpus in corpora:
+            bench_corpus(corpus, args.runs)
+            if args.findings is not None:
+                identical &= check_findings(args.findings, corpus)
+            print()
+    bench_small_file(args.runs)
+    return 0 if identical else 1
 
 
 if __name__ == "__main__":
