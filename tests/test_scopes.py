@@ -51,13 +51,19 @@ SCOPING = {
     "global and nonlocal": (
         "n = 0\ndef f():\n    global n\n    n = 1\n    m = 0\n    def g():\n        nonlocal m\n        m = n\n"
     ),
-    "comprehension scopes": "xs = [1]\nys = [x for x in xs if x for y in range(x)]\nd = {k: v for k, v in zip(xs, xs)}\n",
-    "defaults and annotations outside the function": "T = int\ndef f(a: T = T(), *args: T, b=lambda c=T: c, **kw) -> T:\n    T = 2\n",
+    "comprehension scopes": (
+        "xs = [1]\nys = [x for x in xs if x for y in range(x)]\nd = {k: v for k, v in zip(xs, xs)}\n"
+    ),
+    "defaults and annotations outside the function": (
+        "T = int\ndef f(a: T = T(), *args: T, b=lambda c=T: c, **kw) -> T:\n    T = 2\n"
+    ),
     "dotted and relative imports": (
         "import torch.optim.lr_scheduler\nimport torch.nn as nn\nfrom . import engine\nfrom ..utils import a as b\n"
         "torch.optim.lr_scheduler.StepLR(o, 1)\nnn.Linear\nengine.train()\nb.c.d\ntorch.optim.SGD\n"
     ),
-    "an access sees what ran before it": "def f():\n    s = 1\n    s = s + 1\n    for s in s:\n        pass\n    return s\n",
+    "an access sees what ran before it": (
+        "def f():\n    s = 1\n    s = s + 1\n    for s in s:\n        pass\n    return s\n"
+    ),
     "with, except, walrus, del, augmented": (
         "with open(p) as (a, b):\n    pass\ntry:\n    pass\nexcept ValueError as e:\n    del e\n"
         "if (n := 3) > 2:\n    n += 1\nprint(n, len)\n"
