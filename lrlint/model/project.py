@@ -65,8 +65,8 @@ class Project:
         index = build_syntax_index(module)
         resolver = Resolver(index, metadata, path=path, project=self)
         analysis = ModuleAnalysis(path, source, module, index, metadata, resolver)
-        self._loaded[_key(path)] = analysis
-        self._digests[_key(path)] = source.digest
+        self._loaded[self._files.key(path)] = analysis
+        self._digests[self._files.key(path)] = source.digest
         self.code_size += len(source.code)
         for function in index.all_functions():
             self._owners[function] = analysis
@@ -78,7 +78,7 @@ class Project:
         return [analysis for analysis in self._loaded.values() if analysis is not None]
 
     def _load(self, path: Path) -> ModuleAnalysis | None:
-        key = _key(path)
+        key = self._files.key(path)
         if key not in self._loaded:
             self._loaded[key] = None  # a module that imports itself back waits on this
             self._digests[key] = ""  # unreadable, until read
@@ -122,13 +122,13 @@ class Project:
         (`from .base import Trainer`) is followed to the module that defines it.
         """
         consulted: dict[str, str] = {}
-        if "site-packages" in _key(importer).parts:
+        if "site-packages" in self._files.key(importer).parts:
             return None, consulted  # installed code is linted file by file, never as the user's project
         for module_file, attribute in self._files.candidates(importer, qualified_name):
-            if _key(module_file) == _key(importer):
+            if self._files.key(module_file) == self._files.key(importer):
                 continue
             analysis = self._load(module_file)
-            consulted[str(module_file)] = self._digests[_key(module_file)]
+            consulted[str(module_file)] = self._digests[self._files.key(module_file)]
             found = _top_level(analysis.index, attribute) if analysis is not None else None
             origin = _reexported(module_file, attribute) if found is None and hops < _MAX_REEXPORTS else None
             if origin is not None:
@@ -160,10 +160,6 @@ def _reexported(module_file: Path, attribute: str) -> str | None:
     return None
 
 
-def _key(path: Path) -> Path:
-    return Path(os.path.realpath(path))
-
-
 def _top_level(index: SyntaxIndex, name: str) -> FunctionInfo | ClassInfo | None:
     for function in index.functions.values():
         if function.qualname == name and function.class_info is None:
@@ -179,6 +175,13 @@ class _Files:
         self._exists: dict[Path, bool] = {}
         self._is_a_file: dict[Path, bool] = {}
         self._roots: dict[Path, list[Path]] = {}
+        self._real: dict[Path, Path] = {}
+
+    def key(self, path: Path) -> Path:
+        """The file's real path: one module however it is reached (symlinks, `..`)."""
+        if path not in self._real:
+            self._real[path] = Path(os.path.realpath(path))
+        return self._real[path]
 
     def candidates(self, importer: Path, qualified_name: str) -> list[tuple[Path, str]]:
         """(module file, attribute) pairs that `qualified_name` may denote, most likely first."""
