@@ -274,23 +274,25 @@ def _dotted_names(node: cst.Attribute | cst.Name) -> Iterator[tuple[str, cst.Att
 
 
 # Node types whose scope lrlint asks for (the ones that can be named: see get_full_name_for_node).
-_NAMING = (cst.Name, cst.Attribute, cst.Call, cst.Subscript, cst.Decorator, cst.FunctionDef, cst.ClassDef)
+_NAMING = frozenset({cst.Name, cst.Attribute, cst.Call, cst.Subscript, cst.Decorator, cst.FunctionDef, cst.ClassDef})
 # After one of these, the bindings it made count as made (an access's "before").
-_BINDING_STATEMENTS = (
-    cst.AnnAssign,
-    cst.AsName,
-    cst.Assign,
-    cst.AugAssign,
-    cst.ClassDef,
-    cst.CompFor,
-    cst.FunctionDef,
-    cst.Global,
-    cst.Import,
-    cst.ImportFrom,
-    cst.NamedExpr,
-    cst.Nonlocal,
-    cst.Parameters,
-    cst.WithItem,
+_BINDING_STATEMENTS = frozenset(
+    {
+        cst.AnnAssign,
+        cst.AsName,
+        cst.Assign,
+        cst.AugAssign,
+        cst.ClassDef,
+        cst.CompFor,
+        cst.FunctionDef,
+        cst.Global,
+        cst.Import,
+        cst.ImportFrom,
+        cst.NamedExpr,
+        cst.Nonlocal,
+        cst.Parameters,
+        cst.WithItem,
+    }
 )
 
 
@@ -341,9 +343,10 @@ class _Walker:
             special(node, scope)
         else:
             self._children(node, scope)
-        if isinstance(node, _NAMING):
+        kind = type(node)
+        if kind in _NAMING:
             self.scopes[node] = scope
-        if isinstance(node, _BINDING_STATEMENTS):
+        if kind in _BINDING_STATEMENTS:
             scope.count += 1
 
     def _children(self, node: cst.CSTNode, scope: Scope) -> None:

@@ -188,13 +188,27 @@ def child_nodes(node: cst.CSTNode) -> list[cst.CSTNode]:
     """The node's children in source order (LibCST's `children`), without the formatting ones;
     several times cheaper than `children`, which rebuilds the node to collect them."""
     found: list[cst.CSTNode] = []
+    node_types = _node_types()
     for name in _child_fields(type(node)):
         value = getattr(node, name)
-        if isinstance(value, cst.CSTNode):
+        kind = type(value)
+        if kind in node_types:
             found.append(value)
-        elif isinstance(value, (tuple, list)):
-            found.extend(child for child in value if isinstance(child, cst.CSTNode))
+        elif kind is tuple or kind is list:
+            found.extend(child for child in value if type(child) in node_types)
     return found
+
+
+@cache
+def _node_types() -> frozenset[type]:
+    """Every class of LibCST node: a set lookup, where `isinstance(value, cst.CSTNode)` is an ABC check."""
+    found: set[type] = set()
+    pending: list[type] = [cst.CSTNode]
+    while pending:
+        kind = pending.pop()
+        found.add(kind)
+        pending.extend(kind.__subclasses__())
+    return frozenset(found)
 
 
 # Fields that hold only formatting: never walked.
