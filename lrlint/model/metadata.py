@@ -34,7 +34,7 @@ class Metadata:
 
     @cached_property
     def _positions(self) -> _Positions:
-        return _Positions(self._module)
+        return _Positions(self._module, self._order)
 
     def scope(self, node: cst.CSTNode) -> Scope | None:
         return self._scopes.scope(node)
@@ -64,31 +64,79 @@ class Metadata:
         return self._order[node]
 
     def has(self, node: cst.CSTNode) -> bool:
-        return node in self._positions
+        return self._positions.range_of(node) is not None
 
     def position(self, node: cst.CSTNode) -> tuple[int, int]:
         """1-based line and column where the node starts."""
-        return self._positions.line_and_column(self._positions.ranges[node][0])
+        return self._positions.line_and_column(self._located(node)[0])
 
     def end(self, node: cst.CSTNode) -> tuple[int, int]:
         """1-based line and column just after the node's last character."""
-        return self._positions.line_and_column(self._positions.ranges[node][1])
+        return self._positions.line_and_column(self._located(node)[1])
+
+    def _located(self, node: cst.CSTNode) -> tuple[int, int]:
+        found = self._positions.range_of(node)
+        if found is None:
+            raise KeyError(f"not a node of this module: {type(node).__name__}")
+        return found
 
 
 class _Positions:
-    """Where each node starts and ends, as LibCST's PositionProvider places them (syntactic
-    positions: a statement without its leading blank lines), from one code generation of the
-    module that counts characters; lines and columns are worked out for the nodes asked about."""
+    """Where nodes start and end, as LibCST's PositionProvider places them (syntactic positions: a
+    statement without its leading blank lines), as character offsets.
 
-    def __init__(self, module: cst.Module) -> None:
-        state = _OffsetState(default_indent=module.default_indent, default_newline=module.default_newline)
-        module._codegen(state)
-        self.ranges = state.ranges
-        code = "".join(state.tokens)
-        self._line_starts = [0, *(match.end() for match in _LINE_BREAK.finditer(code))]
+    A plain code generation of the module gives where each top-level statement starts (and the
+    lines); the statement holding a node asked about is then generated again, counting where each
+    of its nodes starts and ends. A module with one finding pays for one statement's positions,
+    not for every node's. Nodes outside the statements (the module, its header) take the whole
+    module's pass."""
 
-    def __contains__(self, node: cst.CSTNode) -> bool:
-        return node in self.ranges
+    def __init__(self, module: cst.Module, order: dict[cst.CSTNode, int]) -> None:
+        self._module = module
+        self._order = order
+        state = CodegenState(default_indent=module.default_indent, default_newline=module.default_newline)
+        for line in module.header:
+            line._codegen(state)
+        self._statement_starts: list[int] = []
+        offset = sum(len(token) for token in state.tokens)
+        for statement in module.body:
+            self._statement_starts.append(offset)
+            generated = len(state.tokens)
+            statement._codegen(state)
+            offset += sum(len(token) for token in state.tokens[generated:])
+        for line in module.footer:
+            line._codegen(state)
+        self._statement_orders = [order[statement] for statement in module.body]
+        self._line_starts = [0, *(match.end() for match in _LINE_BREAK.finditer("".join(state.tokens)))]
+        self._ranges: dict[cst.CSTNode, tuple[int, int]] = {}
+        self._placed: set[int] = set()  # statements whose nodes are in _ranges
+        self._whole_module_placed = False
+
+    def range_of(self, node: cst.CSTNode) -> tuple[int, int] | None:
+        if node not in self._ranges:
+            statement = self._statement_of(node)
+            if statement is not None and statement not in self._placed:
+                self._place(self._module.body[statement], self._statement_starts[statement])
+                self._placed.add(statement)
+            elif statement is None and not self._whole_module_placed:
+                self._place(self._module, 0)
+                self._whole_module_placed = True
+        return self._ranges.get(node)
+
+    def _statement_of(self, node: cst.CSTNode) -> int | None:
+        """The top-level statement whose subtree holds `node` (its nodes are contiguous in source order)."""
+        order = self._order.get(node)
+        if order is None or not self._statement_orders or order < self._statement_orders[0]:
+            return None
+        return bisect.bisect_right(self._statement_orders, order) - 1
+
+    def _place(self, node: cst.CSTNode, offset: int) -> None:
+        state = _OffsetState(
+            default_indent=self._module.default_indent, default_newline=self._module.default_newline, offset=offset
+        )
+        node._codegen(state)
+        for placed, where in state.ranges.items():
+            self._ranges.setdefault(placed, where)
 
     def line_and_column(self, offset: int) -> tuple[int, int]:
         line = bisect.bisect_right(self._line_starts, offset)
