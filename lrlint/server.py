@@ -356,11 +356,19 @@ def _schedule_summary(document: TextDocument, line: int) -> str | None:
         f"**{schedule.name}**, stepped {schedule.cadence_text}: lr by epoch {first}"
         f"{', ...' if len(schedule.per_epoch) > 5 else ''}; after epoch {len(schedule.per_epoch) - 1}: "
         f"{schedule.per_epoch[-1][1]:.4g}",
-        *[f"- assuming {assumption}" for assumption in schedule.assumptions],
+        *[f"- assuming {assumption}" for assumption in [*_batches_assumed(schedule), *schedule.assumptions]],
         *[f"- note: {note}" for note in schedule.notes],
         f"\nThe whole table: the `{SIMULATE_COMMAND}` command, or `lrlint simulate {Path(document.path).name}`.",
     ]
     return "\n".join(lines)
+
+
+def _batches_assumed(schedule: Schedule) -> list[str]:
+    """Stepped every batch of a loop whose length only the run knows (`len(loader)`): the count the
+    server simulated, which the table of `lrlint simulate` states in its header."""
+    if not schedule.per_step or schedule.batches_from_code:
+        return []
+    return [f"{schedule.steps_per_epoch} batches per epoch (`lrlint simulate --steps-per-epoch N` for yours)"]
 
 
 def _builds_a_scheduler(line: str) -> bool:

@@ -174,10 +174,30 @@ async def test_hover_on_a_scheduler_shows_its_learning_rates(client: LanguageCli
     assert hover.contents.value.startswith(
         "**StepLR**, stepped per epoch: lr by epoch 0.1, 0.05, 0.025; after epoch 2: 0.0125"
     )
+    assert "batches per epoch" not in hover.contents.value  # stepped per epoch: no batch count to assume
     table = await client.workspace_execute_command_async(
         lsp.ExecuteCommandParams(command="lrlint.simulate", arguments=[path.as_uri()])
     )
     assert "StepLR (line 3), stepped per epoch" in table
+
+
+async def test_hover_states_the_batches_per_epoch_it_assumed(client: LanguageClient, tmp_path: Path) -> None:
+    pytest.importorskip("torch")
+    path = tmp_path / "train.py"
+    text = (
+        "import torch\nopt = torch.optim.SGD(params, lr=0.1)\n"
+        "sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=0.1, total_steps=300)\n"
+        "for epoch in range(3):\n    for batch in loader:\n        opt.step()\n        sched.step()\n"
+    )
+    await opened(client, path, text)
+    hover = await client.text_document_hover_async(
+        lsp.HoverParams(
+            text_document=lsp.TextDocumentIdentifier(uri=path.as_uri()), position=lsp.Position(line=2, character=8)
+        )
+    )
+    assert hover is not None and isinstance(hover.contents, lsp.MarkupContent)
+    assert "stepped per batch" in hover.contents.value
+    assert "- assuming 100 batches per epoch (`lrlint simulate --steps-per-epoch N` for yours)" in hover.contents.value
 
 
 async def test_a_quick_fix_fixes_its_own_finding_only(client: LanguageClient, tmp_path: Path) -> None:

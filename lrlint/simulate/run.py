@@ -65,6 +65,7 @@ class Schedule:
     per_step: list[float] = field(default_factory=list)  # stepped more than once per epoch: the lr of each step
     steps_per_epoch: int = 1  # of `per_step`
     own_length: bool = False  # its rows are the iterations of its own loop, not the run's epochs
+    batches_from_code: bool = False  # the batches per epoch were counted in the code (`range(n)`), not assumed
 
     @property
     def cadence_text(self) -> str:
@@ -292,6 +293,7 @@ def _simulate(
     if stepping.loop_batches is not None:
         steps_per_epoch, assumption = stepping.loop_batches
         evaluator.assumptions.append(assumption)
+        schedule.batches_from_code = True
     try:
         if stepping.cadences <= {StepCadence.UNKNOWN}:  # not in sight, or in a loop lrlint cannot classify
             stepping = _assumed_cadence(model, scheduler, stepping, given.cadence, evaluator)
