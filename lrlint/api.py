@@ -131,9 +131,10 @@ def check_source(source: Source, settings: Settings, debug: bool = False, caller
     return Outcome(sorted(findings, key=Finding.sort_key), errors, files_checked=1 + len(callers))
 
 
-def importers_of(path: Path, settings: Settings) -> list[Path]:
-    """The project's modules that import the file at `path`, transitively."""
-    return importers([path], settings)
+def importers_of(path: Path, settings: Settings, transitive: bool = True) -> list[Path]:
+    """The project's modules that import the file at `path` (nearest first), or only those that
+    import it directly."""
+    return importers([path], settings, transitive)
 
 
 def fixed_source(source: Source, settings: Settings, only: Callable[[Finding], bool] | None = None) -> str:

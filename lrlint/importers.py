@@ -24,8 +24,9 @@ _ROOT_SEARCH_DEPTH = 6
 _MAX_READ_BYTES = 4 * 1024 * 1024
 
 
-def importers(given: Iterable[Path], settings: Settings) -> list[Path]:
-    """The .py files of the given files' projects that import one of them, transitively (not the given)."""
+def importers(given: Iterable[Path], settings: Settings, transitive: bool = True) -> list[Path]:
+    """The .py files of the given files' projects that import one of them (not the given): those
+    that import them directly first, then, if `transitive`, those that import those, and so on."""
     targets = [path for path in given if path.suffix == ".py"]
     if not targets:
         return []
@@ -43,9 +44,9 @@ def importers(given: Iterable[Path], settings: Settings) -> list[Path]:
     found: list[Path] = []
     while True:
         new = [path for path, text in texts.items() if path not in found and _imports(text, wanted)]
-        if not new:
-            return found
         found += new
+        if not new or not transitive:
+            return found
         wanted |= {_module_name(path) for path in new}
 
 

@@ -48,6 +48,8 @@ def test_importers_are_found_through_packages_relative_imports_and_chains(tmp_pa
     )
     found = importers([tmp_path / "pkg" / "engine.py"], Settings())
     assert sorted(p.relative_to(tmp_path).as_posix() for p in found) == ["pkg/trainer.py", "scripts/run.py"]
+    direct = importers([tmp_path / "pkg" / "engine.py"], Settings(), transitive=False)
+    assert [p.relative_to(tmp_path).as_posix() for p in direct] == ["pkg/trainer.py"]  # what the editor analyses
 
 
 def test_a_callee_checked_alone_is_analysed_from_its_callers(tmp_path: Path) -> None:
