@@ -34,7 +34,7 @@ from lrlint.config import Settings, find_config, load_settings
 from lrlint.docs import rule_url
 from lrlint.findings import Finding, Severity
 from lrlint.prefilter import may_contain_findings
-from lrlint.sources import Source, source_of
+from lrlint.sources import Source, SourceError, read_source, source_of
 
 if TYPE_CHECKING:
     from lrlint.simulate import Schedule
@@ -179,17 +179,19 @@ def _callers(path: Path) -> list[Path]:
     build a scheduler, the first MAX_CALLERS. Not the transitive importers `lrlint check` follows:
     through a package's `__init__.py`, most modules of a big library import every other (a module of
     diffusers has 1,089; analysing them took 210 s per edit)."""
+    settings = _settings_for(str(path))
     try:
-        direct = api.importers_of(path, _settings_for(str(path)), transitive=False)
+        direct = api.importers_of(path, settings, transitive=False)
     except Exception:  # noqa: BLE001 - the document alone is still linted
         return []
-    return [caller for caller in direct if _may_build_a_scheduler(caller)][:MAX_CALLERS]
+    return [caller for caller in direct if _may_build_a_scheduler(caller, settings)][:MAX_CALLERS]
 
 
-def _may_build_a_scheduler(path: Path) -> bool:
+def _may_build_a_scheduler(path: Path, settings: Settings) -> bool:
+    """Read as the linter reads it (its size limit, its encoding); unreadable: it reveals nothing."""
     try:
-        return may_contain_findings(path.read_text(encoding="utf-8", errors="replace"))
-    except OSError:
+        return may_contain_findings(read_source(path, settings.max_file_bytes).code)
+    except SourceError:
         return False
 
 
