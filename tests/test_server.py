@@ -72,6 +72,19 @@ async def code_actions(client: LanguageClient, path: Path, diagnostic: lsp.Diagn
     return [action for action in found or [] if isinstance(action, lsp.CodeAction)]
 
 
+async def hovered(client: LanguageClient, path: Path, text: str, line: int, character: int) -> str:
+    """The hover text at a position of the file, opened with `text`."""
+    await opened(client, path, text)
+    hover = await client.text_document_hover_async(
+        lsp.HoverParams(
+            text_document=lsp.TextDocumentIdentifier(uri=path.as_uri()),
+            position=lsp.Position(line=line, character=character),
+        )
+    )
+    assert hover is not None and isinstance(hover.contents, lsp.MarkupContent)
+    return hover.contents.value
+
+
 async def test_a_buggy_file_gets_its_findings_and_a_fix_makes_them_go(client: LanguageClient, tmp_path: Path) -> None:
     path = tmp_path / "train.py"
     (diagnostic,) = await opened(client, path, BUGGY)
@@ -146,14 +159,8 @@ async def test_a_syntax_error_is_one_finding_and_the_server_goes_on(client: Lang
 async def test_hover_on_a_rule_code_shows_its_documentation(client: LanguageClient, tmp_path: Path) -> None:
     path = tmp_path / "train.py"
     text = "import torch.optim.lr_scheduler\nx = 1  # noqa: LR101\n"
-    await opened(client, path, text)
-    hover = await client.text_document_hover_async(
-        lsp.HoverParams(
-            text_document=lsp.TextDocumentIdentifier(uri=path.as_uri()), position=lsp.Position(line=1, character=17)
-        )
-    )
-    assert hover is not None and isinstance(hover.contents, lsp.MarkupContent)
-    assert hover.contents.value.startswith("**LR101 step-before-optimizer**")
+    documentation = await hovered(client, path, text, 1, 17)
+    assert documentation.startswith("**LR101 step-before-optimizer**")
 
 
 async def test_hover_on_a_scheduler_shows_its_learning_rates(client: LanguageClient, tmp_path: Path) -> None:
@@ -164,17 +171,9 @@ async def test_hover_on_a_scheduler_shows_its_learning_rates(client: LanguageCli
         "sched = torch.optim.lr_scheduler.StepLR(opt, step_size=1, gamma=0.5)\n"
         "for epoch in range(3):\n    for batch in loader:\n        opt.step()\n    sched.step()\n"
     )
-    await opened(client, path, text)
-    hover = await client.text_document_hover_async(
-        lsp.HoverParams(
-            text_document=lsp.TextDocumentIdentifier(uri=path.as_uri()), position=lsp.Position(line=2, character=8)
-        )
-    )
-    assert hover is not None and isinstance(hover.contents, lsp.MarkupContent)
-    assert hover.contents.value.startswith(
-        "**StepLR**, stepped per epoch: lr by epoch 0.1, 0.05, 0.025; after epoch 2: 0.0125"
-    )
-    assert "batches per epoch" not in hover.contents.value  # stepped per epoch: no batch count to assume
+    rates = await hovered(client, path, text, 2, 8)
+    assert rates.startswith("**StepLR**, stepped per epoch: lr by epoch 0.1, 0.05, 0.025; after epoch 2: 0.0125")
+    assert "batches per epoch" not in rates  # stepped per epoch: no batch count to assume
     table = await client.workspace_execute_command_async(
         lsp.ExecuteCommandParams(command="lrlint.simulate", arguments=[path.as_uri()])
     )
@@ -189,15 +188,9 @@ async def test_hover_states_the_batches_per_epoch_it_assumed(client: LanguageCli
         "sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=0.1, total_steps=300)\n"
         "for epoch in range(3):\n    for batch in loader:\n        opt.step()\n        sched.step()\n"
     )
-    await opened(client, path, text)
-    hover = await client.text_document_hover_async(
-        lsp.HoverParams(
-            text_document=lsp.TextDocumentIdentifier(uri=path.as_uri()), position=lsp.Position(line=2, character=8)
-        )
-    )
-    assert hover is not None and isinstance(hover.contents, lsp.MarkupContent)
-    assert "stepped per batch" in hover.contents.value
-    assert "- assuming 100 batches per epoch (`lrlint simulate --steps-per-epoch N` for yours)" in hover.contents.value
+    rates = await hovered(client, path, text, 2, 8)
+    assert "stepped per batch" in rates
+    assert "- assuming 100 batches per epoch (`lrlint simulate --steps-per-epoch N` for yours)" in rates
 
 
 async def test_a_quick_fix_fixes_its_own_finding_only(client: LanguageClient, tmp_path: Path) -> None:
