@@ -4,22 +4,33 @@ pre-commit hands lrlint only the staged files. A module that receives its schedu
 (`train_one_epoch(model, loader, optimizer, scheduler)` in engine.py, called from main.py) is
 analysed from that caller, so a bug added to engine.py alone would pass the hook. Given files,
 lrlint also analyses the project's modules that import them, and reports what lies in the given
-files. Imports are found in the text, without parsing: a module named like one of the given
-files may be analysed for nothing, which costs time, never a finding.
+files. Imports are found in the text, without parsing, and resolved to files as the analysis
+resolves them (relative imports, the folders above the importer). A module that defines no function
+or class (a package `__init__.py` re-exporting names) leads on only to the modules that use one
+of the names it imports from the given files: `import diffusers` does not make every module of
+the library an importer of `diffusers/optimization.py`. Taken from the text, an import may lead
+to a module analysed for nothing, which costs time, never a finding.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 from lrlint.config import Settings
 from lrlint.discovery import discover
+from lrlint.module_files import ModuleFiles
 from lrlint.sources import PROJECT_MARKERS
 
 # Unlike prefilter.imported_names, a comment after an import names nothing: `import numpy  # engine`.
-_IMPORT = re.compile(r"^[ \t]*(?:from[ \t]+([.\w]+)[ \t]+import[ \t]+([^\n#;]+)|import[ \t]+([^\n#;]+))", re.MULTILINE)
+_FROM_IMPORT = re.compile(r"^[ \t]*from[ \t]+(\.*)([\w.]*)[ \t]+import[ \t]+(\([^)]*\)|[^\n#;]*)", re.MULTILINE)
+_PLAIN_IMPORT = re.compile(r"^[ \t]*import[ \t]+([^\n#;]+)", re.MULTILINE)
+# A module that defines a function or class can pass on what it imports through its own code.
+_DEFINES = re.compile(r"^[ \t]*(?:async[ \t]+)?(?:def|class)[ \t]", re.MULTILINE)
+_WORD = re.compile(r"\w+")
+_COMMENT = re.compile(r"#[^\n]*")
 _ROOT_SEARCH_DEPTH = 6
 _MAX_READ_BYTES = 4 * 1024 * 1024
 
@@ -39,15 +50,126 @@ def importers(given: Iterable[Path], settings: Settings, transitive: bool = True
         ).files
         if path.suffix == ".py" and path.resolve() not in chosen
     ]
-    texts = {path: _read(path) for path in candidates}
-    wanted = {_module_name(path) for path in targets}
+    modules = [_Module(path, _read(path)) for path in candidates]
+    files = ModuleFiles()
+    wanted: dict[Path, frozenset[str] | None] = {files.key(path): None for path in targets}
     found: list[Path] = []
     while True:
-        new = [path for path, text in texts.items() if path not in found and _imports(text, wanted)]
-        found += new
+        new = [module for module in modules if module.imports_any(wanted, files)]
+        found += [module.path for module in new]
         if not new or not transitive:
             return found
-        wanted |= {_module_name(path) for path in new}
+        for module in new:
+            wanted[files.key(module.path)] = module.passes_on(wanted, files)
+        taken = set(new)
+        modules = [module for module in modules if module not in taken]
+
+
+@dataclass(frozen=True)
+class _Import:
+    """One imported module: `from ..pkg.engine import a, b as c`, `import pkg.engine as e`."""
+
+    dots: int  # of a relative import
+    module: str  # `pkg.engine`; "" in `from . import x`
+    names: tuple[str, ...] | None  # a from-import's names, as imported (None: a plain import)
+    bound: tuple[str, ...] = ()  # the names the import binds in the importing module
+    spread: bool = False  # `import a.b` (binds `a`) or `from m import *`: any module below may be used
+
+    def reaches(self, target: str) -> bool:
+        """The import can lead to the module of dotted name `target` (relative to where it is looked for)."""
+        if target == self.module:
+            return True
+        prefixes = [self.module] if self.spread or self.names is None else [_join(self.module, n) for n in self.names]
+        return any(_below(target, prefix) for prefix in prefixes)
+
+
+class _Module:
+    def __init__(self, path: Path, text: str) -> None:
+        self.path = path
+        self.text = text
+        self._imports: list[_Import] | None = None
+        self._words: set[str] | None = None
+
+    @property
+    def imports(self) -> list[_Import]:
+        if self._imports is None:
+            self._imports = list(_imports_of(self.text))
+        return self._imports
+
+    @property
+    def words(self) -> set[str]:
+        if self._words is None:
+            self._words = set(_WORD.findall(self.text))
+        return self._words
+
+    def imports_any(self, wanted: dict[Path, frozenset[str] | None], files: ModuleFiles) -> bool:
+        """Some import of the module leads to a wanted module, through a name it passes on (if restricted)."""
+        for target, names in wanted.items():
+            if not self._may_name(target):
+                continue
+            if any(self._leads_to(imported, target, files) for imported in self.imports) and (
+                names is None or not names.isdisjoint(self.words)
+            ):
+                return True
+        return False
+
+    def _may_name(self, target: Path) -> bool:
+        """A cheap look first: an import of `engine.py` says `engine`; of a package, its name or `from .`."""
+        if target.name != "__init__.py":
+            return target.stem in self.text
+        return target.parent.name in self.text or "from ." in self.text
+
+    def passes_on(self, wanted: dict[Path, frozenset[str] | None], files: ModuleFiles) -> frozenset[str] | None:
+        """The names through which an importer of this module can reach the wanted modules: those it
+        imports from them, when it only re-exports (a package `__init__.py`); None: any name (it
+        defines functions or classes, which may use them, or it imports them whole)."""
+        if _DEFINES.search(self.text):
+            return None
+        names: set[str] = set()
+        for imported in self.imports:
+            if any(self._leads_to(imported, target, files) for target in wanted):
+                if imported.names is None or imported.spread:
+                    return None
+                names.update(imported.bound)
+        return frozenset(names)
+
+    def _leads_to(self, imported: _Import, target: Path, files: ModuleFiles) -> bool:
+        if imported.dots:
+            base = self.path.parent
+            for _ in range(imported.dots - 1):
+                base = base.parent
+            roots = [base]
+        else:
+            roots = files.search_roots(self.path.parent)
+        return any(imported.reaches(dotted) for dotted in files.dotted_names(target, roots))
+
+
+def _imports_of(text: str) -> Iterator[_Import]:
+    text = text.replace("\\\n", " ")  # continued lines
+    for match in _FROM_IMPORT.finditer(text):
+        dots, module, listed = match.groups()
+        listed = _COMMENT.sub("", listed).strip("()")
+        parts = [part.split() for part in listed.split(",")]
+        pairs = [(words[0], words[-1]) for words in parts if words and (len(words) == 1 or words[1] == "as")]
+        names = tuple(name for name, _ in pairs)
+        yield _Import(len(dots), module, names, tuple(alias for _, alias in pairs), spread="*" in names)
+    for match in _PLAIN_IMPORT.finditer(text):
+        for part in match.group(1).split(","):
+            words = part.split()
+            if not words:
+                continue
+            if len(words) == 3 and words[1] == "as":
+                yield _Import(0, words[0], None, (words[2],), spread=True)
+            else:
+                yield _Import(0, words[0].split(".")[0], None, (words[0].split(".")[0],), spread=True)
+
+
+def _join(module: str, name: str) -> str:
+    return f"{module}.{name}" if module else name
+
+
+def _below(target: str, prefix: str) -> bool:
+    return target == prefix or target.startswith(prefix + ".") or prefix == ""
 
 
 def project_root(path: Path) -> Path:
@@ -57,21 +179,6 @@ def project_root(path: Path) -> Path:
         if any((candidate / marker).exists() for marker in PROJECT_MARKERS):
             return candidate
     return folder
-
-
-def _module_name(path: Path) -> str:
-    """How imports name the module: `engine` for engine.py, `trainers` for trainers/__init__.py."""
-    return path.parent.name if path.name == "__init__.py" else path.stem
-
-
-def _imports(text: str, modules: set[str]) -> bool:
-    if not any(module in text for module in modules):
-        return False
-    for match in _IMPORT.finditer(text):
-        words = set(re.findall(r"\w+", " ".join(group for group in match.groups() if group)))
-        if words & modules:
-            return True
-    return False
 
 
 def _read(path: Path) -> str:

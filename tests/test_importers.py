@@ -38,18 +38,27 @@ def test_importers_are_found_through_packages_relative_imports_and_chains(tmp_pa
     write(
         tmp_path,
         {
-            "pkg/__init__.py": "",
+            "pkg/__init__.py": "from .engine import train_one_epoch\n",  # re-exports only
             "pkg/engine.py": ENGINE,
-            "pkg/trainer.py": "from .engine import train_one_epoch\n",
+            "pkg/trainer.py": "from .engine import train_one_epoch\n\ndef fit(*a):\n    train_one_epoch(*a)\n",
             "scripts/run.py": "from pkg import trainer\n",
+            "scripts/through_package.py": "import pkg\npkg.train_one_epoch(model, loader, opt, sched)\n",
             "scripts/other.py": "import numpy as np  # mentions engine only here\n",
+            "scripts/package_user.py": "import pkg\nfrom pkg import utils\nutils.log()\n",  # names no engine
+            "other/engine.py": ENGINE,
+            "scripts/other_engine.py": "from other.engine import train_one_epoch\n",  # another engine.py
             "docs/notes.md": "from pkg import engine\n",
         },
     )
     found = importers([tmp_path / "pkg" / "engine.py"], Settings())
-    assert sorted(p.relative_to(tmp_path).as_posix() for p in found) == ["pkg/trainer.py", "scripts/run.py"]
+    assert sorted(p.relative_to(tmp_path).as_posix() for p in found) == [
+        "pkg/__init__.py",
+        "pkg/trainer.py",
+        "scripts/run.py",
+        "scripts/through_package.py",
+    ]
     direct = importers([tmp_path / "pkg" / "engine.py"], Settings(), transitive=False)
-    assert [p.relative_to(tmp_path).as_posix() for p in direct] == ["pkg/trainer.py"]  # what the editor analyses
+    assert sorted(p.relative_to(tmp_path).as_posix() for p in direct) == ["pkg/__init__.py", "pkg/trainer.py"]
 
 
 def test_a_callee_checked_alone_is_analysed_from_its_callers(tmp_path: Path) -> None:

@@ -19,14 +19,13 @@ import libcst as cst
 from lrlint.model.metadata import Metadata
 from lrlint.model.resolve import Resolver
 from lrlint.model.syntax import ClassInfo, FunctionInfo, SyntaxIndex, build_syntax_index
-from lrlint.sources import MAX_FILE_BYTES, PROJECT_MARKERS, Source, SourceError, read_source
+from lrlint.module_files import ModuleFiles
+from lrlint.sources import MAX_FILE_BYTES, Source, SourceError, read_source
 
 # A module is parsed for the analysis of another only if it can matter to it: it steps something,
 # builds an optimizer or scheduler, writes a checkpoint, or defines a class on a framework's base
 # (a LightningModule subclass that others extend). Others stay unknown, which is silent.
 _RELEVANT = re.compile(r"\.step\(|optim|schedul|torch\.save|LightningModule")
-# How far up from the importing file absolute imports are looked for (script dir, package roots).
-_ROOT_SEARCH_DEPTH = 4
 
 
 @dataclass(eq=False)
@@ -48,7 +47,7 @@ class Project:
         self._digests: dict[Path, str] = {}  # of every module file read, loaded or not
         self._owners: dict[FunctionInfo | ClassInfo, ModuleAnalysis] = {}
         self._lookups: dict[tuple[Path, str, bool], tuple[FunctionInfo | ClassInfo | None, dict[str, str]]] = {}
-        self._files = _Files()
+        self._files = ModuleFiles()
         self.consulted: dict[str, str] = {}  # module files read for the current file: path -> digest
         self.code_size = 0  # characters of code parsed and kept: what memory grows with
 
@@ -165,75 +164,3 @@ def _top_level(index: SyntaxIndex, name: str) -> FunctionInfo | ClassInfo | None
         if function.qualname == name and function.class_info is None:
             return function
     return next((c for c in index.classes.values() if c.name == name), None)
-
-
-class _Files:
-    """Where in the project an imported name may be defined, with each answer the file system
-    gives kept for the run: a file imports `torch.nn.functional` as often as it calls it."""
-
-    def __init__(self) -> None:
-        self._exists: dict[Path, bool] = {}
-        self._is_a_file: dict[Path, bool] = {}
-        self._roots: dict[Path, list[Path]] = {}
-        self._real: dict[Path, Path] = {}
-
-    def key(self, path: Path) -> Path:
-        """The file's real path: one module however it is reached (symlinks, `..`)."""
-        if path not in self._real:
-            self._real[path] = Path(os.path.realpath(path))
-        return self._real[path]
-
-    def candidates(self, importer: Path, qualified_name: str) -> list[tuple[Path, str]]:
-        """(module file, attribute) pairs that `qualified_name` may denote, most likely first."""
-        dots = len(qualified_name) - len(qualified_name.lstrip("."))
-        parts = qualified_name.lstrip(".").split(".")
-        if len(parts) < 2 and not dots:
-            return []
-        if dots:
-            base = importer.parent
-            for _ in range(dots - 1):
-                base = base.parent
-            roots = [base]
-        else:
-            roots = self._search_roots(importer.parent)
-        found = []
-        module_parts, attribute = parts[:-1], parts[-1]
-        for root in roots:
-            if module_parts and self._holds(root, module_parts[0]):
-                for candidate in (
-                    root.joinpath(*module_parts).with_suffix(".py"),
-                    root.joinpath(*module_parts, "__init__.py"),
-                ):
-                    if self._is_file(candidate):
-                        found.append((candidate, attribute))
-            if not module_parts and dots:  # `from . import train` names a function of __init__.py
-                init = root / "__init__.py"
-                if self._is_file(init):
-                    found.append((init, attribute))
-        return found
-
-    def _holds(self, root: Path, name: str) -> bool:
-        """`root` has a package or a module `name`: no deeper look for `numpy.linalg.norm` without `numpy/`."""
-        return self._exists_at(root / name) or self._is_file(root / f"{name}.py")
-
-    def _search_roots(self, directory: Path) -> list[Path]:
-        if directory not in self._roots:
-            roots = []
-            for candidate in [directory, *directory.parents][: _ROOT_SEARCH_DEPTH + 1]:
-                if "site-packages" in candidate.parts:
-                    break
-                roots.append(candidate)
-                if any(self._exists_at(candidate / marker) for marker in PROJECT_MARKERS):
-                    break
-            self._roots[directory] = roots
-        return self._roots[directory]
-
-    def _is_file(self, path: Path) -> bool:
-        if path not in self._is_a_file:
-            self._is_a_file[path] = path.is_file()
-        return self._is_a_file[path]
-
-    def _exists_at(self, path: Path) -> bool:
-        if path not in self._exists:
-            self._exists[path] = path.exists()
-        return self._exists[path]
