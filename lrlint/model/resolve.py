@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 from functools import cached_property
 from pathlib import Path
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 import libcst as cst
 
@@ -89,9 +89,9 @@ Objects = frozenset[TrackedObject]
 NOTHING: Objects = frozenset()
 
 
-@dataclass(frozen=True)
-class Context:
-    """A function being analysed, with what its parameters are bound to at this call."""
+class Context(NamedTuple):
+    """A function being analysed, with what its parameters are bound to at this call (a tuple:
+    built and hashed for every resolution, as a memo key)."""
 
     function: FunctionInfo
     bindings: tuple[tuple[str, Objects], ...] = ()
@@ -453,9 +453,13 @@ class Resolver:
 
     def _owner(self, info: FunctionInfo | ClassInfo) -> Resolver:
         """The resolver of the module that defines `info` (this one, or an imported module's)."""
-        if self.project is None:
+        if self.project is None or info in self._defined_here:
             return self
         return self.project.resolver_of(info) or self
+
+    @cached_property
+    def _defined_here(self) -> frozenset[FunctionInfo | ClassInfo]:
+        return frozenset([*self.index.all_functions(), *self.index.classes.values()])
 
     def _imported(self, node: cst.BaseExpression, through_reexports: bool = False) -> FunctionInfo | ClassInfo | None:
         """A function or class that `node` names through an import of a project module (and, for base

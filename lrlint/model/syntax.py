@@ -10,7 +10,8 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, cached_property
+from typing import cast
 
 import libcst as cst
 
@@ -81,9 +82,10 @@ class FunctionInfo:
     def name(self) -> str:
         return self.qualname.rsplit(".", 1)[-1]
 
-    @property
+    @cached_property
     def self_name(self) -> str | None:
-        """The name of the instance parameter of a method (`self`), None elsewhere."""
+        """The name of the instance parameter of a method (`self`), None elsewhere (asked at every
+        method call the analysis resolves)."""
         if self.class_info is None or not self.params or not isinstance(self.node, cst.FunctionDef):
             return None
         if self.decorated_as("staticmethod") or self.decorated_as("classmethod"):
@@ -188,7 +190,7 @@ def child_nodes(node: cst.CSTNode) -> list[cst.CSTNode]:
     """The node's children in source order (LibCST's `children`), without the formatting ones;
     several times cheaper than `children`, which rebuilds the node to collect them."""
     found: list[cst.CSTNode] = []
-    node_types = _node_types()
+    node_types = subclasses(cst.CSTNode)  # a set lookup, where `isinstance(value, cst.CSTNode)` is an ABC check
     for name in _child_fields(type(node)):
         value = getattr(node, name)
         kind = type(value)
@@ -200,10 +202,11 @@ def child_nodes(node: cst.CSTNode) -> list[cst.CSTNode]:
 
 
 @cache
-def _node_types() -> frozenset[type]:
-    """Every class of LibCST node: a set lookup, where `isinstance(value, cst.CSTNode)` is an ABC check."""
+def subclasses(base: type) -> frozenset[type]:
+    """`base` and every class derived from it, for `type(node) in ...` (LibCST's node classes are
+    ABCs: an `isinstance` with them costs several times a set lookup)."""
     found: set[type] = set()
-    pending: list[type] = [cst.CSTNode]
+    pending: list[type] = [base]
     while pending:
         kind = pending.pop()
         found.add(kind)
@@ -315,19 +318,21 @@ class _ExpressionScanner:
         self.contained: list[cst.BaseExpression] = []
 
     def scan(self, node: cst.CSTNode) -> None:
-        if isinstance(node, cst.Lambda):
+        kind = type(node)  # compared, not isinstance-tested: this runs for every node of the module
+        if kind is cst.Lambda:
             # A lambda runs later, elsewhere (a callback): what it uses leaves lrlint's sight.
-            self.contained.extend(_names_in(node.body))
+            self.contained.extend(_names_in(cast(cst.Lambda, node).body))
             return
-        if isinstance(node, (cst.FunctionDef, cst.ClassDef)):
+        if kind is cst.FunctionDef or kind is cst.ClassDef:
             return
-        value = node.value if isinstance(node, (cst.Element, cst.DictElement, cst.Yield)) else None
-        if isinstance(value, cst.BaseExpression):
-            self.contained.append(value)
+        if kind is cst.Element or kind is cst.DictElement or kind is cst.Yield:
+            value = cast("cst.Element | cst.DictElement | cst.Yield", node).value
+            if type(value) in subclasses(cst.BaseExpression):
+                self.contained.append(cast(cst.BaseExpression, value))
         for child in child_nodes(node):
             self.scan(child)
-        if isinstance(node, cst.Call):
-            self.calls.append(node)
+        if kind is cst.Call:
+            self.calls.append(cast(cst.Call, node))
 
 
 class _Builder:

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from enum import Enum
+from typing import NamedTuple
 
 import libcst as cst
 
@@ -289,8 +290,7 @@ def is_batch_word(word: str) -> bool:
     return bool(_BATCH_WORD.search(word)) and not is_epoch_word(word)
 
 
-@dataclass(frozen=True)
-class _Place:
+class _Place(NamedTuple):
     """Where the replay is: which invocation, inside which loops, under which conditions."""
 
     context: Context
@@ -301,23 +301,57 @@ class _Place:
     active: frozenset[FunctionInfo] = frozenset()  # functions being inlined: no recursion
 
     def inside(self, guards: tuple[Guard, ...], contexts: tuple[cst.WithItem, ...]) -> _Place:
-        return replace(self, guards=self.guards + guards, contexts=self.contexts + contexts)
+        return self._replace(guards=self.guards + guards, contexts=self.contexts + contexts)
 
     def calling(self, callee: Callee, call: cst.Call) -> _Place:
-        return replace(
-            self,
+        return self._replace(
             context=callee.context,
             frame=Frame(callee.function, call, self.frame, callee.context),
             active=self.active | {callee.function},
         )
 
 
+class _Constants(NamedTuple):
+    """Parameters a call sets to constants, with a key that tells equal bindings apart by value."""
+
+    values: dict[str, object]
+    key: str
+
+    @classmethod
+    def of(cls, values: dict[str, object]) -> _Constants:
+        return cls(values, repr(sorted(values.items())))  # literals, lists of them: faithful reprs
+
+
+_NO_CONSTANTS = _Constants.of({})
+
+
+class _Conditions:
+    """Conditions and arguments evaluated under constant bindings, once per module: its traces
+    replay the same `if`s under the same constants many times (a helper called from every loop)."""
+
+    def __init__(self, resolver: Resolver) -> None:
+        self._evaluator = ValueEvaluator(resolver.index, resolver.metadata)
+        self._values: dict[tuple[int, str], object] = {}
+
+    @classmethod
+    def of(cls, resolver: Resolver) -> _Conditions:
+        if cls not in resolver.facts:
+            resolver.facts[cls] = cls(resolver)
+        return resolver.facts[cls]  # type: ignore[return-value]
+
+    def value(self, expr: cst.BaseExpression | None, bindings: _Constants) -> object:
+        key = (id(expr), bindings.key)
+        if key not in self._values:
+            self._values[key] = self._evaluator.value(expr, bindings.values)
+        return self._values[key]
+
+
 class _TraceBuilder:
     def __init__(self, resolver: Resolver, entry: FunctionInfo, entry_call: EntryCall | None) -> None:
         self.resolver = resolver
         self.trace = Trace(entry, entry_call=entry_call)
-        self.values = ValueEvaluator(resolver.index, resolver.metadata)
-        self._constants: dict[int, dict[str, object]] = {}
+        self.conditions = _Conditions.of(resolver)
+        self._constants: dict[int, _Constants] = {}
 
     def build(self) -> Trace:
         entry = self.trace.entry
@@ -351,7 +385,7 @@ class _TraceBuilder:
                 if parent is not None:
                     parent.children.append(loop)
                 self.trace.loops.append(loop)
-                self._events(event.body, replace(here, loops=(*place.loops, loop)))
+                self._events(event.body, here._replace(loops=(*place.loops, loop)))
             elif isinstance(event, LrWriteEvent):
                 write = LrWrite(event.target, here.frame, here.loops, here.guards, here.context, event.value)
                 self.trace.lr_writes.append(write)
@@ -367,28 +401,28 @@ class _TraceBuilder:
         bindings = self._constant_arguments(frame)
         open_guards = []
         for guard in guards:
-            value = self.values.value(guard.test, bindings)
+            value = self.conditions.value(guard.test, bindings)
             if not isinstance(value, bool):
                 open_guards.append(guard)
             elif value == guard.negated:
                 return None
         return tuple(open_guards)
 
-    def _constant_arguments(self, frame: Frame | None) -> dict[str, object]:
+    def _constant_arguments(self, frame: Frame | None) -> _Constants:
         """The parameters of a called function that its call site sets to constants (or leaves at a
         constant default). An entry point's parameters are unknown: any caller may call it."""
         if frame is None or frame.call_site is None:
-            return {}
+            return _NO_CONSTANTS
         if id(frame) not in self._constants:
             outer = self._constant_arguments(frame.parent)
             found: dict[str, object] = {}
             for param in frame.function.params:
                 passed = frame.argument(param.name.value)
                 expression = passed if passed is not None else param.default
-                value = self.values.value(expression, outer if passed is not None else {})
+                value = self.conditions.value(expression, outer if passed is not None else _NO_CONSTANTS)
                 if is_known(value):
                     found[param.name.value] = value
-            self._constants[id(frame)] = found
+            self._constants[id(frame)] = _Constants.of(found) if found else _NO_CONSTANTS
         return self._constants[id(frame)]
 
     def _call(self, call: cst.Call, place: _Place) -> None:
