@@ -157,7 +157,7 @@ class Resolver:
         owner = self._owner(context.function)
         if owner is not self:
             return owner.callee(call, context)
-        target = self._function_called(call.func, context)
+        target = self._function_called(call.func, context) or self._handed_through_package(call, context)
         if target is None:
             return None
         function, bound_method = target
@@ -239,7 +239,7 @@ class Resolver:
         configured = self._configured(call, context, path)
         if configured is not None:
             return configured
-        target = self._function_called(call.func, context)
+        target = self._function_called(call.func, context) or self._handed_through_package(call, context)
         if target is not None:
             function, bound_method = target
             callee = self._bind_call(call, function, bound_method, context)
@@ -477,6 +477,19 @@ class Resolver:
         if scope is None:
             return iter(())
         return (a for a in scope[name.value] if isinstance(a, Binding))
+
+    def _handed_through_package(self, call: cst.Call, context: Context) -> tuple[FunctionInfo, bool] | None:
+        """A function of the project that a package re-exports (`from trainer import train_one_epoch`,
+        defined in trainer/loops.py), for a call that hands it an optimizer or a scheduler. Only such
+        calls can matter, and following every re-export loads modules for nothing (a quarter more
+        time on a dense project)."""
+        func = call.func
+        if not isinstance(func, (cst.Name, cst.Attribute)) or self.project is None:
+            return None
+        if not any(o.role is not Role.INSTANCE for arg in call.args for o in self.objects(arg.value, context)):
+            return None
+        imported = self._imported(func, through_reexports=True)
+        return (imported, False) if isinstance(imported, FunctionInfo) else None
 
     def _function_called(self, func: cst.BaseExpression, context: Context) -> tuple[FunctionInfo, bool] | None:
         """The in-file function or method `func` names, and whether it is called as a bound method."""
