@@ -8,6 +8,7 @@ import libcst as cst
 import pytest
 
 from lrlint.model import LoopKind, Role, StepCadence, TrainingModel, Unit, build_model
+from lrlint.model.syntax import string_value
 
 
 def model_of(code: str) -> TrainingModel:
@@ -236,3 +237,27 @@ def test_a_loop_around_the_epoch_loop_is_neither_epoch_nor_batch() -> None:
     )
     assert [loop.kind for loop in model.traces[0].loops] == [LoopKind.OTHER, LoopKind.EPOCH, LoopKind.BATCH]
     assert steps(model, Role.SCHEDULER) == [("s", ["StepLR"], StepCadence.PER_EPOCH)]
+
+
+@pytest.mark.parametrize(
+    "literal",
+    [
+        '"lr"',
+        "'lr'",
+        'r"lr"',
+        'u"lr"',
+        'b"lr"',
+        'rb"lr"',
+        '"l\\x72"',
+        '"""lr"""',
+        "'''lr'''",
+        "''",
+        '"it\'s"',
+        "'a\"b'",
+    ],
+)
+def test_string_values_read_off_the_text_match_python(literal: str) -> None:
+    node = cst.parse_expression(literal)
+    assert isinstance(node, cst.SimpleString)
+    expected = node.evaluated_value
+    assert string_value(node) == (expected if isinstance(expected, str) else None)

@@ -172,9 +172,19 @@ def subscript_key(node: cst.Subscript) -> str | None:
     """The string key of `x["key"]`, else None."""
     if len(node.slice) == 1 and isinstance(node.slice[0].slice, cst.Index):
         key = node.slice[0].slice.value
-        if isinstance(key, cst.SimpleString) and isinstance(key.evaluated_value, str):
-            return key.evaluated_value
+        if isinstance(key, cst.SimpleString):
+            return string_value(key)
     return None
+
+
+def string_value(node: cst.SimpleString) -> str | None:
+    """The str a string literal stands for (None for bytes). A plain `"key"` is read off its text:
+    LibCST's `evaluated_value` runs `ast.literal_eval`, a parse per string."""
+    raw = node.value
+    if raw[:1] in ("'", '"') and raw[:3] not in ("'''", '"""') and "\\" not in raw:
+        return raw[1:-1]
+    value = node.evaluated_value
+    return value if isinstance(value, str) else None
 
 
 def walk(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
