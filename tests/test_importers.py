@@ -61,6 +61,20 @@ def test_importers_are_found_through_packages_relative_imports_and_chains(tmp_pa
     assert sorted(p.relative_to(tmp_path).as_posix() for p in direct) == ["pkg/__init__.py", "pkg/trainer.py"]
 
 
+def test_a_module_re_exported_by_its_package_is_analysed_from_the_caller_of_the_package(tmp_path: Path) -> None:
+    write(
+        tmp_path,
+        {
+            "pyproject.toml": "",
+            "pkg/__init__.py": "from .engine import train_one_epoch\n",
+            "pkg/engine.py": ENGINE,
+            "main.py": MAIN.replace("from engine import", "from pkg import"),
+        },
+    )
+    outcome = api.check([tmp_path / "pkg" / "engine.py"], Settings())
+    assert [(Path(f.path).name, f.line, f.code) for f in outcome.findings] == [("engine.py", 4, "LR102")]
+
+
 def test_a_callee_checked_alone_is_analysed_from_its_callers(tmp_path: Path) -> None:
     write(tmp_path, {"main.py": MAIN, "engine.py": ENGINE})
     outcome = api.check([tmp_path / "engine.py"], Settings())
