@@ -5,12 +5,16 @@
     python bench/run.py --dense               # the dense training projects of the corpus
     python bench/run.py --big-file            # a generated 1 MB training script
     python bench/run.py --dense --findings bench/findings.json   # and check the findings
+    python bench/run.py --dense --against HEAD~3 --runs 5        # the working tree against a commit
 
 For each corpus: files, lines, what the prefilter skips, then wall time and peak memory of lrlint
 cold at 1 and 2 jobs, warm, a LibCST parse of every file (one process), `ruff check --select ALL`,
 and the ratios the targets are set on. `--findings FILE` records each corpus's findings in FILE
 the first time and, on later runs, fails when they differ: an optimisation must not change them.
-Numbers are measured here, never asserted in tests.
+`--against REV` instead runs lrlint cold (1 job) from a checkout of REV and from the working
+tree in turns on each corpus, which is how a change is told from this machine's noise (runs of
+one command vary by about 25% across minutes): medians and minimums of each side, their ratio,
+and whether both find the same. Numbers are measured here, never asserted in tests.
 """
 
 from __future__ import annotations
@@ -190,6 +194,54 @@ def print_ratios(results: dict[str, Measure]) -> None:
         print(f"  cold (1 job) / ruff --select ALL: {cold.wall / results['ruff'].wall:.1f}x  (moonshot <= 5x)")
 
 
+def compare_against(revision: str, corpora: list[Path], runs: int) -> bool:
+    """The working tree against `revision`, run in turns; whether their findings are identical."""
+    identical = True
+    with tempfile.TemporaryDirectory() as scratch:
+        checkout = Path(scratch) / "checkout"
+        git = ["git", "-C", str(ROOT)]
+        subprocess.run([*git, "worktree", "add", "--detach", str(checkout), revision], capture_output=True, check=True)
+        try:
+            sides = {revision: checkout, "working tree": ROOT}
+            for corpus in corpora:
+                print(f"{corpus.name}: against {revision}, in turns, {runs} runs each (cold, 1 job)")
+                walls: dict[str, list[float]] = {side: [] for side in sides}
+                for _ in range(runs):
+                    for side, code in sides.items():
+                        walls[side].append(timed_from(code, [*_cold(corpus), "--jobs", "1"]).wall)
+                for side, samples in walls.items():
+                    print(f"  {side:<14} median {statistics.median(samples):6.2f} s  min {min(samples):6.2f} s")
+                ratio = statistics.median(walls["working tree"]) / statistics.median(walls[revision])
+                print(f"  working tree / {revision}: {ratio:.2f} (medians)")
+                found = {side: findings_from(code, corpus) for side, code in sides.items()}
+                same = found[revision] == found["working tree"]
+                identical &= same
+                print(f"  findings: {len(found['working tree'])}, " + ("identical" if same else "DIFFER"))
+                print()
+        finally:
+            subprocess.run([*git, "worktree", "remove", "--force", str(checkout)], capture_output=True, check=False)
+    return identical
+
+
+def _cold(corpus: Path) -> list[str]:
+    return ["-m", "lrlint", "check", str(corpus), "--isolated", "--exit-zero", "--no-cache"]
+
+
+def timed_from(code: Path, arguments: list[str]) -> Measure:
+    """`python ARGUMENTS` with lrlint imported from the checkout at `code` (run from there)."""
+    environment = {**os.environ, "PYTHONPATH": str(code)}
+    start = time.perf_counter()
+    subprocess.run([sys.executable, *arguments], cwd=code, env=environment, capture_output=True, check=False)
+    return Measure(time.perf_counter() - start, 0.0)
+
+
+def findings_from(code: Path, corpus: Path) -> list[str]:
+    environment = {**os.environ, "PYTHONPATH": str(code)}
+    command = [sys.executable, *_cold(corpus), "--format", "json"]
+    done = subprocess.run(command, cwd=code, env=environment, capture_output=True, text=True, check=True)
+    return sorted(f"{f['path']}:{f['line']}:{f['column']}: {f['code']} {f['message']}" for f in json.loads(done.stdout))
+
+
 def bench_small_file(runs: int) -> None:
     python = sys.executable
     single = ROOT / "fixtures" / "tutorial_steplr_clean.py"
@@ -206,6 +258,7 @@ def main() -> int:
     parser.add_argument("--big-file", action="store_true", help="a generated 1 MB training script")
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--findings", type=Path, help="record the findings here, or check them against it")
+    parser.add_argument("--against", metavar="REV", help="compare the working tree with this commit, in turns")
     args = parser.parse_args()
     corpora = list(args.corpora) + (dense_corpora() if args.dense else [])
     identical = True
@@ -214,6 +267,8 @@ def main() -> int:
             corpora.append(big_file(Path(scratch)))
         if not corpora:
             corpora = [torch_source()]
+        if args.against is not None:
+            return 0 if compare_against(args.against, corpora, args.runs) else 1
         for corpus in corpora:
             bench_corpus(corpus, args.runs)
             if args.findings is not None:
