@@ -84,6 +84,8 @@ class _Import:
 
 
 class _Module:
+    """A module that may import the given files: its text, and its imports and words once asked."""
+
     def __init__(self, path: Path, text: str) -> None:
         self.path = path
         self.text = text
