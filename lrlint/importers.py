@@ -52,15 +52,14 @@ def importers(given: Iterable[Path], settings: Settings, transitive: bool = True
     ]
     modules = [_Module(path, _read(path)) for path in candidates]
     files = ModuleFiles()
-    wanted: dict[Path, frozenset[str] | None] = {files.key(path): None for path in targets}
+    wanted = _Wanted(files, {files.key(path): None for path in targets})
     found: list[Path] = []
     while True:
-        new = [module for module in modules if module.imports_any(wanted, files)]
+        new = [module for module in modules if module.imports_any(wanted)]
         found += [module.path for module in new]
         if not new or not transitive:
             return found
-        for module in new:
-            wanted[files.key(module.path)] = module.passes_on(wanted, files)
+        wanted = wanted.adding({files.key(module.path): module.passes_on(wanted) for module in new})
         taken = set(new)
         modules = [module for module in modules if module not in taken]
 
@@ -75,12 +74,45 @@ class _Import:
     bound: tuple[str, ...] = ()  # the names the import binds in the importing module
     spread: bool = False  # `import a.b` (binds `a`) or `from m import *`: any module below may be used
 
-    def reaches(self, target: str) -> bool:
-        """The import can lead to the module of dotted name `target` (relative to where it is looked for)."""
-        if target == self.module:
-            return True
-        prefixes = [self.module] if self.spread or self.names is None else [_join(self.module, n) for n in self.names]
-        return any(_below(target, prefix) for prefix in prefixes)
+    def prefixes(self) -> list[str]:
+        """Dotted names the modules it can lead to start with (besides `module` itself)."""
+        if self.spread or self.names is None:
+            return [self.module]
+        return [f"{self.module}.{name}" if self.module else name for name in self.names]
+
+
+class _Wanted:
+    """The modules looked for, each with the names through which it is reached (None: any), indexed
+    by how imports name them from each folder imports are looked for in."""
+
+    def __init__(self, files: ModuleFiles, names: dict[Path, frozenset[str] | None]) -> None:
+        self.files = files
+        self.names = names
+        self._named: dict[Path, dict[str, list[Path]]] = {}  # root -> dotted name -> modules
+        self._below: dict[Path, dict[str, list[Path]]] = {}  # root -> dotted prefix -> modules below
+
+    def adding(self, more: dict[Path, frozenset[str] | None]) -> _Wanted:
+        return _Wanted(self.files, {**self.names, **more})
+
+    def reached(self, imported: _Import, root: Path) -> list[Path]:
+        """The wanted modules that the import, looked for from `root`, can lead to."""
+        if root not in self._named:
+            self._index(root)
+        found = list(self._named[root].get(imported.module, []))
+        for prefix in imported.prefixes():
+            found += self._below[root].get(prefix, [])
+        return found
+
+    def _index(self, root: Path) -> None:
+        named: dict[str, list[Path]] = {}
+        below: dict[str, list[Path]] = {}
+        for target in self.names:
+            for dotted in self.files.dotted_names(target, [root]):
+                named.setdefault(dotted, []).append(target)
+                parts = dotted.split(".") if dotted else []
+                for length in range(len(parts) + 1):
+                    below.setdefault(".".join(parts[:length]), []).append(target)
+        self._named[root], self._below[root] = named, below
 
 
 class _Module:
@@ -104,24 +136,16 @@ class _Module:
             self._words = set(_WORD.findall(self.text))
         return self._words
 
-    def imports_any(self, wanted: dict[Path, frozenset[str] | None], files: ModuleFiles) -> bool:
+    def imports_any(self, wanted: _Wanted) -> bool:
         """Some import of the module leads to a wanted module, through a name it passes on (if restricted)."""
-        for target, names in wanted.items():
-            if not self._may_name(target):
-                continue
-            if any(self._leads_to(imported, target, files) for imported in self.imports) and (
-                names is None or not names.isdisjoint(self.words)
-            ):
-                return True
+        for imported in self.imports:
+            for target in self._reached(imported, wanted):
+                names = wanted.names[target]
+                if names is None or not names.isdisjoint(self.words):
+                    return True
         return False
 
-    def _may_name(self, target: Path) -> bool:
-        """A cheap look first: an import of `engine.py` says `engine`; of a package, its name or `from .`."""
-        if target.name != "__init__.py":
-            return target.stem in self.text
-        return target.parent.name in self.text or "from ." in self.text
-
-    def passes_on(self, wanted: dict[Path, frozenset[str] | None], files: ModuleFiles) -> frozenset[str] | None:
+    def passes_on(self, wanted: _Wanted) -> frozenset[str] | None:
         """The names through which an importer of this module can reach the wanted modules: those it
         imports from them, when it only re-exports (a package `__init__.py`); None: any name (it
         defines functions or classes, which may use them, or it imports them whole)."""
@@ -129,21 +153,27 @@ class _Module:
             return None
         names: set[str] = set()
         for imported in self.imports:
-            if any(self._leads_to(imported, target, files) for target in wanted):
+            if self._reached(imported, wanted):
                 if imported.names is None or imported.spread:
                     return None
                 names.update(imported.bound)
         return frozenset(names)
 
-    def _leads_to(self, imported: _Import, target: Path, files: ModuleFiles) -> bool:
+    def _reached(self, imported: _Import, wanted: _Wanted) -> list[Path]:
         if imported.dots:
             base = self.path.parent
             for _ in range(imported.dots - 1):
                 base = base.parent
             roots = [base]
         else:
-            roots = files.search_roots(self.path.parent)
-        return any(imported.reaches(dotted) for dotted in files.dotted_names(target, roots))
+            roots = wanted.files.search_roots(self.path.parent)
+        return [target for root in roots for target in wanted.reached(imported, root) if self._may_name(target)]
+
+    def _may_name(self, target: Path) -> bool:
+        """Using a module means writing its name (`engine`), or its package's or `from .` for an `__init__.py`."""
+        if target.name != "__init__.py":
+            return target.stem in self.text
+        return target.parent.name in self.text or "from ." in self.text
 
 
 def _imports_of(text: str) -> Iterator[_Import]:
@@ -164,14 +194,6 @@ def _imports_of(text: str) -> Iterator[_Import]:
                 yield _Import(0, words[0], None, (words[2],), spread=True)
             else:
                 yield _Import(0, words[0].split(".")[0], None, (words[0].split(".")[0],), spread=True)
-
-
-def _join(module: str, name: str) -> str:
-    return f"{module}.{name}" if module else name
-
-
-def _below(target: str, prefix: str) -> bool:
-    return target == prefix or target.startswith(prefix + ".") or prefix == ""
 
 
 def project_root(path: Path) -> Path:
