@@ -9,7 +9,7 @@ parameter with no known argument is unknown, and unknown objects are never repor
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from enum import Enum
 from functools import cached_property
@@ -244,7 +244,7 @@ class Resolver:
             function, bound_method = target
             callee = self._bind_call(call, function, bound_method, context)
             return frozenset().union(*(self.objects(value, callee, path) for value in function.returns))
-        class_info = self._class_called(call.func, context)
+        class_info = self._class_called(call.func, context) or self._class_through_package(call, context)
         if class_info is not None and not path:
             return frozenset({self._instance(call, class_info, context)})
         return self._factory_result(call, context) if not path else NOTHING
@@ -368,11 +368,13 @@ class Resolver:
             classes = [o.class_info for o in instances if o.class_info is not None]
         else:
             classes = [owner]
+            instances = list(context.bound(context.function.self_name or "") or ())
         found: Objects = NOTHING
         for class_info in classes:
             for related in self._related_classes(class_info):
                 for value in related.attributes.get(attribute.attr.value, []):
-                    found |= self.objects(value.value, Context(value.function, depth=context.depth), value.path + path)
+                    for where in self._writing_contexts(value.function, instances, context.depth):
+                        found |= self.objects(value.value, where, value.path + path)
         if found or path:
             return found
         for class_info in classes:  # nothing assigned lrlint can resolve: what the class declares it to be
@@ -381,6 +383,33 @@ class Resolver:
                 if declared is not None:
                     found |= self.declared_type(declared, declared, context.function)
         return found
+
+    def _writing_contexts(self, writer: FunctionInfo, instances: list[TrackedObject], depth: int) -> list[Context]:
+        """Where `self.<name> = ...` in `writer` is evaluated: for an `__init__` that instances built in
+        another module than their class run, with each construction's arguments (which
+        `_constructor_argument`, reading the class's module, cannot see); else with nothing bound."""
+        built = [
+            o
+            for o in self._built_elsewhere(instances)
+            if o.class_info and self.method(o.class_info, "__init__") is writer
+        ]
+        if writer.name != "__init__" or not built:
+            return [Context(writer, depth=depth)]
+        return [
+            self._owner(o.function)._bind_call(o.call, writer, True, Context(o.function, depth=depth))  # type: ignore[arg-type]
+            for o in built
+        ]
+
+    def _built_elsewhere(self, objects: Iterable[TrackedObject]) -> Objects:
+        """Instances constructed (in sight) in another module than the one defining their class."""
+        return frozenset(
+            o
+            for o in objects
+            if o.role is Role.INSTANCE
+            and o.class_info is not None
+            and isinstance(o.call, cst.Call)
+            and self._owner(o.function) is not self._owner(o.class_info)
+        )
 
     # -- constructions -------------------------------------------------------------------------
 
@@ -480,16 +509,24 @@ class Resolver:
 
     def _handed_through_package(self, call: cst.Call, context: Context) -> tuple[FunctionInfo, bool] | None:
         """A function of the project that a package re-exports (`from trainer import train_one_epoch`,
-        defined in trainer/loops.py), for a call that hands it an optimizer or a scheduler. Only such
-        calls can matter, and following every re-export loads modules for nothing (a quarter more
-        time on a dense project)."""
+        defined in trainer/loops.py), for a call that hands it an optimizer or a scheduler."""
+        found = self._through_package(call, context)
+        return (found, False) if isinstance(found, FunctionInfo) else None
+
+    def _through_package(self, call: cst.Call, context: Context) -> FunctionInfo | ClassInfo | None:
+        """What a package's `__init__.py` re-exports under the called name, for a call that hands over
+        an optimizer or a scheduler. Only such calls can matter, and following every re-export loads
+        modules for nothing (a quarter more time on a dense project)."""
         func = call.func
         if not isinstance(func, (cst.Name, cst.Attribute)) or self.project is None:
             return None
         if not any(o.role is not Role.INSTANCE for arg in call.args for o in self.objects(arg.value, context)):
             return None
-        imported = self._imported(func, through_reexports=True)
-        return (imported, False) if isinstance(imported, FunctionInfo) else None
+        return self._imported(func, through_reexports=True)
+
+    def _class_through_package(self, call: cst.Call, context: Context) -> ClassInfo | None:
+        found = self._through_package(call, context)
+        return found if isinstance(found, ClassInfo) else None
 
     def _function_called(self, func: cst.BaseExpression, context: Context) -> tuple[FunctionInfo, bool] | None:
         """The in-file function or method `func` names, and whether it is called as a bound method."""
@@ -551,6 +588,9 @@ class Resolver:
             if position < len(params) and params[position].star not in ("*", "**"):
                 bindings[params[position].name.value] = self.objects(arg.value, context)
             position += 1
+        if bound_method and function.self_name is not None and isinstance(call.func, cst.Attribute):
+            # `self` of an instance built in another module: its attributes come from that construction.
+            bindings[function.self_name] = self._built_elsewhere(self.objects(call.func.value, context))
         frozen = tuple(sorted((name, objects) for name, objects in bindings.items() if objects))
         return Context(function, frozen, context.depth + 1)
 
