@@ -385,20 +385,15 @@ class Resolver:
         return found
 
     def _writing_contexts(self, writer: FunctionInfo, instances: list[TrackedObject], depth: int) -> list[Context]:
-        """Where `self.<name> = ...` in `writer` is evaluated: for an `__init__` that instances built in
+        """Where `self.<name> = ...` in `writer` is evaluated: for the `__init__` that instances built in
         another module than their class run, with each construction's arguments (which
         `_constructor_argument`, reading the class's module, cannot see); else with nothing bound."""
-        built = [
-            o
+        constructions = [
+            self._owner(o.function)._bind_call(o.call, writer, True, Context(o.function, depth=depth))
             for o in self._built_elsewhere(instances)
-            if o.class_info and self.method(o.class_info, "__init__") is writer
+            if isinstance(o.call, cst.Call) and o.class_info and self.method(o.class_info, "__init__") is writer
         ]
-        if writer.name != "__init__" or not built:
-            return [Context(writer, depth=depth)]
-        return [
-            self._owner(o.function)._bind_call(o.call, writer, True, Context(o.function, depth=depth))  # type: ignore[arg-type]
-            for o in built
-        ]
+        return constructions or [Context(writer, depth=depth)]
 
     def _built_elsewhere(self, objects: Iterable[TrackedObject]) -> Objects:
         """Instances constructed (in sight) in another module than the one defining their class."""
