@@ -160,13 +160,7 @@ class _Module:
         return frozenset(names)
 
     def _reached(self, imported: _Import, wanted: _Wanted) -> list[Path]:
-        if imported.dots:
-            base = self.path.parent
-            for _ in range(imported.dots - 1):
-                base = base.parent
-            roots = [base]
-        else:
-            roots = wanted.files.search_roots(self.path.parent)
+        roots = wanted.files.import_roots(self.path, imported.dots)
         return [target for root in roots for target in wanted.reached(imported, root) if self._may_name(target)]
 
     def _may_name(self, target: Path) -> bool:

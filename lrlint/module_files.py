@@ -36,16 +36,9 @@ class ModuleFiles:
         parts = qualified_name.lstrip(".").split(".")
         if len(parts) < 2 and not dots:
             return []
-        if dots:
-            base = importer.parent
-            for _ in range(dots - 1):
-                base = base.parent
-            roots = [base]
-        else:
-            roots = self.search_roots(importer.parent)
         found = []
         module_parts, attribute = parts[:-1], parts[-1]
-        for root in roots:
+        for root in self.import_roots(importer, dots):
             if module_parts and self._holds(root, module_parts[0]):
                 for candidate in (
                     root.joinpath(*module_parts).with_suffix(".py"),
@@ -58,6 +51,16 @@ class ModuleFiles:
                 if self._is_file(init):
                     found.append((init, attribute))
         return found
+
+    def import_roots(self, importer: Path, dots: int) -> list[Path]:
+        """Where an import in `importer` with `dots` leading dots is looked for: the package that many
+        levels up for a relative import, the search roots for an absolute one."""
+        if not dots:
+            return self.search_roots(importer.parent)
+        base = importer.parent
+        for _ in range(dots - 1):
+            base = base.parent
+        return [base]
 
     def dotted_names(self, module_file: Path, roots: list[Path]) -> list[str]:
         """How imports looked for from each of `roots` name the module file: `pkg.engine`, `pkg` (for
