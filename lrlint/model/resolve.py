@@ -239,12 +239,15 @@ class Resolver:
         configured = self._configured(call, context, path)
         if configured is not None:
             return configured
-        target = self._function_called(call.func, context) or self._handed_through_package(call, context)
+        target = self._function_called(call.func, context)
+        through = self._through_package(call, context) if target is None else None  # looked up once
+        if isinstance(through, FunctionInfo):
+            target = through, False
         if target is not None:
             function, bound_method = target
             callee = self._bind_call(call, function, bound_method, context)
             return frozenset().union(*(self.objects(value, callee, path) for value in function.returns))
-        class_info = self._class_called(call.func, context) or self._class_through_package(call, context)
+        class_info = self._class_called(call.func, context) or (through if isinstance(through, ClassInfo) else None)
         if class_info is not None and not path:
             return frozenset({self._instance(call, class_info, context)})
         return self._factory_result(call, context) if not path else NOTHING
@@ -518,10 +521,6 @@ class Resolver:
         if not any(o.role is not Role.INSTANCE for arg in call.args for o in self.objects(arg.value, context)):
             return None
         return self._imported(func, through_reexports=True)
-
-    def _class_through_package(self, call: cst.Call, context: Context) -> ClassInfo | None:
-        found = self._through_package(call, context)
-        return found if isinstance(found, ClassInfo) else None
 
     def _function_called(self, func: cst.BaseExpression, context: Context) -> tuple[FunctionInfo, bool] | None:
         """The in-file function or method `func` names, and whether it is called as a bound method."""
