@@ -65,16 +65,17 @@ def _decorated(resolver: Resolver, function: FunctionInfo) -> Registration | Non
 
 def _registrations(resolver: Resolver) -> dict[FunctionInfo, Registration]:
     """The module's `engine.add_event_handler(Events.X, handler)` calls, by handler."""
-    key = "ignite registrations"
-    if key not in resolver.facts:
+
+    def derive() -> dict[FunctionInfo, Registration]:
         found: dict[FunctionInfo, Registration] = {}
         for caller in resolver.index.all_functions():
             for event in call_events(caller.events):
                 registration = _registration(resolver, event.call, caller)
                 if registration is not None:
                     found.setdefault(*registration)
-        resolver.facts[key] = found
-    return resolver.facts[key]  # type: ignore[return-value]
+        return found
+
+    return resolver.derived("ignite registrations", derive)
 
 
 def _registration(resolver: Resolver, call: cst.Call, caller: FunctionInfo) -> tuple[FunctionInfo, Registration] | None:

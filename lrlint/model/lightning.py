@@ -134,14 +134,15 @@ def _bound(param: str | None, resolver: Resolver, class_info: ClassInfo, role: R
 
 def configuration(resolver: Resolver, class_info: ClassInfo) -> Configuration:
     """The optimizers and schedulers the module's `configure_optimizers` returns (empty if unknown)."""
-    key = ("lightning configuration", class_info)
-    if key not in resolver.facts:
+
+    def derive() -> Configuration:
         method = resolver.method(class_info, "configure_optimizers")
         reader = _Reader(resolver)
         for returned in method.returns if method is not None else []:
             reader.optim_conf(returned, Context(method), 0)  # type: ignore[arg-type]
-        resolver.facts[key] = Configuration(tuple(reader.optimizers), tuple(reader.schedulers))
-    return resolver.facts[key]  # type: ignore[return-value]
+        return Configuration(tuple(reader.optimizers), tuple(reader.schedulers))
+
+    return resolver.derived(("lightning configuration", class_info), derive)
 
 
 @dataclass(frozen=True)

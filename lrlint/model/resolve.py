@@ -9,12 +9,12 @@ parameter with no known argument is unknown, and unknown objects are never repor
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from enum import Enum
 from functools import cached_property
 from pathlib import Path
-from typing import NamedTuple, Protocol
+from typing import NamedTuple, Protocol, TypeVar
 
 import libcst as cst
 
@@ -33,6 +33,7 @@ from lrlint.model.syntax import (
 from lrlint.scheduler_facts import TORCH_SCHEDULERS, UNKNOWN_CLASS, SchedulerFacts
 from lrlint.signature import BoundArguments, bind_arguments
 
+T = TypeVar("T")
 MAX_CALL_DEPTH = 8
 # Parameters named as a scheduler or an optimizer: `scheduler`, `lr_scheduler`, `warmup_scheduler`, `sched`;
 # `optimizer`, `optim`, `d_optimizer` (not `scheduler_name`, `optimizer_idx`, nor `opt`, often options).
@@ -151,6 +152,12 @@ class Resolver:
             self._in_progress.discard(key)
         self._memo[key] = result
         return result
+
+    def derived(self, key: object, derive: Callable[[], T]) -> T:
+        """What `derive` makes of this module, made once and kept (a framework's view of it)."""
+        if key not in self.facts:
+            self.facts[key] = derive()
+        return self.facts[key]  # type: ignore[return-value]
 
     def callee(self, call: cst.Call, context: Context) -> Callee | None:
         """The function of this file (or of an imported project module) that the call runs."""

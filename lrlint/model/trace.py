@@ -333,12 +333,6 @@ class _Conditions:
         self._evaluator = ValueEvaluator(resolver.index, resolver.metadata)
         self._values: dict[tuple[int, str], object] = {}
 
-    @classmethod
-    def of(cls, resolver: Resolver) -> _Conditions:
-        if cls not in resolver.facts:
-            resolver.facts[cls] = cls(resolver)
-        return resolver.facts[cls]  # type: ignore[return-value]
-
     def value(self, expr: cst.BaseExpression | None, bindings: _Constants) -> object:
         key = (id(expr), bindings.key)
         if key not in self._values:
@@ -350,7 +344,7 @@ class _TraceBuilder:
     def __init__(self, resolver: Resolver, entry: FunctionInfo, entry_call: EntryCall | None) -> None:
         self.resolver = resolver
         self.trace = Trace(entry, entry_call=entry_call)
-        self.conditions = _Conditions.of(resolver)
+        self.conditions = resolver.derived(_Conditions, lambda: _Conditions(resolver))
         self._constants: dict[int, _Constants] = {}
 
     def build(self) -> Trace:
