@@ -8,7 +8,6 @@ the first time a call needs them.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -26,6 +25,7 @@ from lrlint.catalog import (
     torch_version_of_signatures,
     version_tuple,
 )
+from lrlint.first_look import STEPS_AN_ATTRIBUTE
 from lrlint.model import accelerate, hf_trainer, ignite, lightning
 from lrlint.model.horizons import ScheduleFunction
 from lrlint.model.lightning import LightningSetup, SchedulerConfig
@@ -637,9 +637,6 @@ def _is_script(index: SyntaxIndex) -> bool:
     )
 
 
-_STEPS_AN_ATTRIBUTE = re.compile(r"self\.\w+\.step\(")
-
-
 def _may_step_schedulers(model: TrainingModel) -> bool:
     """The module builds a scheduler (of torch, or a subclass the project defines), or a class of it
     extends one from another project module (whose __init__ may build `self.scheduler`). Modules that
@@ -651,7 +648,7 @@ def _may_step_schedulers(model: TrainingModel) -> bool:
         return True  # a parameter, an annotated or a factory-built scheduler is stepped
     if any(resolver.constructs_project_scheduler(call) for call, _ in model.calls()):
         return True
-    if not _STEPS_AN_ATTRIBUTE.search(model.analysis.source.code):
+    if not STEPS_AN_ATTRIBUTE.search(model.analysis.source.code):
         return False  # an inherited scheduler is stepped as self.<name>.step(): loading bases cannot help
     return any(resolver.has_project_base(class_info) for class_info in model.index.classes.values())
 
