@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import gc
 import re
 import traceback
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -91,6 +94,10 @@ class Linter:
         return self._lint(source)[1]
 
     def _lint(self, source: Source) -> tuple[FileResult, Fixable | None]:
+        with _collector_paused():
+            return self._lint_unpaused(source)
+
+    def _lint_unpaused(self, source: Source) -> tuple[FileResult, Fixable | None]:
         result = FileResult(source.path, digest=source.digest)
         if not self._relevant(source.code):
             return result, None
@@ -135,6 +142,26 @@ class Linter:
                     result.findings.append(finding)
                     if fix is not None:
                         fixes[finding] = fix
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Python's cyclic garbage collector paused while one file is parsed and analysed.
+
+    Parsing and modelling allocate millions of objects while the project's parsed modules stay
+    alive, and every full collection walks all of them again: about a fifth of a run on dense
+    training code, for garbage that is almost all freed by reference counting anyway. The cycles
+    a file leaves are collected once the collector runs again, after the file (mypy pauses it
+    around parsing for the same reason).
+    """
+    if not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
 
 
 def lint_path(path: Path, settings: Settings, debug: bool = False) -> FileResult:
