@@ -14,10 +14,9 @@ import libcst as cst
 
 from lrlint.config import SEVERITIES, Settings, matches
 from lrlint.findings import FileResult, Finding
-from lrlint.first_look import Outlines, needs_model
+from lrlint.first_look import needs_model
 from lrlint.guards import MAX_BRACKET_DEPTH, bracket_depth_and_span, overlong_chain, python_syntax_tree
 from lrlint.model import Project, TrainingModel, build_model
-from lrlint.module_files import ModuleFiles
 from lrlint.prefilter import FileFacts, ProjectPrefilter, SourceNeed, read_state
 from lrlint.rules import ALL_RULES
 from lrlint.rules.base import Fix, Report, Rule
@@ -54,7 +53,6 @@ class Linter:
         self.debug = debug
         self.project = Project(settings.max_file_bytes)
         self.related = related  # which files without a scheduler still matter, given the others
-        self.outlines = Outlines(ModuleFiles(), settings.max_file_bytes)  # the first look's, kept for the run
 
     @classmethod
     def for_files(cls, paths: list[Path], settings: Settings, debug: bool = False) -> Linter:
@@ -101,9 +99,10 @@ class Linter:
         result = FileResult(source.path, digest=source.digest)
         if not self._relevant(source.code):
             return result, None
-        self.outlines.consulted = {}
-        if not needs_model(source.code, Path(source.path), self.outlines):
-            result.dependencies = dict(self.outlines.consulted)  # what the first look relied on
+        outlines = self.project.outlines
+        outlines.consulted = {}
+        if not needs_model(source.code, Path(source.path), outlines):
+            result.dependencies = dict(outlines.consulted)  # what the first look relied on
             return result, None
         self.project.begin_file()
         module, source = _parse(source, result)

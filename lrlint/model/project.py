@@ -16,6 +16,7 @@ from pathlib import Path
 
 import libcst as cst
 
+from lrlint.first_look import Outlines
 from lrlint.model.metadata import Metadata
 from lrlint.model.resolve import Resolver
 from lrlint.model.syntax import ClassInfo, FunctionInfo, SyntaxIndex, build_syntax_index
@@ -48,6 +49,7 @@ class Project:
         self._owners: dict[FunctionInfo | ClassInfo, ModuleAnalysis] = {}
         self._lookups: dict[tuple[Path, str, bool], tuple[FunctionInfo | ClassInfo | None, dict[str, str]]] = {}
         self._files = ModuleFiles()
+        self.outlines = Outlines(self._files, max_bytes)  # imports and classes, without LibCST
         self.consulted: dict[str, str] = {}  # module files read for the current file: path -> digest
         self.code_size = 0  # characters of code parsed and kept: what memory grows with
 
@@ -92,6 +94,11 @@ class Project:
             self.add(path, source, module)
         return self._loaded[key]
 
+    def _reexported(self, module_file: Path, attribute: str) -> list[str]:
+        """`from .base import Trainer` in the module: the qualified names it binds to `attribute`."""
+        outline = self.outlines.module(module_file)
+        return sorted(outline.imports.get(attribute, ())) if outline is not None else []
+
     # -- ProjectLookup --------------------------------------------------------------------------
 
     def resolver_of(self, info: FunctionInfo | ClassInfo) -> Resolver | None:
@@ -129,34 +136,17 @@ class Project:
             analysis = self._load(module_file)
             consulted[str(module_file)] = self._digests[self._files.key(module_file)]
             found = _top_level(analysis.index, attribute) if analysis is not None else None
-            origin = _reexported(module_file, attribute) if found is None and hops < _MAX_REEXPORTS else None
-            if origin is not None:
+            for origin in self._reexported(module_file, attribute) if found is None and hops < _MAX_REEXPORTS else ():
                 found, more = self._find(module_file, origin, hops + 1)
                 consulted.update(more)
+                if found is not None:
+                    break
             if found is not None or analysis is not None:
                 return found, consulted
         return None, consulted
 
 
-_FROM_IMPORT = re.compile(r"^[ \t]*from[ \t]+(\.*[\w.]*)[ \t]+import[ \t]+(\([^)]*\)|[^\n]*)", re.MULTILINE)
 _MAX_REEXPORTS = 3
-
-
-def _reexported(module_file: Path, attribute: str) -> str | None:
-    """`from .base import Trainer` in the module: the qualified name it binds to `attribute`."""
-    try:
-        code = module_file.read_text(encoding="utf-8", errors="replace")
-    except OSError:
-        return None
-    if attribute not in code:
-        return None
-    for module, names in _FROM_IMPORT.findall(code):
-        for part in names.strip("()").replace("\\", " ").split(","):
-            words = part.split("#")[0].split()
-            if words and (words[-1] if len(words) == 3 and words[1] == "as" else words[0]) == attribute:
-                separator = "" if module.endswith(".") else "."
-                return f"{module}{separator}{words[0]}"
-    return None
 
 
 def _top_level(index: SyntaxIndex, name: str) -> FunctionInfo | ClassInfo | None:
