@@ -44,6 +44,7 @@ _FRAMEWORK_METHODS = frozenset({"configure_optimizers", "create_scheduler"})
 _STORED_SCHEDULER = "lr_scheduler"  # where the HF Trainer keeps the scheduler it steps
 _LIGHTNING_MODULE = "LightningModule"
 _MAX_REEXPORTS = 3
+_BLOCKS = ("body", "orelse", "finalbody", "handlers", "cases")  # fields that hold statements
 _Seen = set[tuple[Path, str]]  # classes whose bases are being collected (a class may name itself)
 
 
@@ -60,25 +61,12 @@ class Outline:
 
     imports: dict[str, set[str]] = field(default_factory=dict)  # local name -> qualified names
     classes: dict[str, set[str]] = field(default_factory=dict)  # class (nested too) -> its bases' qualified names
-    # A framework's hook for schedulers: `def configure_optimizers` or `def create_scheduler`, or
-    # a store to `self.lr_scheduler` (where the HF Trainer keeps the scheduler it steps).
-    framework_hooks: bool = False
 
     @classmethod
-    def of(cls, tree: ast.Module, calls: list[ast.Call] | None = None) -> Outline:
-        """The module's outline; its calls are added to `calls` when given."""
+    def of(cls, tree: ast.Module) -> Outline:
         outline, class_nodes = cls(), []
-        for node in _nodes(tree):
-            if isinstance(node, ast.Call):
-                if calls is not None:
-                    calls.append(node)
-            elif isinstance(node, ast.Attribute):
-                if node.attr == _STORED_SCHEDULER and isinstance(node.ctx, ast.Store):
-                    outline.framework_hooks = True
-            elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
-                if node.name in _FRAMEWORK_METHODS:
-                    outline.framework_hooks = True
-            elif isinstance(node, ast.ClassDef):
+        for node in _statements(tree):  # imports and classes are statements: expressions are not walked
+            if isinstance(node, ast.ClassDef):
                 class_nodes.append(node)
             elif isinstance(node, ast.Import):
                 for alias in node.names:
@@ -104,6 +92,18 @@ class Outline:
         if isinstance(expr, ast.Attribute):
             return {f"{head}.{expr.attr}" for head in self.qualified_names(expr.value)}
         return set()
+
+
+def _statements(tree: ast.Module) -> Iterator[ast.AST]:
+    """Every statement, in blocks nested to any depth (and the `except` and `case` clauses that hold blocks)."""
+    stack: list[ast.AST] = list(tree.body)
+    while stack:
+        node = stack.pop()
+        yield node
+        for name in _BLOCKS:
+            block = getattr(node, name, None)
+            if isinstance(block, list):
+                stack.extend(block)
 
 
 def _nodes(tree: ast.AST) -> Iterator[ast.AST]:
@@ -212,10 +212,9 @@ def needs_model(code: str, path: Path, outlines: Outlines) -> bool:
         tree = python_syntax_tree(code)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return True  # LibCST decides, and reports what does not parse
-    calls: list[ast.Call] = []
-    outline = Outline.of(tree, calls)
-    del tree  # only the calls are read further
-    if outline.framework_hooks:
+    outline = Outline.of(tree)
+    calls = _calls_unless_hooked(tree)
+    if calls is None:
         return True
     for name in outline.classes:
         bases = outlines.bases(path, outline, name)
@@ -224,6 +223,22 @@ def needs_model(code: str, path: Path, outlines: Outlines) -> bool:
         if (bases.from_project or bases.unreadable) and STEPS_AN_ATTRIBUTE.search(code):
             return True  # `self.scheduler.step()` may step what a base class built
     return any(_call_matters(path, outline, outlines, call) for call in calls)
+
+
+def _calls_unless_hooked(tree: ast.Module) -> list[ast.Call] | None:
+    """The module's calls; None when it has a framework's hook for schedulers: `def
+    configure_optimizers` or `def create_scheduler`, or a store to `self.lr_scheduler` (where the
+    HF Trainer keeps the scheduler it steps)."""
+    calls = []
+    for node in _nodes(tree):
+        if isinstance(node, ast.Call):
+            calls.append(node)
+        elif isinstance(node, ast.Attribute):
+            if node.attr == _STORED_SCHEDULER and isinstance(node.ctx, ast.Store):
+                return None
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name in _FRAMEWORK_METHODS:
+            return None
+    return calls
 
 
 def _call_matters(path: Path, outline: Outline, outlines: Outlines, call: ast.Call) -> bool:
