@@ -120,13 +120,22 @@ def big_file(folder: Path, size: int = 1_000_000) -> Path:
     return path
 
 
-def parsed_files(corpus: Path) -> int:
-    """How many files pass the prefilter (and are parsed) in a cold run."""
+def parsed_files(corpus: Path) -> tuple[int, int]:
+    """How many files pass the text prefilter, and how many of those the first look hands to LibCST."""
     from lrlint.config import Settings
     from lrlint.discovery import discover
-    from lrlint.engine import lint_files
+    from lrlint.first_look import Outlines, needs_model
+    from lrlint.linter import rule_needs
+    from lrlint.module_files import ModuleFiles
+    from lrlint.prefilter import ProjectPrefilter, read_state
+    from lrlint.sources import MAX_FILE_BYTES
 
-    return lint_files(discover([str(corpus)]).files, Settings(), jobs=os.cpu_count() or 1).analysed
+    states = [read_state(path, MAX_FILE_BYTES) for path in discover([str(corpus)]).files]
+    prefilter = ProjectPrefilter.of_states(states, rule_needs(Settings()))
+    passed = [s.path for s in states if s.facts is not None and prefilter.relevant(s.facts)]
+    outlines = Outlines(ModuleFiles(), MAX_FILE_BYTES)
+    codes = {path: path.read_text(encoding="utf-8", errors="replace") for path in passed}
+    return len(passed), sum(needs_model(code, path, outlines) for path, code in codes.items())
 
 
 def findings_of(target: Path) -> list[str]:
@@ -164,7 +173,8 @@ def bench_corpus(corpus: Path, runs: int) -> dict[str, Measure]:
     files = sorted(str(p) for p in corpus.rglob("*.py")) if corpus.is_dir() else [str(corpus)]
     lines = sum(Path(f).read_bytes().count(b"\n") for f in files)
     print(f"{corpus.name}: {len(files)} files, {lines} lines, {os.cpu_count()} cores, median of {runs} runs")
-    print(f"  prefilter: {parsed_files(corpus)} files parsed, the others skipped unparsed")
+    passed, parsed = parsed_files(corpus)
+    print(f"  prefilter: {passed} files pass; first look: {parsed} of them parsed with LibCST")
     python = sys.executable
     lrlint = [python, "-m", "lrlint", "check", str(corpus), "--isolated", "--exit-zero"]
     cold = [*lrlint, "--no-cache"]
