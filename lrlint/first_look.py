@@ -21,6 +21,9 @@ the file is analysed when it has any of:
 Names are matched by their last part, bases followed through every project module that may define
 them: a superset of what the resolver, with its qualified names, can find. Whatever cannot be read
 (syntax this Python rejects, a base's module that does not parse) counts as a reason to analyse.
+A skipped file is not given to LibCST at all, so syntax CPython accepts but LibCST cannot parse
+(LR000) is reported only in files that have something to analyse, as the prefilter already does
+for files that never name a scheduler.
 tests/test_first_look.py checks on every fixture and rule example that this hides no finding.
 """
 
