@@ -30,7 +30,6 @@ tests/test_first_look.py checks on every fixture and rule example that this hide
 from __future__ import annotations
 
 import ast
-import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -39,14 +38,14 @@ from pathlib import Path
 from lrlint.catalog import scheduler_specs
 from lrlint.guards import python_syntax_tree
 from lrlint.module_files import ModuleFiles
-from lrlint.prefilter import STEPS_A_SCHEDULER
+from lrlint.prefilter import STEPS_A_SCHEDULER, STEPS_AN_ATTRIBUTE
 from lrlint.sources import SourceError, read_source
 
-STEPS_AN_ATTRIBUTE = re.compile(r"self\.\w+\.step\(")
 _FRAMEWORK_METHODS = frozenset({"configure_optimizers", "create_scheduler"})
 _STORED_SCHEDULER = "lr_scheduler"  # where the HF Trainer keeps the scheduler it steps
 _LIGHTNING_MODULE = "LightningModule"
 _MAX_REEXPORTS = 3
+_UNPARSABLE = (SyntaxError, ValueError, RecursionError, MemoryError)  # what CPython's parser raises
 _BLOCKS = ("body", "orelse", "finalbody", "handlers", "cases")  # fields that hold statements
 _Seen = set[tuple[Path, str]]  # classes whose bases are being collected (a class may name itself)
 
@@ -146,6 +145,10 @@ class Outlines:
         self._read: dict[Path, tuple[Outline | None, str]] = {}  # outline (None: does not parse), digest
         self.consulted: dict[str, str] = {}  # module files read for the current file: path -> digest
 
+    def begin_file(self) -> None:
+        """Start recording which modules the first look at the next file reads (its dependencies)."""
+        self.consulted = {}
+
     def module(self, path: Path) -> Outline | None:
         key = self._files.key(path)
         if key not in self._read:
@@ -202,7 +205,7 @@ def _outline_of(path: Path, max_bytes: int) -> tuple[Outline | None, str]:
         return Outline(), ""  # unreadable: the model cannot load it either
     try:
         return Outline.of(python_syntax_tree(source.code)), source.digest
-    except (SyntaxError, ValueError, RecursionError, MemoryError):
+    except _UNPARSABLE:
         return None, source.digest
 
 
@@ -213,7 +216,7 @@ def needs_model(code: str, path: Path, outlines: Outlines) -> bool:
         return True
     try:
         tree = python_syntax_tree(code)
-    except (SyntaxError, ValueError, RecursionError, MemoryError):
+    except _UNPARSABLE:
         return True  # LibCST decides, and reports what does not parse
     outline = Outline.of(tree)
     calls = _calls_unless_hooked(tree)

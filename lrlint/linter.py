@@ -100,7 +100,7 @@ class Linter:
         if not self._relevant(source.code):
             return result, None
         outlines = self.project.outlines
-        outlines.consulted = {}
+        outlines.begin_file()
         if not needs_model(source.code, Path(source.path), outlines):
             result.dependencies = dict(outlines.consulted)  # what the first look relied on
             return result, None

@@ -25,7 +25,6 @@ from lrlint.catalog import (
     torch_version_of_signatures,
     version_tuple,
 )
-from lrlint.first_look import STEPS_AN_ATTRIBUTE
 from lrlint.model import accelerate, hf_trainer, ignite, lightning
 from lrlint.model.horizons import ScheduleFunction
 from lrlint.model.lightning import LightningSetup, SchedulerConfig
@@ -62,7 +61,7 @@ from lrlint.model.trace import (
     is_epoch_word,
 )
 from lrlint.model.values import MISSING, ValueEvaluator, argparse_defaults, argparse_flags, is_known
-from lrlint.prefilter import NEEDS_A_SCHEDULER, STEPS_A_SCHEDULER, SourceNeed
+from lrlint.prefilter import NEEDS_A_SCHEDULER, STEPS_A_SCHEDULER, STEPS_AN_ATTRIBUTE, SourceNeed
 from lrlint.scheduler_facts import AfterEnd
 from lrlint.signature import BoundArguments, bind_arguments
 from lrlint.sources import Source
