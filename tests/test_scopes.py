@@ -169,6 +169,18 @@ def test_qualified_names_follow_imports_aliases_and_scopes() -> None:
     assert qualified("print(1)", "print") == {"builtins.print"}
 
 
+def test_only_imports_give_the_names_that_lead_to_another_module() -> None:
+    code = "import engine\nfrom models import *\nrunner = make()\nengine.run\nrunner.run\nbuild\nrunner\n"
+    module = cst.parse_module(code)
+    metadata = Metadata(module)
+    by_code = {module.code_for_node(n): n for n in walk(module) if isinstance(n, (cst.Name, cst.Attribute))}
+    assert metadata.qualified_names(by_code["engine.run"], imported_only=True) == {"engine.run"}
+    assert metadata.qualified_names(by_code["runner.run"]) == {"runner.run"}
+    assert metadata.qualified_names(by_code["runner.run"], imported_only=True) == set()
+    assert metadata.qualified_names(by_code["build"], imported_only=True) == {"models.build"}  # unbound: the star
+    assert metadata.qualified_names(by_code["runner"], imported_only=True) == set()  # bound here, not by the star
+
+
 def test_positions_count_lines_as_libcst_does_with_every_line_break() -> None:
     assert_positions_as_libcst('import torch\r\nx = 1\r\n\r\nclass A:\r\n\tdef f(self):\r\n\t\treturn "a\\\r\nb"\r\n')
     assert_positions_as_libcst("x = 1\ry = (2,\r  3)\r")

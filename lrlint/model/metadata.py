@@ -26,7 +26,7 @@ class Metadata:
     def __init__(self, module: cst.Module) -> None:
         self._module = module
         self._star_modules = _star_imported_modules(module)
-        self._qualified: dict[cst.CSTNode, set[str]] = {}
+        self._qualified: dict[tuple[cst.CSTNode, bool], set[str]] = {}
 
     @cached_property
     def _scopes(self) -> ScopeTable:
@@ -39,17 +39,22 @@ class Metadata:
     def scope(self, node: cst.CSTNode) -> Scope | None:
         return self._scopes.scope(node)
 
-    def qualified_names(self, node: cst.CSTNode) -> set[str]:
-        if node not in self._qualified:
-            self._qualified[node] = self._qualified_names(node)
-        return set(self._qualified[node])
+    def qualified_names(self, node: cst.CSTNode, imported_only: bool = False) -> set[str]:
+        """`torch.optim.SGD` for `optim.SGD` after `from torch import optim`; with `imported_only`,
+        only the names an import gives the node, which alone can lead to another module."""
+        key = (node, imported_only)
+        if key not in self._qualified:
+            self._qualified[key] = self._qualified_names(node, imported_only)
+        return set(self._qualified[key])
 
-    def _qualified_names(self, node: cst.CSTNode) -> set[str]:
-        found = self._scopes.qualified_names(node)
-        if not found and isinstance(node, cst.Name) and self._star_modules:
-            # `from torch.optim.lr_scheduler import *`: an unbound name may come from there.
-            found = {f"{module}.{node.value}" for module in self._star_modules}
-        return found
+    def _qualified_names(self, node: cst.CSTNode, imported_only: bool) -> set[str]:
+        found = self._scopes.qualified_names(node, imported_only)
+        if found or not (isinstance(node, cst.Name) and self._star_modules):
+            return found
+        if imported_only and self._scopes.qualified_names(node):
+            return found  # bound by the module itself, not by the star import
+        # `from torch.optim.lr_scheduler import *`: an unbound name may come from there.
+        return {f"{module}.{node.value}" for module in self._star_modules}
 
     @cached_property
     def _order(self) -> dict[cst.CSTNode, int]:

@@ -500,7 +500,7 @@ class Resolver:
         classes, through the package `__init__.py` files that re-export it)."""
         if self.project is None:
             return None
-        for name in sorted(self.qualified_names(node)):
+        for name in sorted(self.metadata.qualified_names(node, imported_only=True)):
             found = self.project.lookup(self, name, through_reexports)
             if found is not None:
                 return found

@@ -190,12 +190,15 @@ class ScopeTable:
     def scope(self, node: cst.CSTNode) -> Scope | None:
         return self.scopes.get(node)
 
-    def qualified_names(self, node: cst.CSTNode) -> set[str]:
+    def qualified_names(self, node: cst.CSTNode, imported_only: bool = False) -> set[str]:
+        """The node's qualified names; with `imported_only`, only those an import gives it (a name
+        bound in the module itself cannot be defined in another)."""
         scope = self.scopes.get(node)
         if scope is None:
             return set()
         if node in self._accesses:
-            return {name for referent in self._referents_of(node) for name in referent.qualified_names(referent.name)}
+            seen = [r for r in self._referents_of(node) if _counts(r, imported_only)]
+            return {name for referent in seen for name in referent.qualified_names(referent.name)}
         full_name = get_full_name_for_node(node)
         if full_name is None:
             return set()
@@ -209,8 +212,9 @@ class ScopeTable:
             prefix = None if dot == -1 else prefix[:dot]
         for referent in referents:
             if isinstance(referent, Binding) and _binds(node, referent.node):
-                return referent.qualified_names(full_name)
-        return {name for referent in referents for name in referent.qualified_names(full_name)}
+                return referent.qualified_names(full_name) if _counts(referent, imported_only) else set()
+        counted = [referent for referent in referents if _counts(referent, imported_only)]
+        return {name for referent in counted for name in referent.qualified_names(full_name)}
 
     def _referents_of(self, node: cst.CSTNode) -> Sequence[Referent]:
         """The bindings an access can see: those of its own scope made before it (else every one
@@ -241,6 +245,10 @@ class ScopeTable:
                         break
             self._accesses[node] = _Access(scope, index, spelled)
         self._deferred = []
+
+
+def _counts(referent: Referent, imported_only: bool) -> bool:
+    return not imported_only or isinstance(referent, ImportBinding)
 
 
 def _binds(node: cst.CSTNode, bound: cst.CSTNode) -> bool:
