@@ -114,7 +114,7 @@ def assert_walked_as_libcst(code: str) -> None:
 def assert_positions_as_libcst(code: str) -> None:
     module = cst.parse_module(code)
     theirs = MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
-    ours = Metadata(module)
+    ours = Metadata(module, code)
     for node in walk(module):
         where = theirs[node]
         assert ours.has(node)
@@ -172,7 +172,7 @@ def test_qualified_names_follow_imports_aliases_and_scopes() -> None:
 def test_only_imports_give_the_names_that_lead_to_another_module() -> None:
     code = "import engine\nfrom models import *\nrunner = make()\nengine.run\nrunner.run\nbuild\nrunner\n"
     module = cst.parse_module(code)
-    metadata = Metadata(module)
+    metadata = Metadata(module, code)
     by_code = {module.code_for_node(n): n for n in walk(module) if isinstance(n, (cst.Name, cst.Attribute))}
     assert metadata.qualified_names(by_code["engine.run"], imported_only=True) == {"engine.run"}
     assert metadata.qualified_names(by_code["runner.run"]) == {"runner.run"}
@@ -184,3 +184,15 @@ def test_only_imports_give_the_names_that_lead_to_another_module() -> None:
 def test_positions_count_lines_as_libcst_does_with_every_line_break() -> None:
     assert_positions_as_libcst('import torch\r\nx = 1\r\n\r\nclass A:\r\n\tdef f(self):\r\n\t\treturn "a\\\r\nb"\r\n')
     assert_positions_as_libcst("x = 1\ry = (2,\r  3)\r")
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        pytest.param("import torch\n\n\nmain()\nx = 1\nmain()\n", id="a statement written twice"),
+        pytest.param("x = 1\ny = 2", id="no line break at the end"),
+        pytest.param("# header\n\ndef f():\n    return 1\n\n# trailing comment\n", id="header and footer"),
+    ],
+)
+def test_positions_of_statements_whose_text_does_not_place_them(code: str) -> None:
+    assert_positions_as_libcst(code)

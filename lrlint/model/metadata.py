@@ -23,8 +23,9 @@ class Metadata:
     computed the first time it is asked for: most modules that pass the prefilter have no
     finding, and positions are needed only where there is one."""
 
-    def __init__(self, module: cst.Module) -> None:
+    def __init__(self, module: cst.Module, code: str) -> None:
         self._module = module
+        self._code = code  # what the module was parsed from: LibCST gives it back exactly
         self._star_modules = _star_imported_modules(module)
         self._qualified: dict[tuple[cst.CSTNode, bool], set[str]] = {}
 
@@ -34,7 +35,7 @@ class Metadata:
 
     @cached_property
     def _positions(self) -> _Positions:
-        return _Positions(self._module, self._order)
+        return _Positions(self._module, self._order, self._code)
 
     def scope(self, node: cst.CSTNode) -> Scope | None:
         return self._scopes.scope(node)
@@ -90,29 +91,20 @@ class _Positions:
     """Where nodes start and end, as LibCST's PositionProvider places them (syntactic positions: a
     statement without its leading blank lines), as character offsets.
 
-    A plain code generation of the module gives where each top-level statement starts (and the
-    lines); the statement holding a node asked about is then generated again, counting where each
-    of its nodes starts and ends. A module with one finding pays for one statement's positions,
-    not for every node's. Nodes outside the statements (the module, its header) take the whole
-    module's pass."""
+    The top-level statement holding a node asked about is generated alone, counting where each of
+    its nodes starts and ends; a module with one finding pays for one statement's positions, not
+    for every node's. Where the statement starts comes from its text: LibCST gives the parsed code
+    back exactly, so a statement whose text occurs once in the module starts there. Only a text
+    that occurs more than once (a repeated `main()`) takes a plain code generation of the whole
+    module, as do nodes outside the statements (the module, its header)."""
 
-    def __init__(self, module: cst.Module, order: dict[cst.CSTNode, int]) -> None:
+    def __init__(self, module: cst.Module, order: dict[cst.CSTNode, int], code: str) -> None:
         self._module = module
         self._order = order
-        state = CodegenState(default_indent=module.default_indent, default_newline=module.default_newline)
-        for line in module.header:
-            line._codegen(state)
-        self._statement_starts: list[int] = []
-        offset = sum(len(token) for token in state.tokens)
-        for statement in module.body:
-            self._statement_starts.append(offset)
-            generated = len(state.tokens)
-            statement._codegen(state)
-            offset += sum(len(token) for token in state.tokens[generated:])
-        for line in module.footer:
-            line._codegen(state)
+        # LibCST's positions count the module's last line break even where the code has none.
+        self._code = code if module.has_trailing_newline or not code else code + module.default_newline
         self._statement_orders = [order[statement] for statement in module.body]
-        self._line_starts = [0, *(match.end() for match in _LINE_BREAK.finditer("".join(state.tokens)))]
+        self._line_starts = [0, *(match.end() for match in _LINE_BREAK.finditer(self._code))]
         self._ranges: dict[cst.CSTNode, tuple[int, int]] = {}
         self._placed: set[int] = set()  # statements whose nodes are in _ranges
         self._whole_module_placed = False
@@ -121,12 +113,34 @@ class _Positions:
         if node not in self._ranges:
             statement = self._statement_of(node)
             if statement is not None and statement not in self._placed:
-                self._place(self._module.body[statement], self._statement_starts[statement])
+                self._place_statement(statement)
                 self._placed.add(statement)
             elif statement is None and not self._whole_module_placed:
-                self._place(self._module, 0)
+                self._record(self._generated(self._module)[1], 0)
                 self._whole_module_placed = True
         return self._ranges.get(node)
+
+    def _place_statement(self, index: int) -> None:
+        text, ranges = self._generated(self._module.body[index])
+        start = self._code.find(text)
+        if start == -1 or self._code.find(text, start + 1) != -1:
+            start = self._statement_starts[index]
+        self._record(ranges, start)
+
+    @cached_property
+    def _statement_starts(self) -> list[int]:
+        """Where each top-level statement starts, from a plain code generation of the module."""
+        state = CodegenState(default_indent=self._module.default_indent, default_newline=self._module.default_newline)
+        for line in self._module.header:
+            line._codegen(state)
+        starts: list[int] = []
+        offset = sum(len(token) for token in state.tokens)
+        for statement in self._module.body:
+            starts.append(offset)
+            generated = len(state.tokens)
+            statement._codegen(state)
+            offset += sum(len(token) for token in state.tokens[generated:])
+        return starts
 
     def _statement_of(self, node: cst.CSTNode) -> int | None:
         """The top-level statement whose subtree holds `node` (its nodes are contiguous in source order)."""
@@ -135,13 +149,15 @@ class _Positions:
             return None
         return bisect.bisect_right(self._statement_orders, order) - 1
 
-    def _place(self, node: cst.CSTNode, offset: int) -> None:
-        state = _OffsetState(
-            default_indent=self._module.default_indent, default_newline=self._module.default_newline, offset=offset
-        )
+    def _generated(self, node: cst.CSTNode) -> tuple[str, dict[cst.CSTNode, tuple[int, int]]]:
+        """The node's code and where each node inside it starts and ends, from the node's start."""
+        state = _OffsetState(default_indent=self._module.default_indent, default_newline=self._module.default_newline)
         node._codegen(state)
-        for placed, where in state.ranges.items():
-            self._ranges.setdefault(placed, where)
+        return "".join(state.tokens), state.ranges
+
+    def _record(self, ranges: dict[cst.CSTNode, tuple[int, int]], start: int) -> None:
+        for placed, (begin, end) in ranges.items():
+            self._ranges.setdefault(placed, (begin + start, end + start))
 
     def line_and_column(self, offset: int) -> tuple[int, int]:
         line = bisect.bisect_right(self._line_starts, offset)

@@ -62,7 +62,7 @@ class Project:
     def add(self, path: Path, source: Source, module: cst.Module) -> ModuleAnalysis:
         """Register a parsed module (the file being linted, or one loaded on demand)."""
         path = Path(os.path.normpath(path))
-        metadata = Metadata(module)
+        metadata = Metadata(module, source.code)
         index = build_syntax_index(module)
         resolver = Resolver(index, metadata, path=path, project=self)
         analysis = ModuleAnalysis(path, source, module, index, metadata, resolver)
