@@ -25,7 +25,8 @@ class StepBeforeOptimizer(Rule):
     with the loop counters at their first values (`if epoch <= warmup_epochs:`, the `"train"` of
     `for phase in ["train", "val"]`); not when it does not (`if epoch > 0:`), nor when lrlint
     cannot tell (the counter starts at an unknown value). Loops that only fast-forward a
-    scheduler on resume are not reported either.
+    scheduler on resume are not reported either, nor a loop that hands code lrlint cannot see an
+    optimizer it cannot resolve (`strategy.step(self.optimizer)`): that call may be the step.
 
     In ignite, a handler on `Events.EPOCH_STARTED` or `Events.ITERATION_STARTED` runs before that
     epoch's (or iteration's) update: its `scheduler.step()` is reported when the engine's update
@@ -42,6 +43,26 @@ class StepBeforeOptimizer(Rule):
     summary = "scheduler.step() runs before optimizer.step(), or its optimizer is never stepped"
     needs = NEEDS_A_SCHEDULER
     VALID = (
+        """
+from torch.optim.lr_scheduler import LambdaLR
+
+
+class Trainer:
+    def __init__(self, model, strategy):
+        self.strategy = strategy
+        self.model, self.optimizer = strategy.prepare(model)  # built where lrlint cannot see
+        self.scheduler = warmup(self.optimizer)
+
+    def fit(self, loader):
+        for batch in loader:
+            self.model(batch).backward()
+            self.strategy.step(self.optimizer)  # steps it, unseen
+            self.scheduler.step()
+
+
+def warmup(optimizer):
+    return LambdaLR(optimizer, lambda step: min(1.0, step / 100))
+""",
         """
 import torch
 from torch.optim.lr_scheduler import StepLR
@@ -138,7 +159,7 @@ for epoch in range(5):
                         f"({model.where(training.call)}), the only code that can step {names} (lrlint does not see "
                         f"its body): {skips}; call it after that call",
                     )
-                elif not optimizers & model.escaped and not _steps_other_optimizer(item):
+                elif not (optimizers & model.escaped or _steps_other_optimizer(item) or _unseen(model, item)):
                     yield Report(
                         item.call,
                         f"`{model.receiver(item.call)}.step()` is called in a loop that never steps its optimizer "
@@ -172,6 +193,19 @@ def _steps(item: TraceItem, optimizers: Objects) -> bool:
 def _steps_other_optimizer(item: TraceItem) -> bool:
     """The loop steps some other optimizer: the scheduler is on the wrong one (LR204 reports it)."""
     return any(other.role is Role.OPTIMIZER for other in item.loops[0].items)
+
+
+def _unseen(model: TrainingModel, item: TraceItem) -> bool:
+    """The loop hands code lrlint cannot see an optimizer it could not resolve (`backend.step(self.optimizer)`
+    after `self.model, self.optimizer = backend.prepare(model)`): that call may be the missing step."""
+    return any(
+        other.role is None
+        and any(
+            "optim" in model.code(arg.value) and not model.resolver.objects(arg.value, other.context)
+            for arg in other.call.args
+        )
+        for other in item.loops[0].items
+    )
 
 
 def _fast_forward(item: TraceItem) -> bool:

@@ -5,7 +5,17 @@ from collections.abc import Iterator
 import libcst as cst
 
 from lrlint.findings import Severity
-from lrlint.model import NEEDS_A_SCHEDULER, Evidence, Objects, Role, Trace, TraceItem, TrackedObject, TrainingModel
+from lrlint.model import (
+    NEEDS_A_SCHEDULER,
+    Evidence,
+    Frame,
+    Objects,
+    Role,
+    Trace,
+    TraceItem,
+    TrackedObject,
+    TrainingModel,
+)
 from lrlint.rules.base import Report, Rule
 
 
@@ -22,7 +32,9 @@ class CompetingSchedulers(Rule):
 
     Steps in opposite branches of an `if` (warmup, then decay) or under different conditions
     are not reported, nor two schedulers built on optimizers that a helper returns at each of its
-    calls (`opt1, opt2 = make_optimizer(), make_optimizer()`): those are two optimizers.
+    calls (`opt1, opt2 = make_optimizer(), make_optimizer()`): those are two optimizers. Neither
+    are two wrappers' steps of the scheduler each keeps (`fast.step()`, `slow.step()`, each running
+    `self.scheduler.step()`): that is one scheduler per instance.
 
     A LightningModule under automatic optimisation that steps a scheduler it returned from
     `configure_optimizers` (in `on_train_epoch_end`, `training_step`, ...) steps it on top of
@@ -52,6 +64,30 @@ for epoch in range(90):
         warmup.step()
     else:
         decay.step()
+""",
+        """
+import torch
+from torch.optim.lr_scheduler import StepLR
+
+
+class Schedule:
+    def __init__(self, optimizer, step_size):
+        self.scheduler = StepLR(optimizer, step_size=step_size)
+
+    def step(self):
+        self.scheduler.step()
+
+
+def test_two_schedules_keep_their_own_rates():
+    first = torch.optim.SGD(model_a.parameters(), lr=0.1)
+    second = torch.optim.SGD(model_b.parameters(), lr=0.1)
+    fast = Schedule(optimizer=first, step_size=2)
+    slow = Schedule(optimizer=second, step_size=5)
+    for epoch in range(10):
+        first.step()
+        second.step()
+        fast.step()  # each wrapper steps its own StepLR
+        slow.step()
 """,
     )
     INVALID = (
@@ -125,8 +161,8 @@ def _conflict(model: TrainingModel, trace: Trace, first: TraceItem, second: Trac
         return None
     receiver = f"`{model.receiver(second.call)}.step()`"
     if first.objects == second.objects:
-        if first.guards_inside(loop):
-            return None  # a conditional extra step, not every iteration
+        if first.guards_inside(loop) or _through_other_instances(model, first, second):
+            return None  # a conditional extra step, not every iteration; or two holders of a scheduler each
         if any(s.evidence is Evidence.NAMED for s in first.objects) and not _after_an_optimizer_step(trace, second):
             return None  # known only by its name: an LR scheduler is stepped after its optimizer
         cadence = "every iteration" if first.loops[-1] is loop else "every batch and again every epoch"
@@ -167,6 +203,35 @@ def _optimizer_argument(model: TrainingModel, scheduler: TrackedObject) -> str |
     call = scheduler.call
     first = call.args[0] if isinstance(call, cst.Call) and call.args else None
     return model.code(first.value) if first is not None and first.keyword is None and not first.star else None
+
+
+def _through_other_instances(model: TrainingModel, first: TraceItem, second: TraceItem) -> bool:
+    """Each steps `self.<attribute>` of another instance (`fast.step()` and `slow.step()` on two
+    wrappers, each holding a scheduler of its own): lrlint knows what the class keeps there, not
+    which instance holds which."""
+    holders = [_holder(model, item) for item in (first, second)]
+    return None not in holders and holders[0] != holders[1]
+
+
+def _holder(model: TrainingModel, item: TraceItem) -> Objects | None:
+    """The instance whose `self.<attribute>.step()` the item is, as the call into its method names it;
+    None for any other receiver, or an instance lrlint cannot name."""
+    frame = item.frame
+    receiver = item.call.func.value if isinstance(item.call.func, cst.Attribute) else None
+    if not (isinstance(receiver, cst.Attribute) and _is_self(receiver.value, frame)):
+        return None
+    while frame.call_site is not None and frame.parent is not None:
+        called_on = frame.call_site.func.value if isinstance(frame.call_site.func, cst.Attribute) else None
+        if called_on is None:
+            return None
+        if not _is_self(called_on, frame.parent):
+            return model.resolver.objects(called_on, frame.parent.context) or None
+        frame = frame.parent  # `self.helper()`: the same instance, one call up
+    return None
+
+
+def _is_self(expr: cst.BaseExpression, frame: Frame) -> bool:
+    return isinstance(expr, cst.Name) and expr.value == frame.function.self_name
 
 
 def _after_an_optimizer_step(trace: Trace, item: TraceItem) -> bool:

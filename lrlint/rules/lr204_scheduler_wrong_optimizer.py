@@ -3,7 +3,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from lrlint.findings import Severity
-from lrlint.model import NEEDS_A_SCHEDULER, Role, TrackedObject, TrainingModel
+from lrlint.model import NEEDS_A_SCHEDULER, Evidence, Objects, Role, TrackedObject, TrainingModel
 from lrlint.rules.base import Report, Rule
 
 
@@ -17,6 +17,10 @@ class SchedulerWrongOptimizer(Rule):
     that trains keeps its initial rate.
 
     Fix: construct the scheduler with the optimizer the loop steps.
+
+    Not reported when either optimizer is a parameter lrlint knows only by its name or annotation
+    (`def __init__(self, optimizer)`, `def step(self, optimizer)`): two such parameters are often
+    handed the same optimizer, which lrlint cannot see.
     """
 
     code = "LR204"
@@ -35,6 +39,34 @@ for epoch in range(50):
         opt_d.step()
         opt_g.step()
     sched_g.step()
+""",
+        """
+from torch.optim.lr_scheduler import LambdaLR
+
+
+class Backend:
+    def prepare(self, model):
+        return wrap(model), build_optimizer(model)  # neither is visible to lrlint
+
+    def step(self, optimizer):
+        optimizer.step()
+
+
+class Trainer:
+    def __init__(self, model):
+        self.backend = Backend()
+        self.model, self.optimizer = self.backend.prepare(model)
+        self.scheduler = warmup(self.optimizer)
+
+    def fit(self, loader):
+        for batch in loader:
+            self.model(batch).backward()
+            self.backend.step(self.optimizer)  # the same optimizer, under another parameter's name
+            self.scheduler.step()
+
+
+def warmup(optimizer):
+    return LambdaLR(optimizer, lambda step: min(1.0, step / 100))
 """,
     )
     INVALID = (
@@ -57,7 +89,7 @@ for epoch in range(50):
             attached = item.attached_optimizers
             optimizer_steps = [other for other in item.loops[0].items if other.role is Role.OPTIMIZER]
             stepped = frozenset().union(*(other.objects for other in optimizer_steps))
-            if not attached or not stepped or attached & stepped:
+            if not attached or not stepped or attached & stepped or not _known_apart(attached | stepped):
                 continue
             stepped_names = sorted({f"`{model.receiver(other.call)}`" for other in optimizer_steps})
             for scheduler in model.ordered(item.objects):
@@ -68,6 +100,12 @@ for epoch in range(50):
                     f"({model.where(item.call)}) only steps {' / '.join(stepped_names)} = "
                     f"{' / '.join(sorted(model.describe(o) for o in stepped))}: construct it with that optimizer",
                 )
+
+
+def _known_apart(optimizers: Objects) -> bool:
+    """Each optimizer is one lrlint saw built (or handed back by a factory): objects it knows only
+    as parameters may all be the same run-time optimizer."""
+    return not any(o.evidence in (Evidence.NAMED, Evidence.ANNOTATED) for o in optimizers)
 
 
 def _given_optimizer(model: TrainingModel, scheduler: TrackedObject) -> str:
