@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import textwrap
+from pathlib import Path
 
 import libcst as cst
 import pytest
 
-from lrlint.model import LoopKind, Role, StepCadence, TrainingModel, Unit, build_model
+from lrlint.model import LoopKind, Project, Role, StepCadence, TrainingModel, Unit, build_model
 from lrlint.model.syntax import string_value
+from lrlint.sources import Source
 
 
 def model_of(code: str) -> TrainingModel:
@@ -261,3 +263,42 @@ def test_string_values_read_off_the_text_match_python(literal: str) -> None:
     assert isinstance(node, cst.SimpleString)
     expected = node.evaluated_value
     assert string_value(node) == (expected if isinstance(expected, str) else None)
+
+
+def test_an_instance_built_in_another_module_reads_its_own_attributes_in_init(tmp_path: Path) -> None:
+    """`self._schedule = warmup(self.optimizer)` in `__init__` reads the optimizer the construction passed."""
+    (tmp_path / "schedules.py").write_text(
+        textwrap.dedent(
+            """
+            from torch.optim import Optimizer
+            from torch.optim.lr_scheduler import LambdaLR
+
+            class Schedule:
+                def __init__(self, optimizer: Optimizer, warmup_steps: int):
+                    self.optimizer = optimizer
+                    self._schedule = warmup(self.optimizer, warmup_steps)
+
+                def step(self):
+                    self._schedule.step()
+
+            def warmup(optimizer: Optimizer, steps: int) -> LambdaLR:
+                return LambdaLR(optimizer, lambda step: min(1.0, step / steps))
+            """
+        ),
+        encoding="utf-8",
+    )
+    code = textwrap.dedent(
+        """
+        import torch
+        from schedules import Schedule
+
+        optimizer = torch.optim.SGD(params, lr=0.1)
+        schedule = Schedule(optimizer, warmup_steps=100)
+        for batch in loader:
+            optimizer.step()
+            schedule.step()
+        """
+    )
+    model = build_model(cst.parse_module(code), Source(str(tmp_path / "train.py"), code), Project())
+    (_, step), *_ = model.scheduler_steps()
+    assert {(o.name, o.evidence.name) for o in model.optimizers_for(step)} == {("SGD", "CONSTRUCTED")}

@@ -399,11 +399,21 @@ class Resolver:
         another module than their class run, with each construction's arguments (which
         `_constructor_argument`, reading the class's module, cannot see); else with nothing bound."""
         constructions = [
-            self._owner(o.function)._bind_call(o.call, writer, True, Context(o.function, depth=depth))
+            self._constructing(o, writer, depth)
             for o in self._built_elsewhere(instances)
             if isinstance(o.call, cst.Call) and o.class_info and self.method(o.class_info, "__init__") is writer
         ]
         return constructions or [Context(writer, depth=depth)]
+
+    def _constructing(self, instance: TrackedObject, init: FunctionInfo, depth: int) -> Context:
+        """`__init__` as the construction of `instance` runs it: with its arguments, and with `self`
+        bound, so that `self.<name>` read there (`make(self.optimizer)`) comes from the same construction."""
+        assert isinstance(instance.call, cst.Call)
+        caller = Context(instance.function, depth=depth)
+        bound = self._owner(instance.function)._bind_call(instance.call, init, True, caller)
+        if init.self_name is None:
+            return bound
+        return bound._replace(bindings=tuple(sorted((*bound.bindings, (init.self_name, frozenset({instance}))))))
 
     def _built_elsewhere(self, objects: Iterable[TrackedObject]) -> Objects:
         """Instances constructed (in sight) in another module than the one defining their class."""
