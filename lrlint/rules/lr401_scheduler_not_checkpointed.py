@@ -64,6 +64,20 @@ class SchedulerNotCheckpointed(Rule):
         """
 import torch
 optimizer = torch.optim.SGD(params, lr=0.1)
+scheduler = torch.optim.lr_scheduler.StepLR(optimizer, step_size=30)
+for epoch in range(90):
+    for batch in loader:
+        optimizer.step()
+    scheduler.step()
+    weights = model.state_dict()
+    if save_strategy == "all":
+        weights = weights  # a name assigned to itself: followed once
+    torch.save({"model": weights, "optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict()}, "ckpt.pt")
+    torch.save(weights, f"{epoch}epoch.pth")
+""",
+        """
+import torch
+optimizer = torch.optim.SGD(params, lr=0.1)
 scheduler = torch.optim.lr_scheduler.StepLR(optimizer, 30)
 for epoch in range(90):
     for batch in loader:
@@ -186,8 +200,12 @@ def _saved_objects(model: TrainingModel, item: TraceItem) -> frozenset[TrackedOb
     pending: list[tuple[cst.BaseExpression, Context, Frame, int]] = [
         (item.call.args[0].value, item.context, item.frame, 0)
     ]
+    seen: set[tuple[int, Context]] = set()  # `state = state_a if ... else state_b; state_b = state`: cycles
     while pending:
         expr, context, frame, hops = pending.pop()
+        if (id(expr), context) in seen:
+            continue
+        seen.add((id(expr), context))
         for node in _expressions_in(expr):
             found |= model.resolver.objects(node, context)
         if isinstance(expr, cst.Name):
