@@ -44,7 +44,7 @@ from lrlint.sources import SourceError, read_source
 _FRAMEWORK_METHODS = frozenset({"configure_optimizers", "create_scheduler"})
 _STORED_SCHEDULER = "lr_scheduler"  # where the HF Trainer keeps the scheduler it steps
 _LIGHTNING_MODULE = "LightningModule"
-_MAX_REEXPORTS = 3
+MAX_REEXPORTS = 3  # package re-exports followed for a name, here and by the project's lookups
 _UNPARSABLE = (SyntaxError, ValueError, RecursionError, MemoryError)  # what CPython's parser raises
 _BLOCKS = ("body", "orelse", "finalbody", "handlers", "cases")  # fields that hold statements
 _Seen = set[tuple[Path, str]]  # classes whose bases are being collected (a class may name itself)
@@ -192,7 +192,7 @@ class Outlines:
             elif attribute in outline.classes:
                 self._collect(module_file, outline, attribute, found, seen)
                 defined = True
-            elif attribute in outline.imports and hops < _MAX_REEXPORTS:
+            elif attribute in outline.imports and hops < MAX_REEXPORTS:
                 for origin in outline.imports[attribute]:
                     defined |= self._follow(module_file, origin, found, seen, hops + 1)
         return defined

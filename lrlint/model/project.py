@@ -16,7 +16,7 @@ from pathlib import Path
 
 import libcst as cst
 
-from lrlint.first_look import Outlines
+from lrlint.first_look import MAX_REEXPORTS, Outlines
 from lrlint.model.metadata import Metadata
 from lrlint.model.resolve import Resolver
 from lrlint.model.syntax import ClassInfo, FunctionInfo, SyntaxIndex, build_syntax_index
@@ -114,7 +114,7 @@ class Project:
             return None
         key = (importer.path, qualified_name, through_reexports)
         if key not in self._lookups:
-            self._lookups[key] = self._find(importer.path, qualified_name, 0 if through_reexports else _MAX_REEXPORTS)
+            self._lookups[key] = self._find(importer.path, qualified_name, 0 if through_reexports else MAX_REEXPORTS)
         found, consulted = self._lookups[key]
         self.consulted.update(consulted)
         return found
@@ -136,7 +136,7 @@ class Project:
             analysis = self._load(module_file)
             consulted[str(module_file)] = self._digests[self._files.key(module_file)]
             found = _top_level(analysis.index, attribute) if analysis is not None else None
-            for origin in self._reexported(module_file, attribute) if found is None and hops < _MAX_REEXPORTS else ():
+            for origin in self._reexported(module_file, attribute) if found is None and hops < MAX_REEXPORTS else ():
                 found, more = self._find(module_file, origin, hops + 1)
                 consulted.update(more)
                 if found is not None:
@@ -144,9 +144,6 @@ class Project:
             if found is not None or analysis is not None:
                 return found, consulted
         return None, consulted
-
-
-_MAX_REEXPORTS = 3
 
 
 def _top_level(index: SyntaxIndex, name: str) -> FunctionInfo | ClassInfo | None:
