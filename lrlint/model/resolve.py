@@ -398,22 +398,14 @@ class Resolver:
         """Where `self.<name> = ...` in `writer` is evaluated: for the `__init__` that instances built in
         another module than their class run, with each construction's arguments (which
         `_constructor_argument`, reading the class's module, cannot see); else with nothing bound."""
+        # `self` is bound too, so that `self.<name>` read in that `__init__` (`make(self.optimizer)`)
+        # comes from the same construction.
         constructions = [
-            self._constructing(o, writer, depth)
+            self._owner(o.function)._bind_call(o.call, writer, True, Context(o.function, depth=depth), frozenset({o}))
             for o in self._built_elsewhere(instances)
             if isinstance(o.call, cst.Call) and o.class_info and self.method(o.class_info, "__init__") is writer
         ]
         return constructions or [Context(writer, depth=depth)]
-
-    def _constructing(self, instance: TrackedObject, init: FunctionInfo, depth: int) -> Context:
-        """`__init__` as the construction of `instance` runs it: with its arguments, and with `self`
-        bound, so that `self.<name>` read there (`make(self.optimizer)`) comes from the same construction."""
-        assert isinstance(instance.call, cst.Call)
-        caller = Context(instance.function, depth=depth)
-        bound = self._owner(instance.function)._bind_call(instance.call, init, True, caller)
-        if init.self_name is None:
-            return bound
-        return bound._replace(bindings=tuple(sorted((*bound.bindings, (init.self_name, frozenset({instance}))))))
 
     def _built_elsewhere(self, objects: Iterable[TrackedObject]) -> Objects:
         """Instances constructed (in sight) in another module than the one defining their class."""
@@ -584,7 +576,12 @@ class Resolver:
         """A base class of the project; re-exports are followed for bases (there are few of them)."""
         return self._class_called(base.value, Context(self.index.module), through_reexports=True)
 
-    def _bind_call(self, call: cst.Call, function: FunctionInfo, bound_method: bool, context: Context) -> Context:
+    def _bind_call(
+        self, call: cst.Call, function: FunctionInfo, bound_method: bool, context: Context, instance: Objects = NOTHING
+    ) -> Context:
+        """The context `function` runs in for `call`: its parameters bound to the arguments' objects, and
+        `self` to `instance` (a construction) or to the receiver (`trainer.fit()`) when built in
+        another module, whose attributes come from that construction."""
         params = function.positional_params(bound_method)
         by_name = {p.name.value for p in function.params}
         bindings: dict[str, Objects] = {}
@@ -599,9 +596,10 @@ class Resolver:
             if position < len(params) and params[position].star not in ("*", "**"):
                 bindings[params[position].name.value] = self.objects(arg.value, context)
             position += 1
-        if bound_method and function.self_name is not None and isinstance(call.func, cst.Attribute):
-            # `self` of an instance built in another module: its attributes come from that construction.
-            bindings[function.self_name] = self._built_elsewhere(self.objects(call.func.value, context))
+        if bound_method and function.self_name is not None:
+            receiver = call.func.value if isinstance(call.func, cst.Attribute) else None
+            built = self._built_elsewhere(self.objects(receiver, context)) if receiver is not None else NOTHING
+            bindings[function.self_name] = instance or built
         frozen = tuple(sorted((name, objects) for name, objects in bindings.items() if objects))
         return Context(function, frozen, context.depth + 1)
 
