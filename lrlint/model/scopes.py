@@ -197,8 +197,8 @@ class ScopeTable:
         if scope is None:
             return set()
         if node in self._accesses:
-            seen = [r for r in self._referents_of(node) if _counts(r, imported_only)]
-            return {name for referent in seen for name in referent.qualified_names(referent.name)}
+            counted = [r for r in self._referents_of(node) if _counts(r, imported_only)]
+            return {name for referent in counted for name in referent.qualified_names(referent.name)}
         full_name = get_full_name_for_node(node)
         if full_name is None:
             return set()
