@@ -125,20 +125,45 @@ class RemovedArgument:
     deprecated: str
     removed: str
     advice: str
+    # It was the positional parameter right after those that remain: `super().__init__(opt, -1, verbose)`.
+    positional_after_remaining: bool
+    never_in: frozenset[str]  # schedulers that never had it: passing it was always a TypeError
 
 
 @lru_cache(maxsize=1)
 def removed_arguments() -> dict[str, RemovedArgument]:
     entries = _load_json("removed_arguments.json")["arguments"]
-    return {name: RemovedArgument(name, e["deprecated"], e["removed"], e["advice"]) for name, e in entries.items()}
+    return {
+        name: RemovedArgument(
+            name,
+            e["deprecated"],
+            e["removed"],
+            e["advice"],
+            e.get("positional_after_remaining", False),
+            frozenset(e.get("never_in", ())),
+        )
+        for name, e in entries.items()
+    }
 
 
 def removed_argument(spec: SchedulerSpec, name: str) -> RemovedArgument | None:
     """The deprecation record of `name` when the torch scheduler `spec` no longer accepts it."""
     entry = removed_arguments().get(name)
-    if entry is None or spec.parameter(name) is not None:
+    if entry is None or spec.parameter(name) is not None or not _had(spec, entry):
         return None
-    return entry if spec.qualified_name.startswith(TORCH_SCHEDULER_PREFIX) else None
+    return entry
+
+
+def removed_positional(spec: SchedulerSpec) -> RemovedArgument | None:
+    """The removed parameter that followed the positional parameters `spec` still has, if any."""
+    return next(
+        (e for e in removed_arguments().values() if e.positional_after_remaining and _had(spec, e)),
+        None,
+    )
+
+
+def _had(spec: SchedulerSpec, entry: RemovedArgument) -> bool:
+    return spec.qualified_name.startswith(TORCH_SCHEDULER_PREFIX) and spec.short_name not in entry.never_in
 
 
 def base_class_spec(qualified_name: str | None) -> SchedulerSpec | None:

@@ -12,7 +12,6 @@ from lrlint.model import (
     SchedulerSpec,
     TrainingModel,
     bind_arguments,
-    removed_argument,
     torch_version_of_signatures,
 )
 from lrlint.rules.base import Report, Rule, constructor_name
@@ -53,6 +52,10 @@ class UnknownArgument(Rule):
     so linting needs no torch), and lrlint suggests the parameter you probably meant:
     `StepLR(opt, step=10, decay=0.1)` gets "did you mean `step_size`" and "did you mean `gamma`".
 
+    A removed argument (`verbose=`, or a positional one where `verbose` used to be, as in the
+    `super().__init__(optimizer, last_epoch, verbose)` of a subclass written for torch < 2.7) is
+    LR202's, with the version that removed it.
+
     Fix: use the parameter names of the signature shown in the message.
     """
 
@@ -80,8 +83,9 @@ import torch
 scheduler = torch.optim.lr_scheduler.MultiStepLR(opt)  # expect: LR201
 """,
         """
-from torch.optim import lr_scheduler as sched
-scheduler = sched.ExponentialLR(opt, 0.9, -1, 5)  # expect: LR201
+from transformers import get_linear_schedule_with_warmup
+# the arguments of get_cosine_schedule_with_warmup (num_cycles=0.5) given to the linear one
+scheduler = get_linear_schedule_with_warmup(optimizer, 500, 10000, 0.5, -1)  # expect: LR201
 """,
     )
 
@@ -92,7 +96,7 @@ scheduler = sched.ExponentialLR(opt, 0.9, -1, 5)  # expect: LR201
 
 def _check_call(call: cst.Call, spec: SchedulerSpec, bound: BoundArguments) -> Iterator[Report]:
     callee = constructor_name(call, spec)
-    unknown = [arg for arg in bound.unknown_keywords if arg.keyword and not removed_argument(spec, arg.keyword.value)]
+    unknown = [arg for arg in bound.unknown_keywords if arg.keyword]
     taken = set(bound.values)
     for arg in unknown:
         assert arg.keyword is not None
@@ -115,11 +119,15 @@ def _check_call(call: cst.Call, spec: SchedulerSpec, bound: BoundArguments) -> I
         yield Report(
             bound.extra_positional[0],
             f"{callee} takes at most {len(positional)} positional arguments "
-            f"({', '.join(positional)}), got {len(positional) + len(bound.extra_positional)} (TypeError)",
+            f"({', '.join(positional)}), got {_positional_count(call)} (TypeError)",
         )
     if bound.missing and not unknown and not bound.duplicates:
         names = ", ".join(f"`{name}`" for name in bound.missing)
         yield Report(call, f"{callee} is missing required argument {names} (TypeError at run time)")
+
+
+def _positional_count(call: cst.Call) -> int:
+    return sum(1 for arg in call.args if arg.keyword is None and not arg.star)
 
 
 def suggestions(name: str, spec: SchedulerSpec, taken: set[str]) -> list[str]:

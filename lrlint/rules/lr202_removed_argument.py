@@ -2,8 +2,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+import libcst as cst
+
 from lrlint.findings import Severity
-from lrlint.model import NEEDS_A_SCHEDULER, TrainingModel, newest_torch, removed_argument, version_tuple
+from lrlint.model import NEEDS_A_SCHEDULER, TrainingModel, bind_arguments, newest_torch, version_tuple
 from lrlint.rules.base import Report, Rule, constructor_name
 from lrlint.rules.edits import without_argument
 
@@ -17,6 +19,9 @@ class RemovedArgument(Rule):
     on upgrade. What counts as deprecated or removed follows `--target-torch` (or
     `[tool.lrlint] target-torch`), by default the newest torch lrlint ships signatures for:
     with `--target-torch 2.1` the argument is fine, with 2.4 it is deprecated, with 2.7 removed.
+    `verbose` was the last positional parameter, so the `super().__init__(optimizer, last_epoch,
+    verbose)` of a scheduler subclass written for older torch passes it by position: that is
+    reported too (and fixed when no argument follows it).
 
     Fix: drop the argument; to see the learning rate, print `scheduler.get_last_lr()`.
     """
@@ -37,21 +42,34 @@ plateau = ReduceLROnPlateau(optimizer, mode="min", patience=5)
 from torch.optim.lr_scheduler import ReduceLROnPlateau
 plateau = ReduceLROnPlateau(optimizer, mode="min", patience=5, verbose=True)  # expect: LR202
 """,
+        """
+from torch.optim.lr_scheduler import LRScheduler
+
+class InverseLR(LRScheduler):
+    def __init__(self, optimizer, power=1.0, last_epoch=-1, verbose=False):
+        self.power = power
+        super().__init__(optimizer, last_epoch, verbose)  # expect: LR202
+""",
     )
 
     def check(self, model: TrainingModel) -> Iterator[Report]:
         target = self.settings.target_torch or newest_torch()
         for call, spec in model.constructor_calls():
-            for arg in call.args:
-                entry = removed_argument(spec, arg.keyword.value) if arg.keyword else None
-                if entry is None or target < version_tuple(entry.deprecated):
+            for arg, entry in bind_arguments(call, spec).removed:
+                if target < version_tuple(entry.deprecated):
                     continue
                 if target >= version_tuple(entry.removed):
                     status = f"was removed in torch {entry.removed} (TypeError)"
                 else:
                     status = f"is deprecated since torch {entry.deprecated} and removed in {entry.removed}"
+                named = f"`{entry.name}=`" if arg.keyword else f"`{entry.name}` (by position)"
                 yield Report(
                     arg,
-                    f"`{entry.name}=` of {constructor_name(call, spec)} {status}: {entry.advice}",
-                    without_argument(call, arg),
+                    f"{named} of {constructor_name(call, spec)} {status}: {entry.advice}",
+                    without_argument(call, arg) if _last_positional(call, arg) else None,
                 )
+
+
+def _last_positional(call: cst.Call, arg: cst.Arg) -> bool:
+    """Dropping `arg` moves no other argument to another parameter."""
+    return arg.keyword is not None or all(other.keyword is not None for other in call.args[call.args.index(arg) + 1 :])
