@@ -381,10 +381,7 @@ class Resolver:
             instances = list(context.bound(context.function.self_name or "") or ())
         found: Objects = NOTHING
         for class_info in classes:
-            for related in self._related_classes(class_info):
-                for value in related.attributes.get(attribute.attr.value, []):
-                    for where in self._writing_contexts(value.function, instances, context.depth):
-                        found |= self.objects(value.value, where, value.path + path)
+            found |= self._assigned(class_info, attribute.attr.value, instances, context.depth, path)
         if found or path:
             return found
         for class_info in classes:  # nothing assigned lrlint can resolve: what the class declares it to be
@@ -392,6 +389,29 @@ class Resolver:
                 declared = related.annotations.get(attribute.attr.value)
                 if declared is not None:
                     found |= self.declared_type(declared, declared, context.function)
+        return found
+
+    def kept_on_instance(self, context: Context) -> Objects:
+        """Everything the instance whose method `context` runs keeps in its attributes (`self.<name>`),
+        as its class and the classes related to it assign them."""
+        function = context.function
+        if function.class_info is None or function.self_name is None:
+            return NOTHING
+        instances = list(context.bound(function.self_name) or ())
+        names = {name for related in self._related_classes(function.class_info) for name in related.attributes}
+        return frozenset().union(
+            *(self._assigned(function.class_info, name, instances, context.depth, ()) for name in names)
+        )
+
+    def _assigned(
+        self, class_info: ClassInfo, name: str, instances: list[TrackedObject], depth: int, path: tuple[int, ...]
+    ) -> Objects:
+        """What `self.<name> = ...` in the class (or a class related to it) assigns."""
+        found: Objects = NOTHING
+        for related in self._related_classes(class_info):
+            for value in related.attributes.get(name, []):
+                for where in self._writing_contexts(value.function, instances, depth):
+                    found |= self.objects(value.value, where, value.path + path)
         return found
 
     def _writing_contexts(self, writer: FunctionInfo, instances: list[TrackedObject], depth: int) -> list[Context]:

@@ -11,7 +11,9 @@ from lrlint.model import (
     Context,
     Frame,
     FunctionInfo,
+    Objects,
     Role,
+    Trace,
     TraceItem,
     TrackedObject,
     TrainingModel,
@@ -39,7 +41,10 @@ class SchedulerNotCheckpointed(Rule):
     cannot read counts as a save when its name says so (`save_checkpoint`, `save_ckpt`) and the
     dict is its first argument. The finding is placed
     where the checkpoint dict is built, once, however many paths it is saved to. A scheduler
-    whose state another save writes (`scheduler.pt` next to `optimizer.pt`) is checkpointed.
+    whose state another save writes (`scheduler.pt` next to `optimizer.pt`) is checkpointed. Only
+    the schedulers the saving code can reach count: built, stepped or handed around where it runs,
+    or kept on the instance whose method saves (a trainer's `self.scheduler`), not the scheduler of
+    another trainer whose optimizer comes from the same factory.
 
     Not reported when the code restores the schedule's position itself, for the schedulers whose
     whole state is that position (their next rate follows from `last_epoch` and the optimizer's
@@ -98,6 +103,29 @@ for epoch in range(start_epoch, 300):
     scheduler.step()
     torch.save({"epoch": epoch, "optimizer": optimizer.state_dict()}, "last.pt")
 """,
+        """
+import torch
+
+def get_optimizer(params, lr):
+    return torch.optim.AdamW(params, lr=lr)
+
+class SoundTrainer:  # never saves: not this rule's business
+    def __init__(self, model):
+        self.optim = get_optimizer(model.parameters(), 1e-4)
+        self.scheduler = torch.optim.lr_scheduler.CosineAnnealingWarmRestarts(self.optim, T_0=1000)
+
+    def train_step(self, loss):
+        loss.backward()
+        self.optim.step()
+        self.scheduler.step()
+
+class TextTrainer:  # an optimizer from the same factory, and no scheduler at all
+    def __init__(self, model):
+        self.optim = get_optimizer(model.parameters(), 3e-4)
+
+    def save(self, path):
+        torch.save({"optim": self.optim.state_dict()}, path)
+""",
     )
     INVALID = (
         """
@@ -128,20 +156,41 @@ for epoch in range(start_epoch, 90):
     if epoch % 10 == 0:
         torch.save(ckpt, f"epoch{epoch}.pt")
 """,
+        """
+import torch
+
+class Trainer:
+    def __init__(self, model, optimizer, scheduler):
+        self.model, self.optimizer, self.scheduler = model, optimizer, scheduler
+
+    def train_epoch(self, loader):
+        for batch in loader:
+            self.optimizer.zero_grad()
+            self.model(batch).backward()
+            self.optimizer.step()
+        self.scheduler.step()
+
+    def save(self, path):
+        torch.save({"optimizer": self.optimizer.state_dict()}, path)  # expect: LR401
+
+optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+trainer = Trainer(model, optimizer, torch.optim.lr_scheduler.CosineAnnealingWarmRestarts(optimizer, T_0=10))
+""",
     )
 
     def check(self, model: TrainingModel) -> Iterator[Report]:
-        saves = [(item, _saved_objects(model, item)) for item in _saves(model)]
+        saves = [(trace, item, _saved_objects(model, item)) for trace, item in _saves(model)]
         # Saved by any save of the run (`scheduler.pt` next to `optimizer.pt`): the checkpoint has it.
-        saved_anywhere = {o.call for _, saved in saves for o in saved}
+        saved_anywhere = {o.call for _, _, saved in saves for o in saved}
         schedulers = [
             o
             for o in model.stepped_objects(Role.SCHEDULER)
             if o.optimizers and o.call not in saved_anywhere and not _position_restored(model, o)
         ]
-        for item, saved in saves:
+        for trace, item, saved in saves:
             optimizers = frozenset(o for o in saved if o.role is Role.OPTIMIZER)
-            missing = [s for s in schedulers if s.optimizers & optimizers]
+            reachable = _reachable(model, trace, item)
+            missing = [s for s in schedulers if s.optimizers & optimizers and s in reachable]
             if missing:
                 names = " / ".join(sorted({model.describe(s) for s in missing}))
                 yield Report(
@@ -151,14 +200,31 @@ for epoch in range(start_epoch, 90):
                 )
 
 
-def _saves(model: TrainingModel) -> Iterator[TraceItem]:
+def _saves(model: TrainingModel) -> Iterator[tuple[Trace, TraceItem]]:
     """`torch.save(state, path)`, and `save_checkpoint(state, ...)` of a helper lrlint cannot see into."""
     for trace in model.traces:
         for item in trace.items:
             if item.is_step or not item.call.args or item.call.args[0].keyword is not None:
                 continue
             if "torch.save" in model.qualified_names(item.call.func) or _checkpoint_helper(item.call):
-                yield item
+                yield trace, item
+
+
+def _reachable(model: TrainingModel, trace: Trace, item: TraceItem) -> Objects:
+    """What the saving code can reach: the objects its replay builds, steps or hands around, and
+    those kept on the instances whose methods lead to the save (a trainer's `self.scheduler`).
+
+    Objects are told apart by where they are built, so two trainers whose optimizers come from one
+    factory share that optimizer: the other trainer's scheduler is not this checkpoint's business.
+    """
+    reachable = set(trace.escaped)
+    for other in trace.items:
+        reachable |= other.objects | other.constructed
+    frame: Frame | None = item.frame
+    while frame is not None:
+        reachable |= model.resolver.kept_on_instance(frame.context)
+        frame = frame.parent
+    return frozenset(reachable)
 
 
 def _checkpoint_helper(call: cst.Call) -> bool:
