@@ -336,7 +336,8 @@ def record_optimizer_step(optimizer: torch.optim.Optimizer, args: object, kwargs
     run = RECORDING
     where = run.fixture_line(sys._getframe(1)) if run else None
     if run is not None and where is not None:
-        run.event("optimizer_step", where, optimizer=run.optimizer_index(optimizer), epoch=run.epoch())
+        index, lr = run.optimizer_index(optimizer), optimizer.param_groups[0]["lr"]
+        run.event("optimizer_step", where, optimizer=index, epoch=run.epoch(), lr=lr)
 
 
 def record_warning(message: Warning | str, category: type[Warning], *args: object, **kwargs: object) -> None:

@@ -135,6 +135,24 @@ def test_loop_classification_by_names(loop: str, kind: LoopKind) -> None:
     assert [loop.kind for loop in model.traces[0].loops] == [kind]
 
 
+@pytest.mark.parametrize(
+    "loops, passes_data",
+    [
+        (["for i in range(num_iters):"], [False]),  # full-batch or iteration-based: the run counts steps
+        (["for epoch in range(10):", "for i in range(num_iters):"], [False, True]),  # the batches of an epoch
+        (["for step in range(total_steps):"], [False]),
+        (["for batch in loader:"], [True]),
+        (["for i in range(len(loader)):"], [True]),
+    ],
+)
+def test_a_loop_counting_steps_passes_over_data_only_inside_an_epoch(loops: list[str], passes_data: list[bool]) -> None:
+    body = "".join(f"{'    ' * depth}{loop}\n" for depth, loop in enumerate(loops))
+    indent = "    " * len(loops)
+    built = "import torch\no = torch.optim.SGD(p)\ns = torch.optim.lr_scheduler.StepLR(o, 1)\n"
+    model = model_of(f"{built}{body}{indent}o.step()\n{indent}s.step()\n")
+    assert [loop.iterates_data for loop in model.traces[0].loops] == passes_data
+
+
 def test_loops_are_classified_by_what_they_contain() -> None:
     model = model_of(
         """

@@ -130,11 +130,22 @@ class SteppedRun:
     run: RunLength
     length: ScheduleLength | None
     milestones: list[int] | None
+    trains_after_step: bool  # the optimizer steps after `step()` in an iteration, not only before it
 
     @property
     def coverage(self) -> Fraction | None:
         """The run's steps over the schedule's length, when their unknowns cancel (2: twice as long)."""
         return self.run.steps.ratio_to(self.length.steps) if self.length is not None else None
+
+    @property
+    def trained_coverage(self) -> Fraction | None:
+        """The coverage of the steps whose rate the run trains with: stepped after each epoch's (or
+        batch's) training, the last step sets a rate no batch uses (`T_max=epochs - 1` ends the
+        schedule on the last epoch)."""
+        if self.length is None or self.trains_after_step:
+            return self.coverage
+        trained = (self.run.steps - Count.of(1)).ratio_to(self.length.steps)
+        return trained if trained is not None else self.coverage
 
 
 @dataclass
@@ -433,7 +444,9 @@ class TrainingModel:
             if self._cadence_mismatch(scheduler, run):
                 continue  # sized for the other cadence: LR102/LR103 say so, and counting adds nothing
             length = self.schedule_reader.length(scheduler, built.frame if built is not None else None)
-            found.append(SteppedRun(scheduler, steps[0][1], run, length, self.schedule_reader.milestones(scheduler)))
+            trace, item = steps[0]
+            milestones = self.schedule_reader.milestones(scheduler)
+            found.append(SteppedRun(scheduler, item, run, length, milestones, trace.trains_after(item)))
         return found
 
     def _counted(self, trace: Trace, item: TraceItem) -> RunLength | None:

@@ -206,10 +206,18 @@ class Trace:
     def training_call_after(self, item: TraceItem, optimizers: Objects) -> TraceItem | None:
         """The first call after `item`, in its loop, that receives one of the optimizers and may step
         it: where no code lrlint sees steps them, this call does (`train_one_epoch(model, optimizer)`)."""
-        if not item.loops:
-            return None
-        later = (other for other in self.items[item.order + 1 :] if item.loops[-1] in other.loops)
+        later = self._later_in_iteration(item)
         return next((other for other in later if other.is_step is False and other.may_step(optimizers)), None)
+
+    def trains_after(self, item: TraceItem) -> bool:
+        """Whether the optimizers of the schedulers stepped at `item` may step after it in the same
+        iteration: if not, the rate set by the run's last `step()` is never trained with."""
+        optimizers = item.attached_optimizers
+        return any(other.may_step(optimizers) for other in self._later_in_iteration(item))
+
+    def _later_in_iteration(self, item: TraceItem) -> Iterator[TraceItem]:
+        if item.loops:
+            yield from (other for other in self.items[item.order + 1 :] if item.loops[-1] in other.loops)
 
     def cadence(self, item: TraceItem) -> StepCadence:
         kinds = {loop.kind for loop in item.loops}
@@ -250,8 +258,12 @@ _NOT_STEPPING = frozenset(
 )
 
 
-def _positional(call: cst.Call) -> int:
-    return sum(1 for arg in call.args if arg.keyword is None)
+def _not_torch_step(call: cst.Call) -> bool:
+    """Arguments no torch scheduler's `step(epoch)` (ReduceLROnPlateau's `step(metrics, epoch)`) takes:
+    a diffusers noise scheduler's `step(output, t, sample)`, LAVIS's `step(cur_epoch=e, cur_step=i)`."""
+    positional = sum(1 for arg in call.args if arg.keyword is None)
+    keywords = {arg.keyword.value for arg in call.args if arg.keyword is not None}
+    return positional > 1 or not keywords <= {"epoch", "metrics"}
 
 
 def _cannot_step(call: cst.Call) -> bool:
@@ -259,8 +271,11 @@ def _cannot_step(call: cst.Call) -> bool:
     return name in _NOT_STEPPING or name.startswith(("log", "save", "print"))
 
 
-# Words in a loop's iterable or target that mean "one batch per iteration" or "one epoch".
-_BATCH_WORD = re.compile(r"loader|batch|dataset|data|dl$|^dl|iters?$|iterations|per_epoch|steps$|samples")
+# Words in a loop's iterable or target that mean "one batch per iteration" or "one epoch". A data word
+# names a pass over a data source; a count word only counts steps: the batches of an epoch inside an
+# epoch loop, the iterations of the whole run outside one (`for i in range(num_iters)`).
+_DATA_WORD = re.compile(r"loader|batch|dataset|data|dl$|^dl|per_epoch|samples")
+_COUNT_WORD = re.compile(r"iters?$|iterations|steps$")
 _EPOCH_WORD = re.compile(r"epoch")
 _NOT_EPOCH = re.compile(r"per_epoch|epoch_(size|len|length|iters|steps)")
 
@@ -287,7 +302,23 @@ def is_epoch_word(word: str) -> bool:
 
 
 def is_batch_word(word: str) -> bool:
-    return bool(_BATCH_WORD.search(word)) and not is_epoch_word(word)
+    return _batch_evidence(word) is not _Pass.NONE
+
+
+class _Pass(Enum):
+    """What a batch loop's names say it runs through."""
+
+    DATA = "a data source"
+    COUNTED = "a count of steps"
+    NONE = "nothing named"
+
+
+def _batch_evidence(word: str) -> _Pass:
+    if is_epoch_word(word):
+        return _Pass.NONE
+    if _DATA_WORD.search(word):
+        return _Pass.DATA
+    return _Pass.COUNTED if _COUNT_WORD.search(word) else _Pass.NONE
 
 
 class _Place(NamedTuple):
@@ -353,8 +384,11 @@ class _TraceBuilder:
         self._enter(entry, _Place(context, Frame(entry, None, None, context)))
         for order, item in enumerate(self.trace.items):
             item.order = order
+        passes: dict[Loop, _Pass] = {}
         for loop in reversed(self.trace.loops):  # innermost first: kinds depend on nested loops
-            loop.kind, loop.iterates_data = _classify(loop)
+            loop.kind, passes[loop] = _classify(loop)
+        for loop in self.trace.loops:
+            loop.iterates_data = passes[loop] is _Pass.DATA or (passes[loop] is _Pass.COUNTED and _in_epoch(loop))
         return self.trace
 
     def _enter(self, function: FunctionInfo, place: _Place) -> None:
@@ -448,8 +482,8 @@ class _TraceBuilder:
         receivers = self._narrowed(func.value, self.resolver.objects(func.value, context), place)
         receivers = frozenset(o for o in receivers if not self._built_apart(o, place))
         schedulers = frozenset(o for o in receivers if o.role is Role.SCHEDULER)
-        if schedulers and not (_positional(call) > 1 and all(s.evidence is Evidence.NAMED for s in schedulers)):
-            return Role.SCHEDULER, schedulers  # (a diffusers noise `scheduler.step(output, t, sample)` is not)
+        if schedulers and not (_not_torch_step(call) and all(s.evidence is Evidence.NAMED for s in schedulers)):
+            return Role.SCHEDULER, schedulers
         optimizers = frozenset(o for o in receivers if o.role is Role.OPTIMIZER)
         if optimizers:
             return Role.OPTIMIZER, optimizers
@@ -502,26 +536,40 @@ class _TraceBuilder:
         return frozenset(o for o in received if o.role is not Role.INSTANCE)
 
 
-def _classify(loop: Loop) -> tuple[LoopKind, bool]:
-    """The loop's kind, and whether it iterates a data source (by its names, not its body)."""
+def _classify(loop: Loop) -> tuple[LoopKind, _Pass]:
+    """The loop's kind, and what its names say a batch loop runs through (not its body)."""
     targets = loop.target_names()
     iterated = _identifiers(loop.event.iterated)
     nested = {child.kind for child in loop.descendants()}
     if LoopKind.EPOCH in nested:
-        return LoopKind.OTHER, False  # around the epoch loop: runs, folds, trials, option sweeps
+        return LoopKind.OTHER, _Pass.NONE  # around the epoch loop: runs, folds, trials, option sweeps
     if any(is_epoch_word(word) for word in targets):
-        return LoopKind.EPOCH, False
+        return LoopKind.EPOCH, _Pass.NONE
     if any(is_batch_word(word) for word in targets):
-        return LoopKind.BATCH, True
+        return LoopKind.BATCH, _strongest(targets)
     if any(is_epoch_word(word) for word in iterated):
-        return LoopKind.EPOCH, False
-    if any(is_batch_word(word) for word in iterated) or _calls_len(loop.event.iterated):
-        return LoopKind.BATCH, True
+        return LoopKind.EPOCH, _Pass.NONE
+    if _calls_len(loop.event.iterated):
+        return LoopKind.BATCH, _Pass.DATA
+    if any(is_batch_word(word) for word in iterated):
+        return LoopKind.BATCH, _strongest(iterated)
     if LoopKind.BATCH in nested:
-        return LoopKind.EPOCH, False
+        return LoopKind.EPOCH, _Pass.NONE
     if any(item.role is Role.OPTIMIZER for item in loop.items):
-        return LoopKind.BATCH, False
-    return LoopKind.OTHER, False
+        return LoopKind.BATCH, _Pass.NONE
+    return LoopKind.OTHER, _Pass.NONE
+
+
+def _strongest(words: set[str]) -> _Pass:
+    evidence = {_batch_evidence(word) for word in words}
+    return _Pass.DATA if _Pass.DATA in evidence else _Pass.COUNTED
+
+
+def _in_epoch(loop: Loop) -> bool:
+    parent = loop.parent
+    while parent is not None and parent.kind is not LoopKind.EPOCH:
+        parent = parent.parent
+    return parent is not None
 
 
 def _calls_len(node: cst.BaseExpression) -> bool:

@@ -93,6 +93,17 @@ for epoch in range(args.epochs):
         optimizer.step()
         warmup.step()
 """,
+        """
+import torch
+
+optimizer = torch.optim.Adam(model.parameters(), lr=0.01)
+scheduler = torch.optim.lr_scheduler.MultiStepLR(optimizer, milestones=[40])
+for i in range(num_iters):  # full-batch: no epochs, every size counts these iterations
+    optimizer.zero_grad()
+    (-mll(model(train_x), train_y)).backward()
+    optimizer.step()
+    scheduler.step()
+""",
     )
     INVALID = (
         """
@@ -130,6 +141,16 @@ optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
 scheduler = StepLR(optimizer, step_size=30)
 for epoch in range(90):
     train(model, loader, optimizer, scheduler)
+""",
+        """
+import torch
+
+optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+scheduler = torch.optim.lr_scheduler.MultiStepLR(optimizer, milestones=[30, 60])
+for epoch in range(90):
+    for i in range(num_iters):
+        optimizer.step()
+        scheduler.step()  # expect: LR102
 """,
     )
 

@@ -26,6 +26,10 @@ class StepPerMicroBatch(Rule):
     micro-batch: reported when the Accelerator is built with `gradient_accumulation_steps` (other
     than 1) or an accumulation plugin, and every `prepare` call's arguments are visible.
 
+    A scheduler lrlint knows only by its name, whose `step()` gets arguments no torch scheduler takes
+    (`step(cur_epoch=epoch, cur_step=i)`), is a project's own that sets the rate of that position:
+    not reported.
+
     Fix: move `scheduler.step()` inside the accumulation condition, right after `optimizer.step()`;
     with Accelerate, pass the scheduler to `accelerator.prepare(...)`.
     """
@@ -47,6 +51,16 @@ for epoch in range(3):
         if (step + 1) % 4 == 0:
             optimizer.step()
             scheduler.step()
+            optimizer.zero_grad()
+""",
+        """
+def train_inner_loop(model, loader, optimizer, lr_scheduler, epoch, accum_grad_iters=1):
+    for i, samples in enumerate(loader):
+        # a scheduler of the project that sets the rate of this position: no count to advance
+        lr_scheduler.step(cur_epoch=epoch, cur_step=i)
+        model(samples).backward()
+        if (i + 1) % accum_grad_iters == 0:
+            optimizer.step()
             optimizer.zero_grad()
 """,
     )

@@ -32,7 +32,9 @@ class ScheduleShorterThanRun(Rule):
     - MultiStepLR and SequentialLR milestones past the run's last step: those drops, or phases,
       never happen.
 
-    The non-raising cases are reported when the run goes on at least a quarter beyond the schedule.
+    The non-raising cases are reported when the run trains at least a quarter beyond the schedule: a
+    `step()` after the last epoch's (or batch's) training sets a rate nothing trains with, so it is
+    not counted there (`T_max=epochs - 1` makes the last epoch train at `eta_min`).
     Schedules that hold their final value by design (StepLR, LinearLR, ConstantLR, PolynomialLR,
     ExponentialLR, CosineAnnealingWarmRestarts, CyclicLR, ReduceLROnPlateau) are not reported. A
     resumed run (`range(start_epoch, epochs)`) is not counted.
@@ -72,6 +74,16 @@ import torch
 optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
 scheduler = torch.optim.lr_scheduler.StepLR(optimizer, step_size=30)
 for epoch in range(200):
+    train_one_epoch(model, loader, optimizer)
+    scheduler.step()
+""",
+        """
+import torch
+
+n_epochs = 2
+optimizer = torch.optim.AdamW(model.parameters(), lr=6e-4)
+scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=n_epochs - 1)
+for epoch in range(n_epochs):
     train_one_epoch(model, loader, optimizer)
     scheduler.step()
 """,
@@ -120,8 +132,8 @@ def _past_the_end(model: TrainingModel, stepped: SteppedRun) -> Report | None:
     length, run = stepped.length, stepped.run
     if length is None or not run.unconditional:
         return None
-    ratio = stepped.coverage
     raises = length.after_end is AfterEnd.RAISES
+    ratio = stepped.coverage if raises else stepped.trained_coverage  # the step past the end raises
     if ratio is None or ratio <= (1 if raises else OVERRUN):
         return None
     sized, remedy = model.sized_against_run(stepped), length.remedy
@@ -134,7 +146,7 @@ def _past_the_end(model: TrainingModel, stepped: SteppedRun) -> Report | None:
         )
         return Report(stepped.scheduler.call, message, severity=Severity.ERROR)
     rate = length.rate_at(float(ratio))
-    ends = f", and the run ends at {rate:.2g}x its base rate" if rate is not None else ""
+    ends = f", and training ends at {rate:.2g}x its base rate" if rate is not None else ""
     if length.after_end is AfterEnd.CLIMBS_BACK:
         after = (
             f"after step {length.steps} the rate climbs back up (to the base rate at step "
