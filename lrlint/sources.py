@@ -11,6 +11,7 @@ import io
 import json
 import re
 import tokenize
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -183,7 +184,22 @@ def _cell_python(cell: object) -> str | None:
         if not lines[0].startswith(_PYTHON_CELL_MAGICS):
             return None
         lines[0] = ""
-    return "".join(_neutralise_ipython(line) + "\n" for line in lines)
+    return "".join(line + "\n" for line in _neutralised(lines))
+
+
+def _neutralised(lines: list[str]) -> Iterator[str]:
+    """The lines with IPython syntax neutralised; a magic or shell escape continued with a trailing
+    backslash (`!tts --text "hi" \\` then `    --out_path out.wav`) takes its continuation lines along."""
+    continued = False
+    for line in lines:
+        if continued:
+            yield ""
+        else:
+            neutral = _neutralise_ipython(line)
+            yield neutral
+            if neutral == line:
+                continue
+        continued = line.rstrip().endswith("\\")
 
 
 def _neutralise_ipython(line: str) -> str:

@@ -391,7 +391,8 @@ def test_python_dash_m_runs_the_cli(project: Path) -> None:
 
 def test_notebook_magics_shell_escapes_and_cell_magics_are_skipped(tmp_path: Path) -> None:
     cells = [
-        "import torch\n%matplotlib inline\nfiles = !ls\nif True:\n    !pip install x\n",
+        "import torch\n%matplotlib inline\nfiles = !ls\nif True:\n    !pip install x\n"
+        "!tts --text hi \\\n    --out x.wav\n",  # a shell escape continued on the next line
         "%%bash\necho this is not python (\n",
         "%%time\nfrom torch.optim.lr_scheduler import StepLR\nschedulers = [StepLR(opt, step=3)]\n",
     ]
@@ -405,8 +406,16 @@ def test_notebook_magics_shell_escapes_and_cell_magics_are_skipped(tmp_path: Pat
 
 
 VERBOSE = "from torch.optim.lr_scheduler import StepLR\ndef make(opt):\n    return StepLR(opt, 30, verbose=True)\n"
+# A scheduler subclass written for torch < 2.7 passes verbose by position.
+VERBOSE_BY_POSITION = (
+    "from torch.optim.lr_scheduler import LRScheduler\n"
+    "class Warmup(LRScheduler):\n"
+    "    def __init__(self, optimizer, last_epoch=-1, verbose=False):\n"
+    "        super().__init__(optimizer, last_epoch, verbose)\n"
+)
 
 
+@pytest.mark.parametrize("source", [VERBOSE, VERBOSE_BY_POSITION])
 @pytest.mark.parametrize(
     ("target", "expected"),
     [
@@ -416,8 +425,10 @@ VERBOSE = "from torch.optim.lr_scheduler import StepLR\ndef make(opt):\n    retu
         (None, "was removed in torch 2.7 (TypeError)"),  # default: the newest torch with shipped signatures
     ],
 )
-def test_target_torch_decides_what_is_removed(tmp_path: Path, target: str | None, expected: str | None) -> None:
-    (tmp_path / "v.py").write_text(VERBOSE)
+def test_target_torch_decides_what_is_removed(
+    tmp_path: Path, source: str, target: str | None, expected: str | None
+) -> None:
+    (tmp_path / "v.py").write_text(source)
     args = ["check", str(tmp_path / "v.py")] + (["--target-torch", target] if target else [])
     result = run(*args)
     if expected is None:
