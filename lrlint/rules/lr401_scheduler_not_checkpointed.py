@@ -189,8 +189,10 @@ trainer = Trainer(model, optimizer, torch.optim.lr_scheduler.CosineAnnealingWarm
         ]
         for trace, item, saved in saves:
             optimizers = frozenset(o for o in saved if o.role is Role.OPTIMIZER)
-            reachable = _reachable(model, trace, item)
-            missing = [s for s in schedulers if s.optimizers & optimizers and s in reachable]
+            missing = [s for s in schedulers if s.optimizers & optimizers]
+            if missing:
+                reachable = _reachable(model, trace, item)
+                missing = [s for s in missing if s in reachable]
             if missing:
                 names = " / ".join(sorted({model.describe(s) for s in missing}))
                 yield Report(
