@@ -101,6 +101,10 @@ def _sorted(v: object) -> bool:
     return not isinstance(v, list) or not all(_number(x) for x in v) or v == sorted(v)
 
 
+def _reachable_milestones(v: object) -> bool:
+    return not isinstance(v, list) or all(not isinstance(x, float) or x.is_integer() for x in v)
+
+
 def _one_of(*allowed: str) -> Callable[[object], bool]:
     return lambda v: not isinstance(v, str) or v in allowed
 
@@ -131,6 +135,12 @@ TORCH_SCHEDULERS: dict[str, SchedulerFacts] = {
                 _sorted,
                 "out of order: torch sorts the milestones and drops the LR at each in increasing order; "
                 "write them sorted, or fix the one that is a typo",
+            ),
+            ValueCheck(
+                "milestones",
+                _reachable_milestones,
+                "a milestone that is not a whole number is never reached: MultiStepLR cuts the LR when its step "
+                "count equals a milestone, so that cut never happens; round it (`int(0.75 * epochs)`)",
             ),
             ValueCheck("gamma", _decay, _DECAY),
         ),

@@ -545,7 +545,7 @@ def confirm_invalid_value(record: Record) -> None:
     for scheduler in built:
         lrs = record.lrs_of(scheduler)
         if scheduler["class"] == "MultiStepLR" and not grows(lrs):
-            confirm_sorted_milestones(scheduler, lrs)
+            confirm_milestones(scheduler, lrs, record.message)
         else:
             assert grows(lrs), f"torch accepted it and the LR never grows: {lrs[:10]}"
 
@@ -554,12 +554,17 @@ def grows(lrs: list[float]) -> bool:
     return any(after > before * (1 + 1e-9) for before, after in itertools.pairwise(lrs))
 
 
-def confirm_sorted_milestones(scheduler: dict[str, Any], lrs: list[float]) -> None:
-    """The finding says torch sorts out-of-order milestones: the LR drops at each, in increasing order."""
+def confirm_milestones(scheduler: dict[str, Any], lrs: list[float], message: str) -> None:
+    """The finding says torch sorts out-of-order milestones, or never reaches one that is not a whole
+    number: the LR drops at each whole milestone, in increasing order, and nowhere else."""
     given = scheduler["milestones"]
-    drops = [step + 1 for step, (before, after) in enumerate(itertools.pairwise(lrs)) if after < before]
-    assert given != sorted(given), f"torch holds the milestones in order: {given}"
-    assert drops == [m for m in sorted(given) if m < len(lrs)], (drops, given)
+    # lrs[i] is the rate after step i + 1: a drop between lrs[i] and lrs[i + 1] happens at step i + 2.
+    drops = [i + 2 for i, (before, after) in enumerate(itertools.pairwise(lrs)) if after < before]
+    if "out of order" in message:
+        assert given != sorted(given), f"torch holds the milestones in order: {given}"
+    else:
+        assert any(not float(m).is_integer() for m in given), f"every milestone is whole: {given}"
+    assert drops == [m for m in sorted(given) if float(m).is_integer() and 2 <= m <= len(lrs)], (drops, given)
 
 
 def confirm_plateau(record: Record) -> None:

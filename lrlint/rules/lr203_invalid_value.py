@@ -19,7 +19,9 @@ class InvalidValue(Rule):
 
     Checked on literals and module constants: non-positive sizes (`StepLR(step_size=0)` divides
     by zero at the first step), a `gamma` above 1 on StepLR or MultiStepLR (the learning rate
-    grows; ExponentialLR may grow on purpose, in an LR range test), unsorted `milestones`,
+    grows; ExponentialLR may grow on purpose, in an LR range test), unsorted `milestones`, a
+    MultiStepLR milestone that is not a whole number (`0.75 * epochs` with 30 epochs is 22.5: the
+    step count never equals it, so that cut never happens),
     factors outside the range torch accepts (`LinearLR(start_factor=0)`,
     `ReduceLROnPlateau(factor=1.0)`: ValueError), misspelled modes (`anneal_strategy="cosine"`),
     a SequentialLR whose `milestones` are not one fewer than its schedulers, and positional
@@ -40,6 +42,9 @@ a = lr_scheduler.StepLR(opt, step_size=30, gamma=0.1)
 b = lr_scheduler.MultiStepLR(opt, milestones=[30, 60, 90])
 c = lr_scheduler.SequentialLR(opt, [lr_scheduler.LinearLR(opt, 0.1), lr_scheduler.ExponentialLR(opt, 0.9)], [5])
 d = lr_scheduler.StepLR(opt, step_size=cfg.step, gamma=cfg.gamma)
+epochs = 30
+e = lr_scheduler.MultiStepLR(opt, milestones=[int(0.5 * epochs), int(0.75 * epochs)])
+f = lr_scheduler.MultiStepLR(opt, milestones=[0.5 * 40, 0.75 * 40])  # 20.0 and 30.0: reached
 """,
     )
     INVALID = (
@@ -49,6 +54,8 @@ a = lr_scheduler.StepLR(opt, step_size=30, gamma=10)  # expect: LR203
 b = lr_scheduler.MultiStepLR(opt, milestones=[60, 30])  # expect: LR203
 c = lr_scheduler.LinearLR(opt, start_factor=0)  # expect: LR203
 d = lr_scheduler.OneCycleLR(opt, max_lr=0.1, total_steps=100, anneal_strategy="cosine")  # expect: LR203
+epochs = 30
+e = lr_scheduler.MultiStepLR(opt, milestones=[0.5 * epochs, 0.75 * epochs])  # expect: LR203
 """,
         """
 from torch.optim.lr_scheduler import StepLR, SequentialLR, LinearLR, CosineAnnealingLR
