@@ -378,6 +378,7 @@ MUST_COMPARE = frozenset(
         "cosine_shorter_than_run",
         "epoch_loop_step_first",
         "first_iteration_guards",
+        "fractional_milestones",
         "get_lr_logging",
         "grad_accumulation_schedule_longer",
         "hf_linear_shorter_than_run",
