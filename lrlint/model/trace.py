@@ -301,10 +301,6 @@ def is_epoch_word(word: str) -> bool:
     return bool(_EPOCH_WORD.search(word)) and not _NOT_EPOCH.search(word)
 
 
-def is_batch_word(word: str) -> bool:
-    return _batch_evidence(word) is not _Pass.NONE
-
-
 class _Pass(Enum):
     """What a batch loop's names say it runs through."""
 
@@ -319,6 +315,10 @@ def _batch_evidence(word: str) -> _Pass:
     if _DATA_WORD.search(word):
         return _Pass.DATA
     return _Pass.COUNTED if _COUNT_WORD.search(word) else _Pass.NONE
+
+
+def is_batch_word(word: str) -> bool:
+    return _batch_evidence(word) is not _Pass.NONE
 
 
 class _Place(NamedTuple):
