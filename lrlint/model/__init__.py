@@ -45,6 +45,7 @@ from lrlint.model.syntax import (
     exclusive,
     is_main_test,
     is_super_call,
+    positional_values,
     walk,
 )
 from lrlint.model.trace import (
@@ -111,6 +112,7 @@ __all__ = [
     "is_known",
     "newest_torch",
     "ordinal",
+    "positional_values",
     "removed_argument",
     "torch_version_of_signatures",
     "version_tuple",
@@ -382,7 +384,7 @@ class TrainingModel:
             known = isinstance(target, cst.Name) and isinstance(first, list) and first
             return {target.value: first[0]} if known else {}  # type: ignore[union-attr, index]
         function = self.code(iterated.func)
-        positional = [arg.value for arg in iterated.args if arg.keyword is None and not arg.star]
+        positional = positional_values(iterated)
         if function == "range" and isinstance(target, cst.Name) and positional:
             start = self.values.value(positional[0]) if len(positional) > 1 else 0
             return {target.value: start} if is_known(start) else {}

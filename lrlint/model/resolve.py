@@ -29,6 +29,7 @@ from lrlint.model.syntax import (
     call_events,
     called_name,
     is_super_call,
+    positional_values,
 )
 from lrlint.scheduler_facts import TORCH_SCHEDULERS, UNKNOWN_CLASS, SchedulerFacts
 from lrlint.signature import BoundArguments, bind_arguments
@@ -292,11 +293,11 @@ class Resolver:
         return lightning.configured_objects(self, owner, role, path)
 
     def _passthrough(self, call: cst.Call, context: Context, path: tuple[int, ...]) -> Objects:
-        positional = [arg for arg in call.args if arg.keyword is None and not arg.star]
+        positional = positional_values(call)
         if not path and len(positional) == 1:
-            return self.objects(positional[0].value, context)
+            return self.objects(positional[0], context)
         if path and path[0] < len(positional):
-            return self.objects(positional[path[0]].value, context, path[1:])
+            return self.objects(positional[path[0]], context, path[1:])
         return NOTHING
 
     def _name_objects(self, name: cst.Name, context: Context, path: tuple[int, ...]) -> Objects:

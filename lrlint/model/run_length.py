@@ -15,7 +15,7 @@ from fractions import Fraction
 
 import libcst as cst
 
-from lrlint.model.syntax import Guard, called_name
+from lrlint.model.syntax import Guard, called_name, positional_values
 from lrlint.model.trace import Frame, Loop, LoopKind, StepCadence, Trace, TraceItem, guard_names
 from lrlint.model.values import ValueEvaluator
 
@@ -220,7 +220,7 @@ class Counter:
             return None
         if isinstance(iterated, cst.Call):
             name = called_name(iterated.func)
-            positional = [a.value for a in iterated.args if a.keyword is None and not a.star]
+            positional = positional_values(iterated)
             if name in _RANGES:
                 return self._range(positional, frame, depth)
             if name in _WRAPS_ITERABLE and positional:

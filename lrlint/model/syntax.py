@@ -289,6 +289,11 @@ def called_name(func: cst.BaseExpression) -> str:
     return func.attr.value if isinstance(func, cst.Attribute) else ""
 
 
+def positional_values(call: cst.Call) -> list[cst.BaseExpression]:
+    """The values of the call's positional arguments, in order (`*args` aside)."""
+    return [arg.value for arg in call.args if arg.keyword is None and not arg.star]
+
+
 def call_argument(call: cst.Call, keyword: str, position: int | None = None) -> cst.BaseExpression | None:
     """The argument a call passes for a parameter: by its keyword, else at its position among the
     positional arguments (`None`: keyword only)."""
@@ -297,7 +302,7 @@ def call_argument(call: cst.Call, keyword: str, position: int | None = None) -> 
             return arg.value
     if position is None:
         return None
-    positional = [arg.value for arg in call.args if arg.keyword is None and not arg.star]
+    positional = positional_values(call)
     return positional[position] if position < len(positional) else None
 
 

@@ -26,6 +26,7 @@ from lrlint.model.syntax import (
     called_name,
     exclusive,
     isinstance_test,
+    positional_values,
     walk,
 )
 from lrlint.model.values import ValueEvaluator, is_known
@@ -59,9 +60,9 @@ class Frame:
             return None
         bound_method = isinstance(call.func, cst.Attribute) and self.function.self_name is not None
         params = [p.name.value for p in self.function.positional_params(bound_method)]
-        for position, arg in enumerate(a for a in call.args if a.keyword is None and not a.star):
+        for position, value in enumerate(positional_values(call)):
             if position < len(params) and params[position] == param:
-                return arg.value
+                return value
         return next((a.value for a in call.args if a.keyword is not None and a.keyword.value == param), None)
 
 

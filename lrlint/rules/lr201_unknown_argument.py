@@ -12,6 +12,7 @@ from lrlint.model import (
     SchedulerSpec,
     TrainingModel,
     bind_arguments,
+    positional_values,
     torch_version_of_signatures,
 )
 from lrlint.rules.base import Report, Rule, constructor_name
@@ -119,15 +120,11 @@ def _check_call(call: cst.Call, spec: SchedulerSpec, bound: BoundArguments) -> I
         yield Report(
             bound.extra_positional[0],
             f"{callee} takes at most {len(positional)} positional arguments "
-            f"({', '.join(positional)}), got {_positional_count(call)} (TypeError)",
+            f"({', '.join(positional)}), got {len(positional_values(call))} (TypeError)",
         )
     if bound.missing and not unknown and not bound.duplicates:
         names = ", ".join(f"`{name}`" for name in bound.missing)
         yield Report(call, f"{callee} is missing required argument {names} (TypeError at run time)")
-
-
-def _positional_count(call: cst.Call) -> int:
-    return sum(1 for arg in call.args if arg.keyword is None and not arg.star)
 
 
 def suggestions(name: str, spec: SchedulerSpec, taken: set[str]) -> list[str]:
