@@ -318,10 +318,6 @@ def _batch_evidence(word: str) -> _Pass:
     return _Pass.COUNTED if _COUNT_WORD.search(word) else _Pass.NONE
 
 
-def is_batch_word(word: str) -> bool:
-    return _batch_evidence(word) is not _Pass.NONE
-
-
 class _Place(NamedTuple):
     """Where the replay is: which invocation, inside which loops, under which conditions."""
 
@@ -546,14 +542,14 @@ def _classify(loop: Loop) -> tuple[LoopKind, _Pass]:
         return LoopKind.OTHER, _Pass.NONE  # around the epoch loop: runs, folds, trials, option sweeps
     if any(is_epoch_word(word) for word in targets):
         return LoopKind.EPOCH, _Pass.NONE
-    if any(is_batch_word(word) for word in targets):
-        return LoopKind.BATCH, _strongest(targets)
+    if (named := _pass_of(targets)) is not _Pass.NONE:
+        return LoopKind.BATCH, named
     if any(is_epoch_word(word) for word in iterated):
         return LoopKind.EPOCH, _Pass.NONE
     if _calls_len(loop.event.iterated):
         return LoopKind.BATCH, _Pass.DATA
-    if any(is_batch_word(word) for word in iterated):
-        return LoopKind.BATCH, _strongest(iterated)
+    if (named := _pass_of(iterated)) is not _Pass.NONE:
+        return LoopKind.BATCH, named
     if LoopKind.BATCH in nested:
         return LoopKind.EPOCH, _Pass.NONE
     if any(item.role is Role.OPTIMIZER for item in loop.items):
@@ -561,9 +557,10 @@ def _classify(loop: Loop) -> tuple[LoopKind, _Pass]:
     return LoopKind.OTHER, _Pass.NONE
 
 
-def _strongest(words: set[str]) -> _Pass:
+def _pass_of(words: set[str]) -> _Pass:
+    """A data word among `words` says DATA, else a count word COUNTED."""
     evidence = {_batch_evidence(word) for word in words}
-    return _Pass.DATA if _Pass.DATA in evidence else _Pass.COUNTED
+    return next((kind for kind in (_Pass.DATA, _Pass.COUNTED) if kind in evidence), _Pass.NONE)
 
 
 def _in_epoch(loop: Loop) -> bool:
