@@ -260,6 +260,34 @@ def test_a_loop_around_the_epoch_loop_is_neither_epoch_nor_batch() -> None:
 
 
 @pytest.mark.parametrize(
+    "condition, kept",
+    [
+        ("if s is not None:", False),
+        ("if s:", False),
+        ("if self_s is not None and s:", True),
+        ("if s is not None and epoch > 5:", True),
+        ("if s is None:\n                pass\n            else:", False),
+        ("if not s:\n                pass\n            else:", False),
+        ("if s is None:", True),
+    ],
+)
+def test_a_condition_that_only_tests_the_stepped_object_exists_is_dropped(condition: str, kept: bool) -> None:
+    model = model_of(
+        f"""
+        import torch
+        opt = torch.optim.SGD(p, lr=0.1)
+        s = torch.optim.lr_scheduler.StepLR(opt, 5)
+        for epoch in range(20):
+            opt.step()
+            {condition}
+                s.step()
+        """
+    )
+    (item,) = model.traces[0].steps(Role.SCHEDULER)
+    assert bool(item.guards) is kept
+
+
+@pytest.mark.parametrize(
     "literal",
     [
         '"lr"',

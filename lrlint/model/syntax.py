@@ -592,6 +592,36 @@ def isinstance_test(guard: Guard) -> tuple[cst.BaseExpression, cst.BaseExpressio
     return _isinstance_test(guard.test)
 
 
+def tests_presence_of(guard: Guard, expr: cst.BaseExpression) -> bool:
+    """`if scheduler:` or `if scheduler is not None:` (or the `else` of `if scheduler is None:`) around
+    `scheduler.step()`: whenever there is a scheduler to step, the step runs, so the condition says
+    nothing about when. A conjunction counts only when every part tests `expr`."""
+    if guard.negated:
+        return _tests_absence(guard.test, expr)
+    parts = _conjuncts(guard.test)
+    return all(part.deep_equals(expr) or _compares_with_none(part, expr, cst.IsNot) for part in parts)
+
+
+def _tests_absence(test: cst.BaseExpression, expr: cst.BaseExpression) -> bool:
+    if isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not):
+        return test.expression.deep_equals(expr)
+    return _compares_with_none(test, expr, cst.Is)
+
+
+def _compares_with_none(test: cst.BaseExpression, expr: cst.BaseExpression, operator: type[cst.BaseCompOp]) -> bool:
+    if not (isinstance(test, cst.Comparison) and len(test.comparisons) == 1):
+        return False
+    target = test.comparisons[0]
+    none = isinstance(target.comparator, cst.Name) and target.comparator.value == "None"
+    return none and isinstance(target.operator, operator) and test.left.deep_equals(expr)
+
+
+def _conjuncts(test: cst.BaseExpression) -> list[cst.BaseExpression]:
+    if isinstance(test, cst.BooleanOperation) and isinstance(test.operator, cst.And):
+        return [*_conjuncts(test.left), *_conjuncts(test.right)]
+    return [test]
+
+
 def conditions(guards: tuple[Guard, ...]) -> tuple[Guard, ...]:
     """The tests that make code conditional: `if __name__ == "__main__":` runs in every run."""
     return tuple(guard for guard in guards if not is_main_test(guard.test))

@@ -27,6 +27,7 @@ from lrlint.model.syntax import (
     exclusive,
     isinstance_test,
     positional_values,
+    tests_presence_of,
     walk,
 )
 from lrlint.model.values import ValueEvaluator, is_known
@@ -293,6 +294,15 @@ def _identifiers(node: cst.CSTNode | None) -> set[str]:
     return found
 
 
+def _step_conditions(call: cst.Call, place: _Place) -> tuple[Guard, ...]:
+    """The conditions around a step, less those inside its innermost loop that only test that the
+    stepped object exists (`if scheduler is not None: scheduler.step()`)."""
+    assert isinstance(call.func, cst.Attribute)
+    kept = len(place.loops[-1].guards) if place.loops else 0
+    inner = tuple(g for g in place.guards[kept:] if not tests_presence_of(g, call.func.value))
+    return place.guards[:kept] + inner
+
+
 def guard_names(guard: Guard) -> set[str]:
     """Lower-case identifiers a guard's condition reads."""
     return _identifiers(guard.test)
@@ -465,8 +475,9 @@ class _TraceBuilder:
             builds_tracked = any(o.role is not Role.INSTANCE for o in built)
             objects = frozenset() if builds_tracked else self._received(call, place.context)
             self.trace.escaped |= objects
+        guards = _step_conditions(call, place) if role is not None else place.guards
         item = TraceItem(
-            call, place.frame, place.loops, place.guards, place.contexts, role, objects, place.context, constructed
+            call, place.frame, place.loops, guards, place.contexts, role, objects, place.context, constructed
         )
         self.trace.items.append(item)
         for loop in place.loops:

@@ -38,7 +38,8 @@ class EpochSchedulerPerBatch(Rule):
     Loops with no epochs at all (an RL episode loop, `while it < max_iter`) count iterations,
     and are not reported either.
     A step guarded by its own condition inside the batch loop (`if i == len(loader) - 1:`) is
-    not per batch and is not reported either.
+    not per batch and is not reported either; a condition that only tests that the scheduler
+    exists (`if scheduler is not None:`) is not such a condition.
 
     In a LightningModule (recognised by its base class), the same holds for a scheduler returned
     by `configure_optimizers` with `"interval": "step"`, which Lightning steps after every
@@ -130,12 +131,13 @@ class Model(pl.LightningModule):
 import torch
 from torch.optim.lr_scheduler import StepLR
 
-def train(model, loader, optimizer, scheduler):
+def train(model, loader, optimizer, scheduler=None):
     for inputs, targets in loader:
         optimizer.zero_grad()
         loss_fn(model(inputs), targets).backward()
         optimizer.step()
-        scheduler.step()  # expect: LR102
+        if scheduler is not None:  # only tests that there is one: still every batch
+            scheduler.step()  # expect: LR102
 
 optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
 scheduler = StepLR(optimizer, step_size=30)
