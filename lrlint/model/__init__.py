@@ -26,7 +26,7 @@ from lrlint.catalog import (
 )
 from lrlint.model import accelerate, hf_trainer, ignite, lightning
 from lrlint.model.horizons import ScheduleFunction
-from lrlint.model.lightning import LightningSetup, SchedulerConfig
+from lrlint.model.lightning import LightningSetup, SchedulerConfig, only_under_manual_optimisation
 from lrlint.model.metadata import Metadata
 from lrlint.model.project import ModuleAnalysis, Project
 from lrlint.model.resolve import Context, Evidence, Objects, Resolver, Role, TrackedObject
@@ -108,6 +108,7 @@ __all__ = [
     "called_name",
     "exclusive",
     "is_epoch_word",
+    "only_under_manual_optimisation",
     "is_known",
     "newest_torch",
     "ordinal",

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import libcst as cst
 
 from lrlint.model.resolve import Context, Objects, Resolver, Role, TrackedObject
-from lrlint.model.syntax import ClassInfo, FunctionInfo, call_events
+from lrlint.model.syntax import ClassInfo, FunctionInfo, Guard, call_events
 from lrlint.model.trace import EntryCall, FrameworkStep, StepCadence
 from lrlint.model.values import ValueEvaluator, is_known
 
@@ -103,6 +103,20 @@ def automatic_optimization(resolver: Resolver, class_info: ClassInfo) -> bool:
         if prop is not None and any(_is_false(returned) for returned in prop.returns):
             return False
     return True
+
+
+def only_under_manual_optimisation(guards: tuple[Guard, ...]) -> bool:
+    """Code under `if not self.automatic_optimization:` (or in the `else` of its positive test): a
+    module whose mode is configurable steps by hand only when Lightning does not."""
+    for guard in guards:
+        test = guard.test
+        if isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not):
+            test, negated = test.expression, not guard.negated
+        else:
+            negated = guard.negated
+        if negated and isinstance(test, cst.Attribute) and test.attr.value == "automatic_optimization":
+            return True
+    return False
 
 
 def _is_false(node: cst.BaseExpression) -> bool:
@@ -257,8 +271,11 @@ class _Reader:
 
     def _sequence(self, value: cst.List | cst.Tuple, context: Context, depth: int) -> None:
         elements = [e.value for e in value.elements if isinstance(e, cst.Element)]
-        if len(elements) == 2 and isinstance(elements[0], (cst.List, cst.Tuple)):  # [optimizers], schedulers
-            self.optimizers.extend((e.value, context) for e in elements[0].elements if isinstance(e, cst.Element))
+        optimizer_lists = list(self._values(elements[0], context, depth)) if len(elements) == 2 else []
+        if optimizer_lists and all(isinstance(listed, (cst.List, cst.Tuple)) for listed, _ in optimizer_lists):
+            for optimizers, where in optimizer_lists:  # [optimizers], schedulers
+                assert isinstance(optimizers, (cst.List, cst.Tuple))
+                self.optimizers.extend((e.value, where) for e in optimizers.elements if isinstance(e, cst.Element))
             for scheduler, where in self._values(elements[1], context, depth):
                 listed = scheduler.elements if isinstance(scheduler, (cst.List, cst.Tuple)) else None
                 for item in [e.value for e in listed if isinstance(e, cst.Element)] if listed else [scheduler]:

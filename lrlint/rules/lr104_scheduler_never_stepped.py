@@ -55,6 +55,19 @@ scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: 1.0)
 trainer = Trainer(model=model, optimizers=(optimizer, scheduler))
 trainer.train()
 """,
+        """
+import torch
+import lightning as L
+
+
+class Module(L.LightningModule):
+    def configure_optimizers(self):
+        optimizer = torch.optim.AdamW(self.parameters(), lr=1e-3)
+        scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: min(1.0, step / 500))
+        optimizers = [optimizer]
+        schedulers = [{"scheduler": scheduler, "interval": "step"}]  # "scheduler" is the key in this list
+        return optimizers, schedulers
+""",
     )
     INVALID = (
         """

@@ -15,6 +15,7 @@ from lrlint.model import (
     TraceItem,
     TrackedObject,
     TrainingModel,
+    only_under_manual_optimisation,
 )
 from lrlint.rules.base import Report, Rule
 
@@ -39,7 +40,8 @@ class CompetingSchedulers(Rule):
     A LightningModule under automatic optimisation that steps a scheduler it returned from
     `configure_optimizers` (in `on_train_epoch_end`, `training_step`, ...) steps it on top of
     Lightning, which already does; `lr_scheduler_step` is exempt, as Lightning calls it instead of
-    stepping. The same holds for a scheduler handed to the HF Trainer and stepped again by the code.
+    stepping; a step under `if not self.automatic_optimization:` runs only when Lightning does not
+    step. The same holds for a scheduler handed to the HF Trainer and stepped again by the code.
 
     Fix: step each scheduler once per iteration; compose phases with `SequentialLR` and
     deliberate products with `ChainedScheduler`.
@@ -88,6 +90,29 @@ def test_two_schedules_keep_their_own_rates():
         second.step()
         fast.step()  # each wrapper steps its own StepLR
         slow.step()
+""",
+        """
+import torch
+import lightning as L
+
+
+class Module(L.LightningModule):
+    def __init__(self, automatic_optimization=True):
+        super().__init__()
+        self.automatic_optimization = automatic_optimization  # either mode, chosen by the caller
+
+    def training_step(self, batch, batch_idx):
+        loss = self.model(batch)
+        if not self.automatic_optimization:  # Lightning steps nothing in this mode
+            self.manual_backward(loss)
+            self.optimizers().step()
+            self.lr_schedulers().step()
+        return loss
+
+    def configure_optimizers(self):
+        optimizer = torch.optim.AdamW(self.parameters(), lr=1e-3)
+        scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: min(1.0, step / 500))
+        return [optimizer], [{"scheduler": scheduler, "interval": "step"}]
 """,
     )
     INVALID = (
@@ -145,6 +170,8 @@ def _framework_steps_too(model: TrainingModel) -> Iterator[Report]:
     for trace, item in model.scheduler_steps():
         if trace.entry_call is not None and trace.entry_call.steps_for_framework:
             continue  # lr_scheduler_step: this call is how Lightning steps it
+        if only_under_manual_optimisation(item.guards):
+            continue
         also = [step for step in model.framework_steps if item.objects & step.objects]
         if also and item.objects <= frozenset().union(*(step.objects for step in also)):
             yield Report(
