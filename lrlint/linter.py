@@ -105,7 +105,8 @@ class Linter:
             result.dependencies = dict(outlines.consulted)  # what the first look relied on
             return result, None
         self.project.begin_file()
-        module, source = _parse(source, result)
+        parsed = None if source.is_notebook else self.project.parsed(Path(source.path), source)
+        module, source = (parsed, source) if parsed is not None else _parse(source, result)
         rules = enabled_rules(self.settings)
         fixes: dict[Finding, Fix] = {}
         if module is not None and rules:

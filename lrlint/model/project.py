@@ -62,6 +62,12 @@ class Project:
     def add(self, path: Path, source: Source, module: cst.Module) -> ModuleAnalysis:
         """Register a parsed module (the file being linted, or one loaded on demand)."""
         path = Path(os.path.normpath(path))
+        loaded = self._loaded.get(self._files.key(path))
+        if loaded is not None and loaded.module is module:
+            # Linted now, after another file's analysis loaded it: one analysis, so that what was
+            # resolved into it then still belongs to a module of the project. Named as linted.
+            loaded.path, loaded.source = path, source
+            return loaded
         metadata = Metadata(module, source.code)
         index = build_syntax_index(module)
         resolver = Resolver(index, metadata, path=path, project=self)
@@ -74,6 +80,11 @@ class Project:
         for class_info in index.classes.values():
             self._owners[class_info] = analysis
         return analysis
+
+    def parsed(self, path: Path, source: Source) -> cst.Module | None:
+        """The module already parsed from this very file and content, for another file's analysis."""
+        loaded = self._loaded.get(self._files.key(Path(os.path.normpath(path))))
+        return loaded.module if loaded is not None and loaded.source.digest == source.digest else None
 
     def modules(self) -> list[ModuleAnalysis]:
         return [analysis for analysis in self._loaded.values() if analysis is not None]
