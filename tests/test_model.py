@@ -348,3 +348,17 @@ def test_an_instance_built_in_another_module_reads_its_own_attributes_in_init(tm
     model = build_model(cst.parse_module(code), Source(str(tmp_path / "train.py"), code), Project())
     (_, step), *_ = model.scheduler_steps()
     assert {(o.name, o.evidence.name) for o in model.optimizers_for(step)} == {("SGD", "CONSTRUCTED")}
+
+
+def test_a_schedulers_optimizer_attribute_is_the_optimizer_it_drives() -> None:
+    model = model_of(
+        """
+        import torch
+        opt = torch.optim.SGD(p, lr=0.1)
+        s = torch.optim.lr_scheduler.StepLR(opt, 5)
+        for epoch in range(20):
+            s.optimizer.step()
+            s.step()
+        """
+    )
+    assert steps(model, Role.OPTIMIZER) == [("s.optimizer", ["SGD"], StepCadence.PER_EPOCH)]

@@ -375,7 +375,12 @@ class Resolver:
     def _attribute_objects(self, attribute: cst.Attribute, context: Context, path: tuple[int, ...]) -> Objects:
         owner = self._self_class(attribute.value, context)
         if owner is None:
-            instances = [o for o in self.objects(attribute.value, context) if o.role is Role.INSTANCE]
+            held = self.objects(attribute.value, context)
+            if attribute.attr.value == "optimizer" and not path:  # `scheduler.optimizer`: the one it drives
+                driven: Objects = frozenset().union(*(o.optimizers for o in held if o.role is Role.SCHEDULER))
+                if driven:
+                    return driven
+            instances = [o for o in held if o.role is Role.INSTANCE]
             classes = [o.class_info for o in instances if o.class_info is not None]
         else:
             classes = [owner]

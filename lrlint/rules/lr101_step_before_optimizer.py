@@ -2,6 +2,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+import libcst as cst
+
 from lrlint.findings import Severity
 from lrlint.model import NEEDS_A_SCHEDULER, Evidence, Objects, Role, TraceItem, TrainingModel
 from lrlint.rules.base import Report, Rule
@@ -95,6 +97,22 @@ optimizer = torch.optim.SGD(params, lr=0.1)
 scheduler = torch.optim.lr_scheduler.StepLR(optimizer, 30)
 for epoch in range(90):
     train_one_epoch(model, loader, optimizer)  # imported: lrlint cannot see whether it steps
+    scheduler.step()
+""",
+        """
+from torch.optim.lr_scheduler import LambdaLR
+from timm.optim import create_optimizer_v2
+
+
+def constant_schedule(optimizer):
+    return LambdaLR(optimizer, lambda step: 1.0)
+
+
+optimizer = create_optimizer_v2(model, "adamw", lr=1e-3)  # a class lrlint cannot see
+scheduler = constant_schedule(optimizer)
+for batch in loader:
+    model(batch).backward()
+    optimizer.step()
     scheduler.step()
 """,
     )
@@ -197,15 +215,20 @@ def _steps_other_optimizer(item: TraceItem) -> bool:
 
 def _unseen(model: TrainingModel, item: TraceItem) -> bool:
     """The loop hands code lrlint cannot see an optimizer it could not resolve (`backend.step(self.optimizer)`
-    after `self.model, self.optimizer = backend.prepare(model)`): that call may be the missing step."""
-    return any(
-        other.role is None
-        and any(
-            "optim" in model.code(arg.value) and not model.resolver.objects(arg.value, other.context)
-            for arg in other.call.args
-        )
-        for other in item.loops[0].items
-    )
+    after `self.model, self.optimizer = backend.prepare(model)`), or steps one (`optimizer.step()` on what a
+    factory of unknown code returned, while the scheduler was built in a helper from its parameter): that
+    call may be the missing step."""
+
+    def unresolved_optimizer(expr: cst.BaseExpression, other: TraceItem) -> bool:
+        return "optim" in model.code(expr) and not model.resolver.objects(expr, other.context)
+
+    def may_step(other: TraceItem) -> bool:
+        handed = [arg.value for arg in other.call.args]
+        func = other.call.func
+        stepped = [func.value] if isinstance(func, cst.Attribute) and func.attr.value == "step" else []
+        return any(unresolved_optimizer(expr, other) for expr in handed + stepped)
+
+    return any(other.role is None and may_step(other) for other in item.loops[0].items)
 
 
 def _fast_forward(item: TraceItem) -> bool:
