@@ -561,11 +561,18 @@ def _classify(loop: Loop) -> tuple[LoopKind, _Pass]:
         return LoopKind.BATCH, _Pass.DATA
     if (named := _pass_of(iterated)) is not _Pass.NONE:
         return LoopKind.BATCH, named
+    if LoopKind.BATCH in nested and _steps_the_optimizer_itself(loop):
+        return LoopKind.BATCH, _Pass.NONE  # one update per iteration, over the micro-batches the inner loop takes
     if LoopKind.BATCH in nested:
         return LoopKind.EPOCH, _Pass.NONE
     if any(item.role is Role.OPTIMIZER for item in loop.items):
         return LoopKind.BATCH, _Pass.NONE
     return LoopKind.OTHER, _Pass.NONE
+
+
+def _steps_the_optimizer_itself(loop: Loop) -> bool:
+    """An optimizer step in the loop's own body, outside the loops nested in it."""
+    return any(item.role is Role.OPTIMIZER and item.loops[-1] is loop for item in loop.items)
 
 
 def _pass_of(words: set[str]) -> _Pass:

@@ -56,6 +56,22 @@ class Model(pl.LightningModule):
         scheduler = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=1e-3, total_steps=total)
         return {"optimizer": optimizer, "lr_scheduler": {"scheduler": scheduler, "interval": "step"}}
 """,
+        """
+import torch
+from transformers import get_linear_schedule_with_warmup
+
+optimizer = torch.optim.AdamW(model.parameters(), lr=1e-4)
+scheduler = get_linear_schedule_with_warmup(optimizer, 500, num_epochs * num_updates)
+for epoch in range(num_epochs):
+    batches = iter(loader)
+    for _ in range(num_updates):  # one optimizer update per iteration
+        micro_batches = [next(batches) for _ in range(accumulation_steps)]
+        for batch in micro_batches:
+            model(**batch).loss.backward()
+        optimizer.step()
+        scheduler.step()
+        optimizer.zero_grad()
+""",
     )
     INVALID = (
         """
