@@ -18,6 +18,7 @@ from lrlint.model import (
     TrackedObject,
     TrainingModel,
     called_name,
+    is_epoch_word,
     walk,
 )
 from lrlint.rules.base import Report, Rule
@@ -55,7 +56,8 @@ class SchedulerNotCheckpointed(Rule):
     steps it forward in a loop that does nothing else (`for _ in range(start_epoch):
     scheduler.step()`). ReduceLROnPlateau (its state is the metric's history),
     CosineAnnealingWarmRestarts (its cycle), SequentialLR and ChainedScheduler (their children)
-    are reported all the same.
+    are reported all the same. Nor is a scheduler reported when every step tells it its position
+    (`scheduler.step(self.current_epoch)`): the run's own counter, restored on resume, sets it.
 
     Fix: save `scheduler.state_dict()` next to `optimizer.state_dict()` and load it on resume.
     """
@@ -126,6 +128,29 @@ class TextTrainer:  # an optimizer from the same factory, and no scheduler at al
     def save(self, path):
         torch.save({"optim": self.optim.state_dict()}, path)
 """,
+        """
+import torch
+from torch.optim.lr_scheduler import LRScheduler
+
+
+class PolyLR(LRScheduler):
+    def __init__(self, optimizer, initial_lr, max_steps):
+        self.initial_lr, self.max_steps = initial_lr, max_steps
+        super().__init__(optimizer)
+
+    def step(self, current_step):
+        for group in self.optimizer.param_groups:
+            group["lr"] = self.initial_lr * (1 - current_step / self.max_steps) ** 0.9
+
+
+optimizer = torch.optim.SGD(model.parameters(), lr=0.01)
+scheduler = PolyLR(optimizer, 0.01, 1000)
+for epoch in range(start_epoch, 1000):
+    scheduler.step(epoch)  # the position comes from the run's counter, which the checkpoint keeps
+    for batch in loader:
+        optimizer.step()
+    torch.save({"optimizer": optimizer.state_dict(), "epoch": epoch}, "checkpoint.pt")
+""",
     )
     INVALID = (
         """
@@ -185,7 +210,10 @@ trainer = Trainer(model, optimizer, torch.optim.lr_scheduler.CosineAnnealingWarm
         schedulers = [
             o
             for o in model.stepped_objects(Role.SCHEDULER)
-            if o.optimizers and o.call not in saved_anywhere and not _position_restored(model, o)
+            if o.optimizers
+            and o.call not in saved_anywhere
+            and not _position_restored(model, o)
+            and not _every_step_sets_the_position(model, o)
         ]
         for trace, item, saved in saves:
             optimizers = frozenset(o for o in saved if o.role is Role.OPTIMIZER)
@@ -241,6 +269,20 @@ def _what_is_lost(missing: list[TrackedObject]) -> str:
 
 def _position_restored(model: TrainingModel, scheduler: TrackedObject) -> bool:
     return scheduler.spec is not None and scheduler.spec.state_is_position and scheduler in model.restored_positions
+
+
+def _every_step_sets_the_position(model: TrainingModel, scheduler: TrackedObject) -> bool:
+    """Every step names the position (`scheduler.step(self.current_epoch)`): the schedule follows the
+    run's own counter, which the checkpoint restores. Not ReduceLROnPlateau, whose argument is the metric."""
+    if scheduler.spec is not None and scheduler.spec.short_name == "ReduceLROnPlateau":
+        return False
+    steps = [item for _, item in model.scheduler_steps() if scheduler in item.objects]
+    return bool(steps) and all(item.call.args and _names_a_position(model, item.call.args[0].value) for item in steps)
+
+
+def _names_a_position(model: TrainingModel, argument: cst.BaseExpression) -> bool:
+    words = re.findall(r"[a-z_]+", model.code(argument).lower())
+    return any(is_epoch_word(word) or "step" in word or "iter" in word for word in words)
 
 
 def _built_at(model: TrainingModel, item: TraceItem) -> cst.CSTNode:
