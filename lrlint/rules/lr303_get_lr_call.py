@@ -5,7 +5,7 @@ from collections.abc import Iterator
 import libcst as cst
 
 from lrlint.findings import Severity
-from lrlint.model import NEEDS_A_SCHEDULER, Role, TrainingModel
+from lrlint.model import NEEDS_A_SCHEDULER, Role, TraceItem, TrainingModel, walk
 from lrlint.rules.base import Report, Rule
 from lrlint.rules.edits import renamed_attribute
 
@@ -21,7 +21,8 @@ class GetLrCall(Rule):
 
     Not reported on a scheduler class of the project that defines `get_lr()` itself: its own
     method is whatever it says; nor inside a `get_lr()` method, where a scheduler that wraps
-    another delegates its own hook to the wrapped one's.
+    another delegates its own hook to the wrapped one's; nor where the code calls it only on objects
+    that have an attribute it tests (`s.get_lr() if hasattr(s, "last_lr") else s.get_last_lr()`).
 
     Fix: use `scheduler.get_last_lr()`, the learning rates set by the last `step()`.
     """
@@ -44,6 +45,15 @@ class Warmup(LRScheduler):
     def get_lr(self):
         return [base * min(1.0, self.last_epoch / 5) for base in self.base_lrs]
 """,
+        """
+def lr_of(scheduler):
+    # torch's schedulers have no `last_lr`: only the project's own, whose get_lr() is a plain getter
+    return scheduler.get_lr() if hasattr(scheduler, "last_lr") else scheduler.get_last_lr()
+
+
+import torch
+print(lr_of(torch.optim.lr_scheduler.ExponentialLR(optimizer, gamma=0.9)))
+""",
     )
     INVALID = (
         """
@@ -61,6 +71,8 @@ print("lr", scheduler.get_lr()[0])  # expect: LR303
                     continue
                 if item.frame.function.name == "get_lr":
                     continue  # a wrapper's get_lr() delegating to the wrapped scheduler's
+                if _chosen_by_attribute(item, func.value):
+                    continue
                 receivers = model.resolver.objects(func.value, item.context)
                 if receivers and all(
                     o.role is Role.SCHEDULER and o.torch_class and not o.overrides("get_lr") for o in receivers
@@ -72,3 +84,25 @@ print("lr", scheduler.get_lr()[0])  # expect: LR303
                         f"`{model.receiver(item.call)}.get_last_lr()`",
                         renamed_attribute(func, "get_last_lr"),
                     )
+
+
+def _chosen_by_attribute(item: TraceItem, receiver: cst.BaseExpression) -> bool:
+    """`s.get_lr() if hasattr(s, "last_lr") else s.get_last_lr()` (or the same `if` statement): the code
+    calls `get_lr()` only on schedulers of its own kind, told apart by an attribute torch's do not have."""
+    tests = [guard.test for guard in item.guards if not guard.negated]
+    tests += [
+        node.test
+        for node in walk(item.frame.function.node)
+        if isinstance(node, cst.IfExp) and any(inner is item.call for inner in walk(node.body))
+    ]
+    return any(_tests_attribute(test, receiver) for test in tests)
+
+
+def _tests_attribute(test: cst.BaseExpression, receiver: cst.BaseExpression) -> bool:
+    return (
+        isinstance(test, cst.Call)
+        and isinstance(test.func, cst.Name)
+        and test.func.value == "hasattr"
+        and bool(test.args)
+        and test.args[0].value.deep_equals(receiver)
+    )
