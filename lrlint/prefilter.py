@@ -65,6 +65,7 @@ def _names_scheduler_module(code: str) -> bool:
 # chains of subclasses). Functions that receive a scheduler are analysed from their caller.
 
 _CLASS = re.compile(r"^class[ \t]+([A-Za-z]\w*)[ \t]*(?:\(([^)]*)\))?", re.MULTILINE)
+_DEF = re.compile(r"^(?:async[ \t]+)?def[ \t]+([A-Za-z_]\w*)", re.MULTILINE)
 _TOP_LEVEL = re.compile(r"^\S", re.MULTILINE)
 _IMPORT = re.compile(r"^[ \t]*(?:from[ \t]+([\w.]+)[ \t]+)?import[ \t]+(\([^)]*\)|[^\n]*)", re.MULTILINE)
 _WORD = re.compile(r"\w+")
@@ -103,7 +104,7 @@ class FileFacts:
     """What the project prefilter needs to know of one file, read from its text once (and cached)."""
 
     mentions_scheduler: bool  # may_contain_findings(code)
-    constructing_classes: tuple[str, ...]  # top-level classes that build a scheduler, or are one
+    constructing: tuple[str, ...]  # top-level classes and functions that build a scheduler (or classes that are one)
     class_bases: tuple[tuple[str, tuple[str, ...]], ...]  # (class, the names its bases use)
     imported_names: frozenset[str]  # every identifier on the file's import statements
 
@@ -114,12 +115,13 @@ class FileFacts:
         constructs, extends = _scheduler_construction(), _scheduler_base()
         constructing = (
             [c.name for c in classes if extends.search(c.bases) or constructs.search(_body(code, c))]
+            + [name for name, start in _functions(code) if constructs.search(_block(code, start))]
             if mentions
             else []
         )
         return cls(
             mentions_scheduler=mentions,
-            constructing_classes=tuple(constructing),
+            constructing=tuple(constructing),
             class_bases=tuple((c.name, words) for c in classes if (words := tuple(_WORD.findall(c.bases)))),
             imported_names=frozenset(imported_names(code)),
         )
@@ -127,7 +129,7 @@ class FileFacts:
     def to_json(self) -> dict[str, Any]:
         return {
             "mentions_scheduler": self.mentions_scheduler,
-            "constructing_classes": list(self.constructing_classes),
+            "constructing": list(self.constructing),
             "class_bases": [[name, list(words)] for name, words in self.class_bases],
             "imported_names": sorted(self.imported_names),
         }
@@ -136,7 +138,7 @@ class FileFacts:
     def from_json(cls, data: dict[str, Any]) -> FileFacts:
         return cls(
             bool(data["mentions_scheduler"]),
-            tuple(data["constructing_classes"]),
+            tuple(data["constructing"]),
             tuple((name, tuple(words)) for name, words in data["class_bases"]),
             frozenset(data["imported_names"]),
         )
@@ -180,7 +182,7 @@ class ProjectPrefilter:
     def __init__(self, project_facts: Iterable[FileFacts], needs: frozenset[SourceNeed] = NEEDS_A_SCHEDULER) -> None:
         self.needs = needs  # of the enabled rules
         project_facts = list(project_facts)
-        names = {name for facts in project_facts for name in facts.constructing_classes}
+        names = {name for facts in project_facts for name in facts.constructing}
         subclasses = [  # (class, the names its bases use, the names its module imports or defines)
             (name, set(words), visible)
             for facts, visible in ((facts, _visible_names(facts)) for facts in project_facts if facts.class_bases)
@@ -205,7 +207,7 @@ class ProjectPrefilter:
 
 
 def _visible_names(facts: FileFacts) -> frozenset[str]:
-    defined = {name for name, _ in facts.class_bases} | set(facts.constructing_classes)
+    defined = {name for name, _ in facts.class_bases} | set(facts.constructing)
     return facts.imported_names | defined
 
 
@@ -238,7 +240,17 @@ def _classes(code: str) -> list[_Class]:
     ]
 
 
+def _functions(code: str) -> list[tuple[str, int]]:
+    """Every top-level function (`def build_scheduler(...)`, a factory others import), where its body starts."""
+    return [(match.group(1), match.end()) for match in _matches_at_lines_with(code, "def", _DEF)]
+
+
 def _body(code: str, class_: _Class) -> str:
-    """The class's body without doctest examples (only wanted for files that mention a scheduler)."""
-    end = _TOP_LEVEL.search(code, class_.body_start)
-    return _DOCTEST_LINE.sub("", code[class_.body_start : end.start() if end else len(code)])
+    return _block(code, class_.body_start)
+
+
+def _block(code: str, start: int) -> str:
+    """A top-level block from `start` on, without doctest examples (only wanted for files that mention a
+    scheduler)."""
+    end = _TOP_LEVEL.search(code, start)
+    return _DOCTEST_LINE.sub("", code[start : end.start() if end else len(code)])

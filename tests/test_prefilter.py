@@ -93,6 +93,21 @@ def test_project_prefilter_counts_subclasses_of_schedulers_as_schedulers() -> No
     assert prefilter.relevant(FileFacts.of(texts["train.py"]))
 
 
+def test_project_prefilter_counts_factory_functions_as_building_schedulers() -> None:
+    """A LightningModule that returns `build_scheduler(optimizer)` of another module names no scheduler."""
+    texts = {
+        "schedules.py": "import torch\n\ndef build_scheduler(opt, n):\n"
+        "    return torch.optim.lr_scheduler.OneCycleLR(opt, 0.1, total_steps=n)\n\ndef unrelated():\n    pass\n",
+        "module.py": "from schedules import build_scheduler\nclass M(LightningModule):\n"
+        "    def configure_optimizers(self):\n        return build_scheduler(o, 10)\n",
+        "other.py": "from schedules import unrelated\nunrelated()\n",
+    }
+    prefilter = project_prefilter(texts)
+    assert prefilter.names == frozenset({"build_scheduler"})
+    assert prefilter.relevant(FileFacts.of(texts["module.py"]))
+    assert not prefilter.relevant(FileFacts.of(texts["other.py"]))
+
+
 @pytest.mark.parametrize("root", PROJECT_DIRS, ids=lambda p: p.name)
 def test_project_prefilter_hides_no_finding(root, monkeypatch: pytest.MonkeyPatch) -> None:
     with_prefilter = lint_project(root)
