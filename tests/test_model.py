@@ -8,6 +8,8 @@ from pathlib import Path
 import libcst as cst
 import pytest
 
+from lrlint.config import Settings
+from lrlint.linter import Linter
 from lrlint.model import LoopKind, Project, Role, StepCadence, TrainingModel, Unit, build_model
 from lrlint.model.syntax import string_value
 from lrlint.sources import Source
@@ -362,3 +364,24 @@ def test_a_schedulers_optimizer_attribute_is_the_optimizer_it_drives() -> None:
         """
     )
     assert steps(model, Role.OPTIMIZER) == [("s.optimizer", ["SGD"], StepCadence.PER_EPOCH)]
+
+
+def test_a_module_linted_after_another_file_loaded_it_stays_one_module(tmp_path: Path) -> None:
+    """Linted after lit.py loaded it, schedules.py must not be parsed into a second analysis: lit.py's
+    resolutions into it would then point into a module the project no longer holds."""
+    files = {
+        "schedules.py": "import torch\n\ndef build(opt, max_steps):\n"
+        "    return torch.optim.lr_scheduler.OneCycleLR(opt, 0.1, total_steps=max_steps)\n",
+        "lit.py": "import torch\nimport lightning as L\nfrom schedules import build\n\n"
+        "class Lit(L.LightningModule):\n    def configure_optimizers(self):\n"
+        "        opt = torch.optim.AdamW(self.parameters())\n"
+        '        return {"optimizer": opt, "lr_scheduler": build(opt, self.trainer.estimated_stepping_batches)}\n',
+        "seg.py": "from lit import Lit\n\nclass Seg(Lit):\n    def on_train_epoch_end(self):\n"
+        "        sched = self.lr_schedulers()\n        sched.step()\n",
+    }
+    for name, code in files.items():
+        (tmp_path / name).write_text(code, encoding="utf-8")
+    linter = Linter.for_files([tmp_path / name for name in files], Settings())
+    results = [linter.lint_path(tmp_path / name) for name in ("lit.py", "schedules.py", "seg.py")]
+    assert [error for result in results for error in result.internal_errors] == []
+    assert sorted({f.code for f in results[2].findings}) == ["LR103", "LR105"]
