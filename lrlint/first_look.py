@@ -17,6 +17,7 @@ the file is analysed when it has any of:
   a method `configure_optimizers` or `create_scheduler`, or a store to `self.lr_scheduler`;
 - a call handing a Trainer `optimizers=`, other than `super().__init__(...)`: the model reads a
   Trainer subclass's scheduler where it stores `self.lr_scheduler` or in `create_scheduler`.
+- an mmengine config's scheduler with a window (`dict(type="MultiStepLR", ..., end=24)`).
 
 Names are matched by their last part, bases followed through every project module that may define
 them: a superset of what the resolver, with its qualified names, can find. Whatever cannot be read
@@ -38,7 +39,7 @@ from pathlib import Path
 from lrlint.catalog import scheduler_specs
 from lrlint.guards import python_syntax_tree
 from lrlint.module_files import ModuleFiles
-from lrlint.prefilter import STEPS_A_SCHEDULER, STEPS_AN_ATTRIBUTE
+from lrlint.prefilter import DECLARES_A_WINDOWED_SCHEDULER, STEPS_A_SCHEDULER, STEPS_AN_ATTRIBUTE
 from lrlint.sources import SourceError, read_source
 
 _FRAMEWORK_METHODS = frozenset({"configure_optimizers", "create_scheduler"})
@@ -212,7 +213,7 @@ def _outline_of(path: Path, max_bytes: int) -> tuple[Outline | None, str]:
 def needs_model(code: str, path: Path, outlines: Outlines) -> bool:
     """Whether anything in the file can lead a rule to report: False only when the file certainly
     has nothing for any rule (see the module's docstring for what counts)."""
-    if STEPS_A_SCHEDULER.search(code):
+    if STEPS_A_SCHEDULER.search(code) or DECLARES_A_WINDOWED_SCHEDULER.search(code):
         return True
     try:
         tree = python_syntax_tree(code)

@@ -41,8 +41,14 @@ STEPS_A_SCHEDULER = re.compile(r"sched\w*\.step\(")
 STEPS_AN_ATTRIBUTE = re.compile(r"self\.\w+\.step\(")
 
 
+# An mmengine config's scheduler with a window: `dict(type="MultiStepLR", begin=0, end=24, ...)`.
+DECLARES_A_WINDOWED_SCHEDULER = re.compile(r"""type\s*=\s*['"]?(?:MultiStep|Step)LR\b[^)]*\bend\s*=""")
+
+
 def may_contain_findings(code: str) -> bool:
     if "lr_scheduler" in code and _names_scheduler_module(code):
+        return True
+    if "StepLR" in code and DECLARES_A_WINDOWED_SCHEDULER.search(code):
         return True
     if "sched" in code and STEPS_A_SCHEDULER.search(code):
         return True  # `lr_scheduler.step()`: a scheduler known by its name, its annotation or its factory

@@ -28,6 +28,7 @@ from lrlint.model import accelerate, hf_trainer, ignite, lightning
 from lrlint.model.horizons import ScheduleFunction
 from lrlint.model.lightning import LightningSetup, SchedulerConfig, only_under_manual_optimisation
 from lrlint.model.metadata import Metadata
+from lrlint.model.mmengine import WindowedScheduler, windowed_schedulers
 from lrlint.model.project import ModuleAnalysis, Project
 from lrlint.model.resolve import Context, Evidence, Objects, Resolver, Role, TrackedObject
 from lrlint.model.run_length import Count, Counter, RunLength, ordinal, run_length
@@ -109,6 +110,8 @@ __all__ = [
     "exclusive",
     "is_epoch_word",
     "only_under_manual_optimisation",
+    "WindowedScheduler",
+    "windowed_schedulers",
     "is_known",
     "newest_torch",
     "ordinal",

@@ -5,7 +5,16 @@ from collections.abc import Iterator
 import libcst as cst
 
 from lrlint.findings import Severity
-from lrlint.model import NEEDS_A_SCHEDULER, BoundArguments, SchedulerSpec, TrainingModel, bind_arguments, is_known
+from lrlint.model import (
+    NEEDS_A_SCHEDULER,
+    BoundArguments,
+    SchedulerSpec,
+    TrainingModel,
+    WindowedScheduler,
+    bind_arguments,
+    is_known,
+    windowed_schedulers,
+)
 from lrlint.rules.base import Report, Rule
 
 
@@ -27,6 +36,11 @@ class InvalidValue(Rule):
     a SequentialLR whose `milestones` are not one fewer than its schedulers, and positional
     arguments that look swapped (`StepLR(opt, 0.1, 30)` sets step_size=0.1 and gamma=30).
 
+    In OpenMMLab configs (mmengine's `param_scheduler`), a MultiStepLR milestone or a StepLR
+    `step_size` at or beyond the scheduler's window: mmengine steps it only while
+    `begin <= step < end` and counts its steps from `begin`, so with `end=24` the milestones
+    `[28, 34]` of a 36-epoch schedule never come, and the run keeps its first rate.
+
     Fix: use a value in the documented range; pass sizes and factors by keyword.
     """
 
@@ -46,8 +60,23 @@ epochs = 30
 e = lr_scheduler.MultiStepLR(opt, milestones=[int(0.5 * epochs), int(0.75 * epochs)])
 f = lr_scheduler.MultiStepLR(opt, milestones=[0.5 * 40, 0.75 * 40])  # 20.0 and 30.0: reached
 """,
+        """
+train_cfg = dict(type="EpochBasedTrainLoop", max_epochs=36, val_interval=1)
+param_scheduler = [
+    dict(type="LinearLR", start_factor=0.001, by_epoch=False, begin=0, end=500),
+    dict(type="MultiStepLR", begin=0, end=36, by_epoch=True, milestones=[28, 34], gamma=0.1),
+]
+""",
     )
     INVALID = (
+        """
+_base_ = "./mask-rcnn_r50_fpn_1x_coco.py"
+train_cfg = dict(max_epochs=36)
+param_scheduler = [
+    dict(type="LinearLR", start_factor=0.001, by_epoch=False, begin=0, end=500),
+    dict(type="MultiStepLR", begin=0, end=24, by_epoch=True, milestones=[28, 34], gamma=0.1),  # expect: LR203
+]
+""",
         """
 from torch.optim import lr_scheduler
 a = lr_scheduler.StepLR(opt, step_size=30, gamma=10)  # expect: LR203
@@ -77,6 +106,8 @@ phases = SequentialLR(optimizer, schedulers=[warm, cos], milestones=[5, 50])  # 
             yield from _range_checks(model, spec, bound)
             if spec.short_name == "SequentialLR":
                 yield from _sequential_milestones(bound)
+        for config in windowed_schedulers(model.calls()):
+            yield from _outside_the_window(model, config)
 
 
 def _range_checks(model: TrainingModel, spec: SchedulerSpec, bound: BoundArguments) -> Iterator[Report]:
@@ -123,3 +154,34 @@ def _sequential_milestones(bound: BoundArguments) -> Iterator[Report]:
                 f"SequentialLR has {count} schedulers and {marks} milestones: it needs exactly {count - 1} "
                 f"(ValueError)",
             )
+
+
+def _outside_the_window(model: TrainingModel, config: WindowedScheduler) -> Iterator[Report]:
+    """A milestone (or StepLR's `step_size`) at or beyond `end - begin`: the scheduler never counts that far."""
+    begin_arg, end_arg = config.arguments.get("begin"), config.arguments["end"]
+    begin = model.values.value(begin_arg.value) if begin_arg is not None else 0
+    end = model.values.value(end_arg.value)
+    if not (isinstance(begin, int) and isinstance(end, int)) or isinstance(begin, bool) or isinstance(end, bool):
+        return
+    size_name = "milestones" if config.kind == "MultiStepLR" else "step_size"
+    size = config.arguments.get(size_name)
+    if size is None:
+        return
+    value = model.values.value(size.value)
+    counted = end - begin
+    sizes: list[object] = value if isinstance(value, list) else [value]
+    beyond = [s for s in sizes if isinstance(s, (int, float)) and not isinstance(s, bool) and s >= counted]
+    if not beyond:
+        return
+    what = (
+        f"milestone{'s' if len(beyond) > 1 else ''} {', '.join(str(s) for s in beyond)}"
+        if config.kind == "MultiStepLR"
+        else f"step_size={beyond[0]}"
+    )
+    never = "those decays never happen" if len(beyond) > 1 else "that decay never happens"
+    yield Report(
+        size,
+        f"{config.kind} config: {what} at or beyond its window (begin={begin}, end={end}): mmengine steps a "
+        f"scheduler only while begin <= step < end and counts from begin, so it counts {counted} steps and "
+        f"{never}; raise `end` to the run's length (e.g. max_epochs) or move the {size_name}",
+    )
