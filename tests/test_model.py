@@ -385,3 +385,7 @@ def test_a_module_linted_after_another_file_loaded_it_stays_one_module(tmp_path:
     results = [linter.lint_path(tmp_path / name) for name in ("lit.py", "schedules.py", "seg.py")]
     assert [error for result in results for error in result.internal_errors] == []
     assert sorted({f.code for f in results[2].findings}) == ["LR103", "LR105"]
+    # The other way round, lit.py (loaded for seg.py) still records what its own analysis reads.
+    linter = Linter.for_files([tmp_path / name for name in files], Settings())
+    seg, lit = (linter.lint_path(tmp_path / name) for name in ("seg.py", "lit.py"))
+    assert [Path(p).name for p in lit.dependencies] == ["schedules.py"]
