@@ -324,6 +324,18 @@ class TrainingModel:
         for function in self.index.all_functions():
             yield from ((event.call, function) for event in call_events(function.events))
 
+    def guards_of(self, call: cst.Call) -> tuple[Guard, ...]:
+        """The `if` conditions around a call, in its own function."""
+        return self._call_guards.get(id(call), ())
+
+    @cached_property
+    def _call_guards(self) -> dict[int, tuple[Guard, ...]]:
+        return {
+            id(event.call): event.guards
+            for function in self.index.all_functions()
+            for event in call_events(function.events)
+        }
+
     def scheduler_steps(self) -> Iterator[tuple[Trace, TraceItem]]:
         for trace in self.traces:
             for item in trace.steps(Role.SCHEDULER):
