@@ -205,6 +205,19 @@ class Trace:
     def steps(self, role: Role) -> Iterator[TraceItem]:
         return (item for item in self.items if item.role is role)
 
+    def guarded_apart_from_optimizer(self, item: TraceItem, loop: Loop | None) -> bool:
+        """The step has its own condition inside `loop` (all of them without one), one that no step of
+        its schedulers' optimizers shares: `if (i + 1) % accum == 0: optimizer.step(); scheduler.step()`
+        steps with every update, `if i == len(loader) - 1: scheduler.step()` does not."""
+        own_guards = item.guards_inside(loop) if loop is not None else item.guards
+        if not own_guards:
+            return False
+        optimizers = item.attached_optimizers
+        return not any(
+            other.objects & optimizers and all(g in other.guards for g in own_guards)
+            for other in self.steps(Role.OPTIMIZER)
+        )
+
     def training_call_after(self, item: TraceItem, optimizers: Objects) -> TraceItem | None:
         """The first call after `item`, in its loop, that receives one of the optimizers and may step
         it: where no code lrlint sees steps them, this call does (`train_one_epoch(model, optimizer)`)."""

@@ -6,7 +6,6 @@ from lrlint.findings import Severity
 from lrlint.model import (
     NEEDS_A_SCHEDULER,
     LoopKind,
-    Role,
     StepCadence,
     Trace,
     TraceItem,
@@ -160,7 +159,7 @@ for epoch in range(90):
         for trace, item in model.scheduler_steps():
             if item.call.args or trace.cadence(item) is not StepCadence.PER_BATCH:
                 continue
-            if not _epochs_exist(trace, item) or _guarded_apart_from_optimizer(trace, item):
+            if not _epochs_exist(trace, item) or trace.guarded_apart_from_optimizer(item, item.innermost_batch_loop):
                 continue
             described = _epoch_evidence(model, item.objects)
             if described:
@@ -202,16 +201,3 @@ def _epochs_exist(trace: Trace, item: TraceItem) -> bool:
     if not item.loops and trace.entry_call is not None and trace.entry_call.cadence is StepCadence.PER_BATCH:
         return True
     return any(loop.kind is LoopKind.EPOCH or loop.iterates_data for loop in item.loops)
-
-
-def _guarded_apart_from_optimizer(trace: Trace, item: TraceItem) -> bool:
-    """The step has its own condition inside the batch loop, one that no optimizer step shares."""
-    innermost_batch = item.innermost_batch_loop
-    own_guards = item.guards_inside(innermost_batch) if innermost_batch is not None else item.guards
-    if not own_guards:
-        return False
-    optimizers = item.attached_optimizers
-    for other in trace.steps(Role.OPTIMIZER):
-        if other.objects & optimizers and all(g in other.guards for g in own_guards):
-            return False
-    return True

@@ -31,11 +31,13 @@ class CompetingSchedulers(Rule):
     shared learning rate: chainable ones (StepLR, ExponentialLR) multiply, closed-form ones
     (LambdaLR, OneCycleLR) overwrite each other, and the resulting curve is neither schedule.
 
-    Steps in opposite branches of an `if` (warmup, then decay) or under different conditions
-    are not reported, nor two schedulers built on optimizers that a helper returns at each of its
-    calls (`opt1, opt2 = make_optimizer(), make_optimizer()`): those are two optimizers. Neither
-    are two wrappers' steps of the scheduler each keeps (`fast.step()`, `slow.step()`, each running
-    `self.scheduler.step()`): that is one scheduler per instance.
+    A step under the condition of its optimizer's step (`if (i + 1) % accum == 0:`) runs with
+    every update, and counts as per batch. Steps in opposite branches of an `if` (warmup, then
+    decay) or under conditions of their own are not reported, nor two schedulers built on
+    optimizers that a helper returns at each of its calls (`opt1, opt2 = make_optimizer(),
+    make_optimizer()`): those are two optimizers. Neither are two wrappers' steps of the
+    scheduler each keeps (`fast.step()`, `slow.step()`, each running `self.scheduler.step()`):
+    that is one scheduler per instance.
 
     A LightningModule under automatic optimisation that steps a scheduler it returned from
     `configure_optimizers` (in `on_train_epoch_end`, `training_step`, ...) steps it on top of
@@ -151,6 +153,21 @@ for epoch in range(90):
     validate(model)
     scheduler.step()  # expect: LR105
 """,
+        """
+import torch
+from transformers import get_linear_schedule_with_warmup
+
+optimizer = torch.optim.AdamW(model.parameters(), lr=1e-4)
+scheduler = get_linear_schedule_with_warmup(optimizer, 100, epochs * len(loader) // accum)
+for epoch in range(epochs):
+    for i, batch in enumerate(loader):
+        (model(**batch).loss / accum).backward()
+        if (i + 1) % accum == 0:  # with every optimizer update
+            optimizer.step()
+            scheduler.step()
+            optimizer.zero_grad()
+    scheduler.step()  # expect: LR105
+""",
     )
 
     def check(self, model: TrainingModel) -> Iterator[Report]:
@@ -188,7 +205,7 @@ def _conflict(model: TrainingModel, trace: Trace, first: TraceItem, second: Trac
         return None
     receiver = f"`{model.receiver(second.call)}.step()`"
     if first.objects == second.objects:
-        if first.guards_inside(loop) or _through_other_instances(model, first, second):
+        if trace.guarded_apart_from_optimizer(first, loop) or _through_other_instances(model, first, second):
             return None  # a conditional extra step, not every iteration; or two holders of a scheduler each
         if any(s.evidence is Evidence.NAMED for s in first.objects) and not _after_an_optimizer_step(trace, second):
             return None  # known only by its name: an LR scheduler is stepped after its optimizer
