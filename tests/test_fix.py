@@ -79,6 +79,17 @@ def test_each_fix_applies_once_and_touches_nothing_else(tmp_path: Path, code: st
     compile(fixed, str(path), "exec")
 
 
+def test_fixes_that_touch_one_statement_are_applied_in_passes(tmp_path: Path) -> None:
+    """Both fixes edit the module's body (one moves a statement, one renames a call): the second waits
+    for a pass over the fixed code, which must be parsed anew, not taken from the first pass."""
+    body = "scheduler = StepLR(optimizer, 10)\nscheduler.step()\noptimizer.step()\nprint(scheduler.get_lr())\n"
+    path = tmp_path / "train.py"
+    path.write_text(PRELUDE + body)
+    assert sorted(codes(path)) == ["LR101", "LR303"]
+    _, _, err = check(str(path), "--fix")
+    assert "Fixed 2 findings." in err and codes(path) == []
+
+
 def test_the_statement_is_not_moved_past_code_that_reads_the_lr(tmp_path: Path) -> None:
     body = CASES["LR101"][0].replace("optimizer.zero_grad()", "log(optimizer.param_groups[0]['lr'])")
     path = tmp_path / "train.py"

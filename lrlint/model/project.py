@@ -82,9 +82,10 @@ class Project:
         return analysis
 
     def parsed(self, path: Path, source: Source) -> cst.Module | None:
-        """The module already parsed from this very file and content, for another file's analysis."""
+        """The module already parsed from this very file and code, for another file's analysis. The
+        code itself is compared: a source being fixed keeps the digest of the file it was read from."""
         loaded = self._loaded.get(self._files.key(Path(os.path.normpath(path))))
-        return loaded.module if loaded is not None and loaded.source.digest == source.digest else None
+        return loaded.module if loaded is not None and loaded.source.code == source.code else None
 
     def modules(self) -> list[ModuleAnalysis]:
         return [analysis for analysis in self._loaded.values() if analysis is not None]
