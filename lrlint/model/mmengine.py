@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import libcst as cst
 
-from lrlint.model.syntax import FunctionInfo, string_value
+from lrlint.model.syntax import string_value
 
 # The window's schedulers whose sizes can fall outside it.
 _WINDOWED = ("MultiStepLR", "StepLR")
@@ -28,20 +28,18 @@ _WINDOWED = ("MultiStepLR", "StepLR")
 class WindowedScheduler:
     """One `dict(type=..., begin=..., end=..., ...)` of an mmengine config."""
 
-    call: cst.Call
     kind: str  # "MultiStepLR" or "StepLR"
     arguments: dict[str, cst.Arg]  # by keyword
-    function: FunctionInfo
 
 
-def windowed_schedulers(calls: Iterator[tuple[cst.Call, FunctionInfo]]) -> Iterator[WindowedScheduler]:
-    for call, function in calls:
+def windowed_schedulers(calls: Iterator[cst.Call]) -> Iterator[WindowedScheduler]:
+    for call in calls:
         if not (isinstance(call.func, cst.Name) and call.func.value == "dict"):
             continue
         arguments = {arg.keyword.value: arg for arg in call.args if arg.keyword is not None}
         kind = _type_name(arguments.get("type"))
         if kind in _WINDOWED and "end" in arguments:
-            yield WindowedScheduler(call, kind, arguments, function)
+            yield WindowedScheduler(kind, arguments)
 
 
 def _type_name(arg: cst.Arg | None) -> str | None:

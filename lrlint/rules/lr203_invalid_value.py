@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import TypeGuard
 
 import libcst as cst
 
@@ -18,7 +19,7 @@ from lrlint.model import (
 from lrlint.rules.base import Report, Rule
 
 
-def _number(value: object) -> bool:
+def _number(value: object) -> TypeGuard[int | float]:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
@@ -106,7 +107,7 @@ phases = SequentialLR(optimizer, schedulers=[warm, cos], milestones=[5, 50])  # 
             yield from _range_checks(model, spec, bound)
             if spec.short_name == "SequentialLR":
                 yield from _sequential_milestones(bound)
-        for config in windowed_schedulers(model.calls()):
+        for config in windowed_schedulers(call for call, _ in model.calls()):
             yield from _outside_the_window(model, config)
 
 
@@ -130,8 +131,8 @@ def _swapped(model: TrainingModel, name: str, bound: BoundArguments) -> Report |
     if size is None or gamma is None or size.keyword is not None or gamma.keyword is not None:
         return None
     size_value, gamma_value = model.values.value(size.value), model.values.value(gamma.value)
-    looks_like_factor = _number(size_value) and 0 < size_value < 1  # type: ignore[operator]
-    looks_like_size = isinstance(gamma_value, list) or (_number(gamma_value) and gamma_value >= 1)  # type: ignore[operator]
+    looks_like_factor = _number(size_value) and 0 < size_value < 1
+    looks_like_size = isinstance(gamma_value, list) or (_number(gamma_value) and gamma_value >= 1)
     if looks_like_factor and looks_like_size:
         return Report(
             size,
@@ -170,7 +171,7 @@ def _outside_the_window(model: TrainingModel, config: WindowedScheduler) -> Iter
     value = model.values.value(size.value)
     counted = end - begin
     sizes: list[object] = value if isinstance(value, list) else [value]
-    beyond = [s for s in sizes if isinstance(s, (int, float)) and not isinstance(s, bool) and s >= counted]
+    beyond = [s for s in sizes if _number(s) and s >= counted]
     if not beyond:
         return
     what = (
