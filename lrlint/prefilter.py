@@ -120,7 +120,7 @@ class FileFacts:
         classes = _classes(code)
         constructs, extends = _scheduler_construction(), _scheduler_base()
         constructing = (
-            [c.name for c in classes if extends.search(c.bases) or constructs.search(_body(code, c))]
+            [c.name for c in classes if extends.search(c.bases) or constructs.search(_block(code, c.body_start))]
             + [name for name, start in _functions(code) if constructs.search(_block(code, start))]
             if mentions
             else []
@@ -249,10 +249,6 @@ def _classes(code: str) -> list[_Class]:
 def _functions(code: str) -> list[tuple[str, int]]:
     """Every top-level function (`def build_scheduler(...)`, a factory others import), where its body starts."""
     return [(match.group(1), match.end()) for match in _matches_at_lines_with(code, "def", _DEF)]
-
-
-def _body(code: str, class_: _Class) -> str:
-    return _block(code, class_.body_start)
 
 
 def _block(code: str, start: int) -> str:
