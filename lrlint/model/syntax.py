@@ -344,6 +344,10 @@ class _ExpressionScanner:
             value = cast("cst.Element | cst.DictElement | cst.Yield", node).value
             if type(value) in subclasses(cst.BaseExpression):
                 self.contained.append(cast(cst.BaseExpression, value))
+        elif kind is cst.ListComp or kind is cst.SetComp or kind is cst.GeneratorExp:
+            self.contained.append(cast("cst.ListComp | cst.SetComp | cst.GeneratorExp", node).elt)
+        elif kind is cst.DictComp:
+            self.contained.append(cast(cst.DictComp, node).value)
         for child in child_nodes(node):
             self.scan(child)
         if kind is cst.Call:

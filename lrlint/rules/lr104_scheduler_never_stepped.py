@@ -68,6 +68,18 @@ class Module(L.LightningModule):
         schedulers = [{"scheduler": scheduler, "interval": "step"}]  # "scheduler" is the key in this list
         return optimizers, schedulers
 """,
+        """
+from torch.optim.lr_scheduler import LambdaLR
+
+
+class Schedulers:
+    def __init__(self, optimizers, lr_lambda):
+        self.schedulers = [LambdaLR(optimizer, lr_lambda) for optimizer in optimizers]  # kept in a container
+
+    def step(self):
+        for scheduler in self.schedulers:
+            scheduler.step()
+""",
     )
     INVALID = (
         """
