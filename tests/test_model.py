@@ -389,3 +389,18 @@ def test_a_module_linted_after_another_file_loaded_it_stays_one_module(tmp_path:
     linter = Linter.for_files([tmp_path / name for name in files], Settings())
     seg, lit = (linter.lint_path(tmp_path / name) for name in ("seg.py", "lit.py"))
     assert [Path(p).name for p in lit.dependencies] == ["schedules.py"]
+
+
+def test_a_name_bound_to_itself_does_not_loop_the_class_lookup() -> None:
+    model = model_of(
+        """
+        import torch
+        def train(transform, optimizer):
+            transform = transform
+            scheduler = transform(optimizer)
+            for epoch in range(10):
+                optimizer.step()
+                scheduler.step()
+        """
+    )
+    assert model.traces

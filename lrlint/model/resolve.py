@@ -242,6 +242,8 @@ class Resolver:
             return frozenset({self._scheduler(call, spec, context)}) if not path else NOTHING
         if any(is_optimizer_constructor(name) for name in names):
             return frozenset({self._optimizer(call, context)}) if not path else NOTHING
+        if self._picks_a_torch_scheduler(call.func, context):
+            return self._factory_result(call, context, torch_class=True) if not path else NOTHING
         if isinstance(call.func, cst.Attribute) and call.func.attr.value in _PASSTHROUGH_METHODS:
             return self._passthrough(call, context, path)
         configured = self._configured(call, context, path)
@@ -260,12 +262,14 @@ class Resolver:
             return frozenset({self._instance(call, class_info, context)})
         return self._factory_result(call, context) if not path else NOTHING
 
-    def _factory_result(self, call: cst.Call, context: Context) -> Objects:
-        """`build_lr_scheduler(cfg, optimizer)`: a call lrlint cannot see into, named for schedulers, that
-        receives a tracked optimizer (and no scheduler) returns a scheduler of that optimizer (of a class
-        lrlint does not know)."""
-        name = called_name(call.func)
-        if "sched" not in name.lower():
+    def _factory_result(self, call: cst.Call, context: Context, *, torch_class: bool = False) -> Objects:
+        """`build_lr_scheduler(cfg, optimizer)`: a call lrlint cannot see into (or whose class it cannot
+        name), named for schedulers, that receives a tracked optimizer (and no scheduler) returns a
+        scheduler of that optimizer (of a class lrlint does not know; `torch_class`: one of torch's)."""
+        name = called_name(call.func) or ("getattr(lr_scheduler, ...)" if torch_class else "")
+        if "sched" in context.function.name.lower() and self._returned(call, context.function):
+            name = context.function.name  # `return SCHEDULERS[cfg.name](optimizer)` in `build_scheduler`
+        if "sched" not in name.lower() and not torch_class:
             return NOTHING
         received = frozenset().union(*(self.objects(arg.value, context) for arg in call.args if not arg.star))
         optimizers = frozenset(o for o in received if o.role is Role.OPTIMIZER)
@@ -274,10 +278,38 @@ class Resolver:
         return frozenset(
             {
                 self._construct(
-                    call, optimizers, Role.SCHEDULER, name, context, evidence=Evidence.FACTORY, torch_class=False
+                    call, optimizers, Role.SCHEDULER, name, context, evidence=Evidence.FACTORY, torch_class=torch_class
                 )
             }
         )
+
+    def _returned(self, call: cst.Call, function: FunctionInfo) -> bool:
+        """The function returns what the call returns: `return cls(...)`, or `scheduler = cls(...)` and
+        `return scheduler`."""
+        for value in function.returns:
+            if value is call:
+                return True
+            if isinstance(value, cst.Name):
+                assignments = (a.node for a in self._assignments(value) if isinstance(a.node, cst.Name))
+                if any((bound := self.index.name_values.get(node)) and bound.value is call for node in assignments):
+                    return True
+        return False
+
+    def _picks_a_torch_scheduler(self, func: cst.BaseExpression, context: Context) -> bool:
+        """`getattr(torch.optim.lr_scheduler, cfg.name)`, or a name bound to it: one of torch's scheduler
+        classes, chosen at run time."""
+        if isinstance(func, cst.Name):
+            return any(
+                value.function is context.function and not value.path and self._is_getattr_of_schedulers(value.value)
+                for assignment in self._assignments(func)
+                if isinstance(assignment.node, cst.Name) and (value := self.index.name_values.get(assignment.node))
+            )
+        return self._is_getattr_of_schedulers(func)
+
+    def _is_getattr_of_schedulers(self, expr: cst.BaseExpression) -> bool:
+        if not (isinstance(expr, cst.Call) and isinstance(expr.func, cst.Name) and expr.func.value == "getattr"):
+            return False
+        return bool(expr.args) and "torch.optim.lr_scheduler" in self.qualified_names(expr.args[0].value)
 
     def _configured(self, call: cst.Call, context: Context, path: tuple[int, ...]) -> Objects | None:
         """`self.lr_schedulers()` / `self.optimizers()` in a LightningModule: what configure_optimizers returns."""

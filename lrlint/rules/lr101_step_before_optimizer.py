@@ -138,6 +138,20 @@ scheduler = optim.lr_scheduler.ExponentialLR(opt, gamma=0.9)
 for epoch in range(5):
     scheduler.step()  # expect: LR101
 """,
+        """
+import torch
+
+def train(model, loader, config):
+    optimizer = torch.optim.SGD(model.parameters(), lr=config.lr)
+    # a torch scheduler chosen by its name in the config
+    scheduler = getattr(torch.optim.lr_scheduler, config.scheduler)(optimizer, **config.scheduler_kwargs)
+    for epoch in range(config.epochs):
+        for inputs, targets in loader:
+            loss = model(inputs, targets)
+            loss.backward()
+            scheduler.step()  # expect: LR101
+            optimizer.step()
+""",
     )
 
     def check(self, model: TrainingModel) -> Iterator[Report]:
