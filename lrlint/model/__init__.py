@@ -24,7 +24,7 @@ from lrlint.catalog import (
     torch_version_of_signatures,
     version_tuple,
 )
-from lrlint.model import accelerate, hf_trainer, ignite, lightning
+from lrlint.model import accelerate, deepspeed, hf_trainer, ignite, lightning
 from lrlint.model.horizons import ScheduleFunction
 from lrlint.model.lightning import LightningSetup, SchedulerConfig, only_under_manual_optimisation
 from lrlint.model.metadata import Metadata
@@ -361,6 +361,7 @@ class TrainingModel:
         return [
             *lightning.framework_steps(self.resolver, self.lightning_modules),
             *hf_trainer.framework_steps(self.resolver, self.calls()),
+            *deepspeed.framework_steps(self.resolver, self.calls()),
         ]
 
     def configured_schedulers(self, config: SchedulerConfig) -> Objects:

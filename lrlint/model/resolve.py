@@ -242,6 +242,10 @@ class Resolver:
             return frozenset({self._scheduler(call, spec, context)}) if not path else NOTHING
         if any(is_optimizer_constructor(name) for name in names):
             return frozenset({self._optimizer(call, context)}) if not path else NOTHING
+        if path and any(name == "deepspeed.initialize" for name in names):
+            from lrlint.model import deepspeed  # its view of the call is built on this resolver
+
+            return deepspeed.returned(self, call, context, path)
         if self._picks_a_torch_scheduler(call.func, context):
             return self._factory_result(call, context, torch_class=True) if not path else NOTHING
         if isinstance(call.func, cst.Attribute) and call.func.attr.value in _PASSTHROUGH_METHODS:
@@ -539,6 +543,12 @@ class Resolver:
                 **details,  # type: ignore[arg-type]
             )
         return self._constructed[key_]
+
+    def framework_scheduler(self, call: cst.Call, optimizers: Objects, name: str, context: Context) -> TrackedObject:
+        """A scheduler a framework builds at `call` from its own configuration (of a class lrlint cannot see)."""
+        return self._construct(
+            call, optimizers, Role.SCHEDULER, name, context, evidence=Evidence.FACTORY, torch_class=False
+        )
 
     def objects_of_role(self, expr: cst.BaseExpression, context: Context, role: Role) -> Objects:
         return frozenset(o for o in self.objects(expr, context) if o.role is role)

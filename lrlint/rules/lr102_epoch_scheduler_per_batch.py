@@ -46,8 +46,9 @@ class EpochSchedulerPerBatch(Rule):
     The HF Trainer (and the trainers built on it) steps the scheduler it is handed
     (`Trainer(optimizers=(optimizer, scheduler))`, or `self.lr_scheduler` of a subclass, as an
     overridden `create_scheduler` builds it) after every optimizer step; ReduceLROnPlateau
-    excepted. An ignite handler on `Events.ITERATION_COMPLETED` (or `ITERATION_STARTED`) runs
-    every iteration.
+    excepted; so does DeepSpeed's engine with the scheduler handed to `deepspeed.initialize(...,
+    lr_scheduler=scheduler)`, in every `engine.step()`. An ignite handler on
+    `Events.ITERATION_COMPLETED` (or `ITERATION_STARTED`) runs every iteration.
 
     Fix: move `scheduler.step()` after the batch loop, or size the scheduler in optimizer steps
     (`T_max=epochs * len(loader)`).
@@ -106,6 +107,20 @@ for i in range(num_iters):  # full-batch: no epochs, every size counts these ite
 """,
     )
     INVALID = (
+        """
+import deepspeed
+import torch
+
+optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+scheduler = torch.optim.lr_scheduler.StepLR(optimizer, step_size=30, gamma=0.1)
+engine, optimizer, _, scheduler = deepspeed.initialize(
+    model=model, optimizer=optimizer, lr_scheduler=scheduler, config="ds_config.json"  # expect: LR102
+)
+for epoch in range(90):
+    for batch in loader:
+        engine.backward(engine(batch))
+        engine.step()
+""",
         """
 import torch
 

@@ -43,7 +43,9 @@ class CompetingSchedulers(Rule):
     `configure_optimizers` (in `on_train_epoch_end`, `training_step`, ...) steps it on top of
     Lightning, which already does; `lr_scheduler_step` is exempt, as Lightning calls it instead of
     stepping; a step under `if not self.automatic_optimization:` runs only when Lightning does not
-    step. The same holds for a scheduler handed to the HF Trainer and stepped again by the code.
+    step. The same holds for a scheduler handed to the HF Trainer and stepped again by the code,
+    and for the scheduler of `deepspeed.initialize(...)` (the one handed over as `lr_scheduler=`,
+    or the one it returns, built from its config): DeepSpeed steps it in `engine.step()`.
 
     Fix: step each scheduler once per iteration; compose phases with `SequentialLR` and
     deliberate products with `ChainedScheduler`.
@@ -55,6 +57,19 @@ class CompetingSchedulers(Rule):
     summary = "a scheduler stepped twice per iteration, or two schedulers of one optimizer stepped together"
     needs = NEEDS_A_SCHEDULER
     VALID = (
+        """
+import deepspeed
+import torch
+
+optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+scheduler = torch.optim.lr_scheduler.StepLR(optimizer, step_size=30)
+engine, optimizer, _, _ = deepspeed.initialize(model=model, optimizer=optimizer, config="ds.json")  # not handed over
+for epoch in range(90):
+    for batch in loader:
+        engine.backward(engine(batch))
+        engine.step()
+    scheduler.step()
+""",
         """
 import torch
 from torch.optim.lr_scheduler import LinearLR, StepLR
@@ -118,6 +133,18 @@ class Module(L.LightningModule):
 """,
     )
     INVALID = (
+        """
+import deepspeed
+
+engine, optimizer, _, lr_scheduler = deepspeed.initialize(
+    model=model, model_parameters=model.parameters(), config="ds_config.json"
+)
+for epoch in range(epochs):
+    for batch in loader:
+        engine.backward(engine(batch))
+        engine.step()  # steps the optimizer and then lr_scheduler
+        lr_scheduler.step()  # expect: LR105
+""",
         """
 import torch
 import lightning as L
