@@ -87,6 +87,7 @@ RUNS: dict[str, Run] = {
     ),
     "verbose_removed.py": Run(calls=("configure(model, True)", "configure(model, False)")),
     "competing_double_step.py": Run(calls=("main(model, loaders)",)),
+    "gan_schedulers_in_a_list.py": Run(calls=("train(generator, discriminator, loader, 3)",)),
     "amp_gradscaler_step_before.py": Run(calls=("fit(model, loader, 3)",)),
     "choice_of_scheduler_per_batch.py": Run(
         bind={"args": "Args(lr=0.1, epochs=90, scheduler='cosine')"}, calls=("main(args)",)
@@ -578,7 +579,7 @@ def confirm_plateau(record: Record) -> None:
 
 def confirm_runs_out_in_first_epoch(record: Record) -> None:
     scheduler = record.stepped_here()
-    steps = record.steps_here()
+    steps = [step for step in record.steps_here() if step["scheduler"] == scheduler["index"]]  # one of a loop's
     first_epoch = [step["lr"] for step in steps if step["epoch"] == steps[0]["epoch"]]
     assert len(first_epoch) == STEPS_PER_EPOCH, f"stepped {len(first_epoch)} times in the first epoch"
     whole_run = scheduler["per_epoch_reference"]

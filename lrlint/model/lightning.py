@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import libcst as cst
 
 from lrlint.model.resolve import Context, Objects, Resolver, Role, TrackedObject
-from lrlint.model.syntax import ClassInfo, FunctionInfo, Guard, call_events
+from lrlint.model.syntax import ELEMENT, ClassInfo, FunctionInfo, Guard, call_events
 from lrlint.model.trace import EntryCall, FrameworkStep, StepCadence
 from lrlint.model.values import ValueEvaluator, is_known
 
@@ -234,7 +234,8 @@ def configured_objects(resolver: Resolver, class_info: ClassInfo, role: Role, pa
         list(config.optimizers) if role is Role.OPTIMIZER else [(s.scheduler, s.context) for s in config.schedulers]
     )
     if path:
-        expressions = expressions[path[0] : path[0] + 1] if len(expressions) > 1 else []
+        if path[0] != ELEMENT:  # `for scheduler in self.lr_schedulers():` takes each of them
+            expressions = expressions[path[0] : path[0] + 1] if len(expressions) > 1 and path[0] >= 0 else []
         path = path[1:]
     found: set[TrackedObject] = set()
     for expr, context in expressions:

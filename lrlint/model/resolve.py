@@ -22,6 +22,8 @@ from lrlint.catalog import SchedulerSpec, is_optimizer_constructor, is_scheduler
 from lrlint.model.metadata import Metadata
 from lrlint.model.scopes import Binding
 from lrlint.model.syntax import (
+    ELEMENT,
+    VALUE,
     ClassInfo,
     FunctionInfo,
     SyntaxIndex,
@@ -218,9 +220,15 @@ class Resolver:
     # -- resolution ----------------------------------------------------------------------------
 
     def _objects(self, expr: cst.BaseExpression, context: Context, path: tuple[int, ...]) -> Objects:
+        if path and path[0] in (ELEMENT, VALUE) and _is_container(expr):
+            held = _contained(expr, path[0])
+            return frozenset().union(*(self.objects(element, context, path[1:]) for element in held))
+        if isinstance(expr, cst.Subscript):
+            index = _literal_index(expr)
+            return self.objects(expr.value, context, (index, *path)) if index is not None else NOTHING
         if isinstance(expr, (cst.Tuple, cst.List)) and path:
             elements = expr.elements
-            if path[0] < len(elements) and not isinstance(elements[path[0]], cst.StarredElement):
+            if 0 <= path[0] < len(elements) and not isinstance(elements[path[0]], cst.StarredElement):
                 return self.objects(elements[path[0]].value, context, path[1:])
             return NOTHING
         if isinstance(expr, cst.Call):
@@ -250,6 +258,9 @@ class Resolver:
             return self._factory_result(call, context, torch_class=True) if not path else NOTHING
         if isinstance(call.func, cst.Attribute) and call.func.attr.value in _PASSTHROUGH_METHODS:
             return self._passthrough(call, context, path)
+        iterated = _iterated_through(call, path)
+        if iterated is not None:
+            return self.objects(*iterated[:1], context, iterated[1])
         configured = self._configured(call, context, path)
         if configured is not None:
             return configured
@@ -332,7 +343,9 @@ class Resolver:
         positional = positional_values(call)
         if not path and len(positional) == 1:
             return self.objects(positional[0], context)
-        if path and path[0] < len(positional):
+        if path[:1] == (ELEMENT,):
+            return frozenset().union(*(self.objects(value, context, path[1:]) for value in positional))
+        if path and 0 <= path[0] < len(positional):
             return self.objects(positional[path[0]], context, path[1:])
         return NOTHING
 
@@ -342,10 +355,17 @@ class Resolver:
             node = assignment.node
             if isinstance(node, cst.Param):
                 found |= self._param_objects(node, context, path)
-            elif isinstance(node, cst.Name) and node in self.index.name_values:
-                value = self.index.name_values[node]
-                where = context if value.function is context.function else Context(value.function, depth=context.depth)
-                found |= self.objects(value.value, where, value.path + path)
+                continue
+            if not isinstance(node, cst.Name):
+                continue
+            value = self.index.name_values.get(node) or self.index.loop_targets.get(node)
+            if value is None:
+                continue
+            where = context if value.function is context.function else Context(value.function, depth=context.depth)
+            found |= self.objects(value.value, where, value.path + path)
+            if path[:1] == (ELEMENT,):
+                appended = self.index.appended.get((value.function, name.value), [])
+                found |= frozenset().union(*(self.objects(item, where, path[1:]) for item in appended))
         return found
 
     def _param_objects(self, param: cst.Param, context: Context, path: tuple[int, ...]) -> Objects:
@@ -454,6 +474,9 @@ class Resolver:
             for value in related.attributes.get(name, []):
                 for where in self._writing_contexts(value.function, instances, depth):
                     found |= self.objects(value.value, where, value.path + path)
+            for value in related.elements.get(name, []) if path[:1] == (ELEMENT,) else ():
+                for where in self._writing_contexts(value.function, instances, depth):
+                    found |= self.objects(value.value, where, path[1:])
         return found
 
     def _writing_contexts(self, writer: FunctionInfo, instances: list[TrackedObject], depth: int) -> list[Context]:
@@ -827,3 +850,56 @@ def _names_in_annotation(annotation: cst.BaseExpression) -> list[cst.BaseExpress
             for name in _names_in_annotation(element.slice.value)
         ]
     return []
+
+
+_CONTAINERS = (cst.List, cst.Tuple, cst.Set, cst.Dict, cst.ListComp, cst.SetComp, cst.GeneratorExp, cst.DictComp)
+_SAME_ELEMENTS = frozenset({"list", "tuple", "set", "sorted", "reversed", "iter"})  # `for s in list(schedulers)`
+
+
+def _is_container(expr: cst.BaseExpression) -> bool:
+    return isinstance(expr, _CONTAINERS)
+
+
+def _contained(expr: cst.BaseExpression, step: int) -> list[cst.BaseExpression]:
+    """The expressions whose values `expr` holds: its elements (ELEMENT), or a dict's values (VALUE).
+    Iterating a dict gives its keys, which are no tracked objects."""
+    if isinstance(expr, cst.Dict):
+        return [e.value for e in expr.elements if isinstance(e, cst.DictElement)] if step == VALUE else []
+    if isinstance(expr, cst.DictComp):
+        return [expr.value] if step == VALUE else []
+    if step != ELEMENT:
+        return []
+    if isinstance(expr, (cst.ListComp, cst.SetComp, cst.GeneratorExp)):
+        return [expr.elt]
+    return [e.value for e in expr.elements if isinstance(e, cst.Element)]  # type: ignore[attr-defined]
+
+
+def _iterated_through(call: cst.Call, path: tuple[int, ...]) -> tuple[cst.BaseExpression, tuple[int, ...]] | None:
+    """What an element of the call's result is an element of: `schedulers.values()`, `d.items()`,
+    `enumerate(schedulers)`, `zip(optimizers, schedulers)`, `list(schedulers)`."""
+    if path[:1] != (ELEMENT,):
+        return None
+    func, rest = call.func, path[1:]
+    positional = positional_values(call)
+    if isinstance(func, cst.Attribute) and not call.args:
+        if func.attr.value == "values":
+            return func.value, (VALUE, *rest)
+        if func.attr.value == "items" and rest[:1] == (1,):
+            return func.value, (VALUE, *rest[1:])
+        return None
+    name = func.value if isinstance(func, cst.Name) else ""
+    if name in _SAME_ELEMENTS and len(positional) == 1:
+        return positional[0], path
+    if name == "enumerate" and positional and rest[:1] == (1,):
+        return positional[0], (ELEMENT, *rest[1:])
+    if name == "zip" and rest and 0 <= rest[0] < len(positional) and len(positional) == len(call.args):
+        return positional[rest[0]], (ELEMENT, *rest[1:])
+    return None
+
+
+def _literal_index(subscript: cst.Subscript) -> int | None:
+    """`x[0]`: a non-negative literal index."""
+    if len(subscript.slice) != 1 or not isinstance(subscript.slice[0].slice, cst.Index):
+        return None
+    index = subscript.slice[0].slice.value
+    return int(index.value) if isinstance(index, cst.Integer) and index.value.isdigit() else None

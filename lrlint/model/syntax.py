@@ -101,6 +101,12 @@ class FunctionInfo:
         return list(self.params[1:] if bound_method and self.self_name else self.params)
 
 
+# Path steps beyond tuple positions: one element of what a `for` iterates (a list's, a tuple's, a
+# set's), and one value of a dict (`.values()`, the second of `.items()`).
+ELEMENT = -1
+VALUE = -2
+
+
 @dataclass(frozen=True, eq=False)
 class AttributeValue:
     """`self.<name> = value` (or one element of a tuple unpacked into it) inside a method."""
@@ -116,6 +122,8 @@ class ClassInfo:
     name: str
     methods: dict[str, FunctionInfo] = field(default_factory=dict)
     attributes: dict[str, list[AttributeValue]] = field(default_factory=dict)
+    # `self.<name>.append(value)` in a method: elements of the container kept there.
+    elements: dict[str, list[AttributeValue]] = field(default_factory=dict)
     # `scheduler: LRScheduler` in the class body, `self.scheduler: LRScheduler = ...` in a method.
     annotations: dict[str, cst.BaseExpression] = field(default_factory=dict)
 
@@ -153,6 +161,10 @@ class SyntaxIndex:
     functions: dict[cst.FunctionDef, FunctionInfo] = field(default_factory=dict)
     classes: dict[cst.ClassDef, ClassInfo] = field(default_factory=dict)
     name_values: dict[cst.Name, NameValue] = field(default_factory=dict)
+    # `for scheduler in schedulers:`: the loop's targets, bound to an element of what it iterates.
+    loop_targets: dict[cst.Name, NameValue] = field(default_factory=dict)
+    # `schedulers.append(value)`: values appended to a local container, by (function, name).
+    appended: dict[tuple[FunctionInfo, str], list[cst.BaseExpression]] = field(default_factory=dict)
     param_owner: dict[cst.Param, FunctionInfo] = field(default_factory=dict)
     # `checkpoint["scheduler"] = value`: values stored into a named container, by (function, name).
     item_assignments: dict[tuple[FunctionInfo, str], list[cst.BaseExpression]] = field(default_factory=dict)
@@ -451,6 +463,8 @@ class _Builder:
         elif isinstance(node, cst.Return) and node.value is not None:
             function.returns.append(node.value)
             function.escapes.append(node.value)
+        elif isinstance(node, cst.Expr):
+            self._record_append(node, function)
         events = self._expressions([node], function, guards, contexts)
         value = node.value if isinstance(node, (cst.Assign, cst.AnnAssign)) else None
         for target in targets:
@@ -482,6 +496,7 @@ class _Builder:
         body: list[Event] = []
         if isinstance(node, cst.For):
             before = self._expressions([node.iter], function, guards, contexts)
+            self._bind_iteration(node.target, node.iter, (ELEMENT,), function, guards)
         else:
             before = []
             body = self._expressions([node.test], function, (), ())
@@ -565,6 +580,39 @@ class _Builder:
             function.escapes.append(value)
             if isinstance(target, cst.Subscript) and isinstance(target.value, cst.Name):
                 self.index.item_assignments.setdefault((function, target.value.value), []).append(value)
+
+    def _bind_iteration(
+        self,
+        target: cst.BaseExpression,
+        iterated: cst.BaseExpression,
+        path: tuple[int, ...],
+        function: FunctionInfo,
+        guards: tuple[Guard, ...],
+    ) -> None:
+        """`for scheduler in schedulers:`, `for name, scheduler in schedulers.items():`."""
+        if isinstance(target, cst.Name):
+            self.index.loop_targets[target] = NameValue(iterated, path, function, guards, in_loop=True)
+        elif isinstance(target, (cst.Tuple, cst.List)):
+            for position, element in enumerate(target.elements):
+                if isinstance(element, cst.StarredElement):
+                    return
+                self._bind_iteration(element.value, iterated, (*path, position), function, guards)
+
+    def _record_append(self, node: cst.Expr, function: FunctionInfo) -> None:
+        """`schedulers.append(scheduler)` or `self.schedulers.append(scheduler)`."""
+        call = node.value
+        if not (isinstance(call, cst.Call) and isinstance(call.func, cst.Attribute)):
+            return
+        if call.func.attr.value != "append" or len(call.args) != 1 or call.args[0].keyword or call.args[0].star:
+            return
+        container, value = call.func.value, call.args[0].value
+        if isinstance(container, cst.Name):
+            self.index.appended.setdefault((function, container.value), []).append(value)
+        elif isinstance(container, cst.Attribute) and self._is_self(container.value, function):
+            assert function.class_info is not None
+            function.class_info.elements.setdefault(container.attr.value, []).append(
+                AttributeValue(value, (), function)
+            )
 
     def _annotate(self, node: cst.AnnAssign, function: FunctionInfo) -> None:
         """Record a class attribute's declared type: in the class body, or on `self` in a method."""

@@ -18,6 +18,7 @@ import libcst as cst
 
 from lrlint.model.resolve import MAX_CALL_DEPTH, Callee, Context, Evidence, Objects, Resolver, Role, TrackedObject
 from lrlint.model.syntax import (
+    ELEMENT,
     Event,
     FunctionInfo,
     Guard,
@@ -427,7 +428,9 @@ class _TraceBuilder:
             if guards is None:
                 continue  # a condition that is false in this replay
             here = place.inside(guards, event.contexts)
-            if isinstance(event, LoopEvent):
+            if isinstance(event, LoopEvent) and self._over_tracked_objects(event, here):
+                self._events(event.body, here)  # `for scheduler in schedulers: scheduler.step()`: one pass
+            elif isinstance(event, LoopEvent):
                 parent = place.loops[-1] if place.loops else None
                 loop = Loop(event, place.frame, parent, here.guards)
                 if parent is not None:
@@ -439,6 +442,13 @@ class _TraceBuilder:
                 self.trace.lr_writes.append(write)
             else:
                 self._call(event.call, here)
+
+    def _over_tracked_objects(self, event: LoopEvent, place: _Place) -> bool:
+        """A `for` over schedulers or optimizers: it handles each of them once, it repeats nothing."""
+        if not isinstance(event.node, cst.For):
+            return False
+        elements = self.resolver.objects(event.node.iter, place.context, (ELEMENT,))
+        return bool(elements) and all(o.role in (Role.SCHEDULER, Role.OPTIMIZER) for o in elements)
 
     def _open_guards(self, guards: tuple[Guard, ...], frame: Frame) -> tuple[Guard, ...] | None:
         """The conditions that constants leave open; None when one is false: `if step == "batch":` in a

@@ -49,6 +49,19 @@ class StepBeforeOptimizer(Rule):
 from torch.optim.lr_scheduler import LambdaLR
 
 
+class Schedulers:
+    def __init__(self, optimizer, warmup):
+        self.schedulers = []
+        self.schedulers.append(LambdaLR(optimizer, warmup))
+
+    def step(self):  # called after the optimizer's step; the loop handles each scheduler once
+        for scheduler in self.schedulers:
+            scheduler.step()
+""",
+        """
+from torch.optim.lr_scheduler import LambdaLR
+
+
 class Trainer:
     def __init__(self, model, strategy):
         self.strategy = strategy

@@ -108,6 +108,19 @@ for i in range(num_iters):  # full-batch: no epochs, every size counts these ite
     )
     INVALID = (
         """
+import torch
+
+opt_g = torch.optim.Adam(generator.parameters(), lr=2e-4)
+opt_d = torch.optim.Adam(discriminator.parameters(), lr=2e-4)
+schedulers = [torch.optim.lr_scheduler.StepLR(opt, step_size=30, gamma=0.5) for opt in (opt_g, opt_d)]
+for epoch in range(100):
+    for real, _ in loader:
+        opt_d.step()
+        opt_g.step()
+        for scheduler in schedulers:
+            scheduler.step()  # expect: LR102
+""",
+        """
 import deepspeed
 import torch
 
@@ -203,7 +216,7 @@ def _epoch_evidence(model: TrainingModel, objects: frozenset[TrackedObject]) -> 
     if not sizings or any(s.unit is not Unit.EPOCHS for s in sizings):
         return None
     pairs = zip(schedulers, sizings, strict=True)
-    return "; ".join(f"{model.describe(s)} with {sizing.evidence}" for s, sizing in pairs)
+    return "; ".join(dict.fromkeys(f"{model.describe(s)} with {sizing.evidence}" for s, sizing in pairs))
 
 
 def _epochs_exist(trace: Trace, item: TraceItem) -> bool:

@@ -151,4 +151,4 @@ def _iteration_evidence(model: TrainingModel, schedulers: frozenset[TrackedObjec
     sizings = [(s, model.sizing(s)) for s in model.ordered(schedulers)]
     if not sizings or any(sizing.unit is not Unit.ITERATIONS for _, sizing in sizings):
         return None
-    return "; ".join(f"{model.describe(s)} ({sizing.evidence})" for s, sizing in sizings)
+    return "; ".join(dict.fromkeys(f"{model.describe(s)} ({sizing.evidence})" for s, sizing in sizings))
