@@ -24,6 +24,10 @@ class GetLrCall(Rule):
     another delegates its own hook to the wrapped one's; nor where the code calls it only on objects
     that have an attribute it tests (`s.get_lr() if hasattr(s, "last_lr") else s.get_last_lr()`).
 
+    Nor where the same function sets the scheduler's position (`scheduler.last_epoch = restored`):
+    there `get_lr()` computes the rate of the position just set, as `step()` does, and
+    `get_last_lr()` would return the old one.
+
     Fix: use `scheduler.get_last_lr()`, the learning rates set by the last `step()`.
     """
 
@@ -54,6 +58,19 @@ def lr_of(scheduler):
 import torch
 print(lr_of(torch.optim.lr_scheduler.ExponentialLR(optimizer, gamma=0.9)))
 """,
+        """
+from torch.optim.lr_scheduler import LambdaLR
+
+
+class Schedulers:
+    def __init__(self, optimizers, lr_lambda):
+        self.schedulers = [LambdaLR(optimizer, lr_lambda) for optimizer in optimizers]
+
+    def load_state_dict(self, state):
+        for scheduler in self.schedulers:
+            scheduler.last_epoch = state["last_epoch"]
+            scheduler._last_lr = scheduler.get_lr()  # the rate of the restored position
+""",
     )
     INVALID = (
         """
@@ -71,7 +88,7 @@ print("lr", scheduler.get_lr()[0])  # expect: LR303
                     continue
                 if item.frame.function.name == "get_lr":
                     continue  # a wrapper's get_lr() delegating to the wrapped scheduler's
-                if _chosen_by_attribute(item, func.value):
+                if _chosen_by_attribute(item, func.value) or _sets_the_position(model, item, func.value):
                     continue
                 receivers = model.resolver.objects(func.value, item.context)
                 if receivers and all(
@@ -96,6 +113,13 @@ def _chosen_by_attribute(item: TraceItem, receiver: cst.BaseExpression) -> bool:
         if isinstance(node, cst.IfExp) and any(inner is item.call for inner in walk(node.body))
     ]
     return any(_tests_attribute(test, receiver) for test in tests)
+
+
+def _sets_the_position(model: TrainingModel, item: TraceItem, receiver: cst.BaseExpression) -> bool:
+    """`scheduler.last_epoch = restored` in the same function: code restoring a scheduler by hand asks
+    get_lr() for the rate of the position it just set, as step() does (get_last_lr() is the old one)."""
+    writes = model.index.attribute_writes.get("last_epoch", [])
+    return any(w.function is item.frame.function and w.target.value.deep_equals(receiver) for w in writes)
 
 
 def _tests_attribute(test: cst.BaseExpression, receiver: cst.BaseExpression) -> bool:
