@@ -254,8 +254,6 @@ class Resolver:
             from lrlint.model import deepspeed  # its view of the call is built on this resolver
 
             return deepspeed.returned(self, call, context, path)
-        if self._picks_a_torch_scheduler(call.func, context):
-            return self._factory_result(call, context, torch_class=True) if not path else NOTHING
         if isinstance(call.func, cst.Attribute) and call.func.attr.value in _PASSTHROUGH_METHODS:
             return self._passthrough(call, context, path)
         iterated = _iterated_through(call, path)
@@ -275,12 +273,16 @@ class Resolver:
         class_info = self._class_called(call.func, context) or (through if isinstance(through, ClassInfo) else None)
         if class_info is not None and not path:
             return frozenset({self._instance(call, class_info, context)})
-        return self._factory_result(call, context) if not path else NOTHING
+        if path:
+            return NOTHING
+        return self._factory_result(call, context)
 
-    def _factory_result(self, call: cst.Call, context: Context, *, torch_class: bool = False) -> Objects:
+    def _factory_result(self, call: cst.Call, context: Context) -> Objects:
         """`build_lr_scheduler(cfg, optimizer)`: a call lrlint cannot see into (or whose class it cannot
         name), named for schedulers, that receives a tracked optimizer (and no scheduler) returns a
-        scheduler of that optimizer (of a class lrlint does not know; `torch_class`: one of torch's)."""
+        scheduler of that optimizer, of a class lrlint does not know; one of torch's when the code
+        picks it from torch's module by name (`getattr(torch.optim.lr_scheduler, cfg.name)`)."""
+        torch_class = self._picks_a_torch_scheduler(call.func, context)
         name = called_name(call.func) or ("getattr(lr_scheduler, ...)" if torch_class else "")
         if "sched" in context.function.name.lower() and self._returned(call, context.function):
             name = context.function.name  # `return SCHEDULERS[cfg.name](optimizer)` in `build_scheduler`
