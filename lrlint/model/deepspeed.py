@@ -19,11 +19,10 @@ from collections.abc import Iterable, Iterator
 
 import libcst as cst
 
-from lrlint.model.resolve import NOTHING, Context, Objects, Resolver, Role, TrackedObject
+from lrlint.model.resolve import DEEPSPEED_INITIALIZE, NOTHING, Context, Objects, Resolver, Role, TrackedObject
 from lrlint.model.syntax import FunctionInfo, call_argument
 from lrlint.model.trace import FrameworkStep, StepCadence
 
-_INITIALIZE = "deepspeed.initialize"
 _OPTIMIZER = ("optimizer", 2)  # keyword, position in `initialize(args, model, optimizer, ...)`
 _SCHEDULER = ("lr_scheduler", 5)
 _RETURNED_OPTIMIZER, _RETURNED_SCHEDULER = 1, 3
@@ -38,7 +37,7 @@ BY_HAND = "do not hand it to deepspeed.initialize()"
 
 
 def is_initialize(resolver: Resolver, call: cst.Call) -> bool:
-    return _INITIALIZE in resolver.qualified_names(call.func)
+    return DEEPSPEED_INITIALIZE in resolver.qualified_names(call.func)
 
 
 def returned(resolver: Resolver, call: cst.Call, context: Context, path: tuple[int, ...]) -> Objects:

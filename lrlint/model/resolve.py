@@ -47,6 +47,7 @@ _OPTIMIZER_BASES = frozenset({"torch.optim.Optimizer", "torch.optim.optimizer.Op
 # past this many nested look-ups the object is treated as unknown, which rules never report on.
 MAX_RESOLUTION_DEPTH = 150
 # Calls that hand their arguments back unchanged, positionally (Accelerate, apex.amp, Fabric).
+DEEPSPEED_INITIALIZE = "deepspeed.initialize"  # its results: lrlint/model/deepspeed.py
 _PASSTHROUGH_METHODS = frozenset({"prepare", "initialize", "setup", "prepare_optimizer", "prepare_scheduler"})
 
 
@@ -250,7 +251,7 @@ class Resolver:
             return frozenset({self._scheduler(call, spec, context)}) if not path else NOTHING
         if any(is_optimizer_constructor(name) for name in names):
             return frozenset({self._optimizer(call, context)}) if not path else NOTHING
-        if path and any(name == "deepspeed.initialize" for name in names):
+        if path and DEEPSPEED_INITIALIZE in names:
             from lrlint.model import deepspeed  # its view of the call is built on this resolver
 
             return deepspeed.returned(self, call, context, path)
@@ -258,7 +259,8 @@ class Resolver:
             return self._passthrough(call, context, path)
         iterated = _iterated_through(call, path)
         if iterated is not None:
-            return self.objects(*iterated[:1], context, iterated[1])
+            container, element = iterated
+            return self.objects(container, context, element)
         configured = self._configured(call, context, path)
         if configured is not None:
             return configured
@@ -273,9 +275,7 @@ class Resolver:
         class_info = self._class_called(call.func, context) or (through if isinstance(through, ClassInfo) else None)
         if class_info is not None and not path:
             return frozenset({self._instance(call, class_info, context)})
-        if path:
-            return NOTHING
-        return self._factory_result(call, context)
+        return NOTHING if path else self._factory_result(call, context)
 
     def _factory_result(self, call: cst.Call, context: Context) -> Objects:
         """`build_lr_scheduler(cfg, optimizer)`: a call lrlint cannot see into (or whose class it cannot
@@ -873,7 +873,9 @@ def _contained(expr: cst.BaseExpression, step: int) -> list[cst.BaseExpression]:
         return []
     if isinstance(expr, (cst.ListComp, cst.SetComp, cst.GeneratorExp)):
         return [expr.elt]
-    return [e.value for e in expr.elements if isinstance(e, cst.Element)]  # type: ignore[attr-defined]
+    if isinstance(expr, (cst.List, cst.Tuple, cst.Set)):
+        return [e.value for e in expr.elements if isinstance(e, cst.Element)]
+    return []
 
 
 def _iterated_through(call: cst.Call, path: tuple[int, ...]) -> tuple[cst.BaseExpression, tuple[int, ...]] | None:
