@@ -10,7 +10,8 @@ training step, and step any other one by hand without handing it over.
 
 The four values it returns are the engine, the optimizer it was given (wrapped), the dataloader
 and the scheduler: the one it was given, else the one the config describes, which lrlint cannot
-see and knows only as DeepSpeed's.
+see and knows only as DeepSpeed's. The engine stands for the optimizer it was given: its
+`step()` is that optimizer's step (a scheduler stepped before it in an iteration is LR101).
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from lrlint.model.trace import FrameworkStep, StepCadence
 
 _OPTIMIZER = ("optimizer", 2)  # keyword, position in `initialize(args, model, optimizer, ...)`
 _SCHEDULER = ("lr_scheduler", 5)
-_RETURNED_OPTIMIZER, _RETURNED_SCHEDULER = 1, 3
+_RETURNED_ENGINE, _RETURNED_OPTIMIZER, _RETURNED_SCHEDULER = 0, 1, 3
 _STEPPED_WITH_METRIC = "ReduceLROnPlateau"  # DeepSpeed steps it without one: not a schedule it drives
 FRAMEWORK = "DeepSpeed"
 HANDED = "DeepSpeed steps the scheduler handed to deepspeed.initialize() in engine.step(), after every optimizer update"
@@ -41,10 +42,11 @@ def is_initialize(resolver: Resolver, call: cst.Call) -> bool:
 
 
 def returned(resolver: Resolver, call: cst.Call, context: Context, path: tuple[int, ...]) -> Objects:
-    """What `deepspeed.initialize(...)` returns at `path` (only its optimizer and its scheduler are tracked)."""
-    if not path or path[0] not in (_RETURNED_OPTIMIZER, _RETURNED_SCHEDULER) or len(path) > 1:
+    """What `deepspeed.initialize(...)` returns at `path`: the engine (as the optimizer it steps), the
+    optimizer, the scheduler; its dataloader is not tracked."""
+    if not path or path[0] not in (_RETURNED_ENGINE, _RETURNED_OPTIMIZER, _RETURNED_SCHEDULER) or len(path) > 1:
         return NOTHING
-    if path[0] == _RETURNED_OPTIMIZER:
+    if path[0] in (_RETURNED_ENGINE, _RETURNED_OPTIMIZER):
         optimizer = call_argument(call, *_OPTIMIZER)
         return resolver.objects_of_role(optimizer, context, Role.OPTIMIZER) if optimizer is not None else NOTHING
     scheduler = _handed_scheduler(call)

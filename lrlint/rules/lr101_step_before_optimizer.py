@@ -131,6 +131,19 @@ for batch in loader:
     )
     INVALID = (
         """
+import deepspeed
+import torch
+
+optimizer = torch.optim.AdamW(model.parameters(), lr=1e-4)
+scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=epochs)  # stepped by hand, per epoch
+engine, optimizer, _, _ = deepspeed.initialize(model=model, optimizer=optimizer, config="ds_config.json")
+for epoch in range(epochs):
+    scheduler.step()  # expect: LR101
+    for batch in loader:
+        engine.backward(engine(batch))
+        engine.step()  # the optimizer's step
+""",
+        """
 import torch
 from torch.optim.lr_scheduler import StepLR
 
