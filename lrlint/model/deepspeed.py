@@ -21,7 +21,7 @@ from collections.abc import Iterable, Iterator
 import libcst as cst
 
 from lrlint.model.resolve import DEEPSPEED_INITIALIZE, NOTHING, Context, Objects, Resolver, Role, TrackedObject
-from lrlint.model.syntax import FunctionInfo, call_argument
+from lrlint.model.syntax import AccessPath, FunctionInfo, call_argument
 from lrlint.model.trace import FrameworkStep, StepCadence
 
 _OPTIMIZER = ("optimizer", 2)  # keyword, position in `initialize(args, model, optimizer, ...)`
@@ -41,7 +41,7 @@ def is_initialize(resolver: Resolver, call: cst.Call) -> bool:
     return DEEPSPEED_INITIALIZE in resolver.qualified_names(call.func)
 
 
-def returned(resolver: Resolver, call: cst.Call, context: Context, path: tuple[int, ...]) -> Objects:
+def returned(resolver: Resolver, call: cst.Call, context: Context, path: AccessPath) -> Objects:
     """What `deepspeed.initialize(...)` returns at `path`: the engine (as the optimizer it steps), the
     optimizer, the scheduler; its dataloader is not tracked."""
     if not path or path[0] not in (_RETURNED_ENGINE, _RETURNED_OPTIMIZER, _RETURNED_SCHEDULER) or len(path) > 1:

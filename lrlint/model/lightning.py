@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import libcst as cst
 
 from lrlint.model.resolve import Context, Objects, Resolver, Role, TrackedObject
-from lrlint.model.syntax import ELEMENT, ClassInfo, FunctionInfo, Guard, call_events
+from lrlint.model.syntax import ELEMENT, AccessPath, ClassInfo, FunctionInfo, Guard, call_events
 from lrlint.model.trace import EntryCall, FrameworkStep, StepCadence
 from lrlint.model.values import ValueEvaluator, is_known
 
@@ -227,15 +227,17 @@ def _how(config: SchedulerConfig) -> str:
     return 'Lightning steps this scheduler once per epoch ("interval" is "epoch" by default)'
 
 
-def configured_objects(resolver: Resolver, class_info: ClassInfo, role: Role, path: tuple[int, ...]) -> Objects:
+def configured_objects(resolver: Resolver, class_info: ClassInfo, role: Role, path: AccessPath) -> Objects:
     """What `self.optimizers()` / `self.lr_schedulers()` return: all of them, or the one at `path`."""
     config = configuration(resolver, class_info)
     expressions = (
         list(config.optimizers) if role is Role.OPTIMIZER else [(s.scheduler, s.context) for s in config.schedulers]
     )
     if path:
-        if path[0] != ELEMENT:  # `for scheduler in self.lr_schedulers():` takes each of them
-            expressions = expressions[path[0] : path[0] + 1] if len(expressions) > 1 and path[0] >= 0 else []
+        index = path[0]
+        if index != ELEMENT:  # `for scheduler in self.lr_schedulers():` takes each of them
+            chosen = expressions[index] if isinstance(index, int) and 0 <= index < len(expressions) else None
+            expressions = [chosen] if chosen is not None and len(expressions) > 1 else []
         path = path[1:]
     found: set[TrackedObject] = set()
     for expr, context in expressions:

@@ -24,6 +24,7 @@ from lrlint.model.scopes import Binding
 from lrlint.model.syntax import (
     ELEMENT,
     VALUE,
+    AccessPath,
     ClassInfo,
     FunctionInfo,
     SyntaxIndex,
@@ -32,6 +33,7 @@ from lrlint.model.syntax import (
     called_name,
     is_super_call,
     positional_values,
+    string_value,
 )
 from lrlint.scheduler_facts import TORCH_SCHEDULERS, UNKNOWN_CLASS, SchedulerFacts
 from lrlint.signature import BoundArguments, bind_arguments
@@ -46,8 +48,11 @@ _OPTIMIZER_BASES = frozenset({"torch.optim.Optimizer", "torch.optim.optimizer.Op
 # Resolution follows chains of assignments (`h = f(h)` a hundred times in generated code);
 # past this many nested look-ups the object is treated as unknown, which rules never report on.
 MAX_RESOLUTION_DEPTH = 150
-# Calls that hand their arguments back unchanged, positionally (Accelerate, apex.amp, Fabric).
+# How deep inside containers an object is looked for (`self.schedulers["g"]`, `pairs[0][1]`). Data code
+# indexes its own results (`x = x[0]` in a loop): each look-up would go one level deeper.
+MAX_PATH_LENGTH = 3
 DEEPSPEED_INITIALIZE = "deepspeed.initialize"  # its results: lrlint/model/deepspeed.py
+# Calls that hand their arguments back unchanged, positionally (Accelerate, apex.amp, Fabric).
 _PASSTHROUGH_METHODS = frozenset({"prepare", "initialize", "setup", "prepare_optimizer", "prepare_scheduler"})
 
 
@@ -128,8 +133,8 @@ class Resolver:
     metadata: Metadata
     path: Path | None = None  # the module's file, to resolve its imports of the project's modules
     project: ProjectLookup | None = None
-    _memo: dict[tuple[int, Context, tuple[int, ...]], Objects] = field(default_factory=dict)
-    _in_progress: set[tuple[int, Context, tuple[int, ...]]] = field(default_factory=set)
+    _memo: dict[tuple[int, Context, AccessPath], Objects] = field(default_factory=dict)
+    _in_progress: set[tuple[int, Context, AccessPath]] = field(default_factory=set)
     _constructed: dict[tuple[int, Objects], TrackedObject] = field(default_factory=dict)
     _instantiations: dict[ClassInfo, list[tuple[cst.Call, FunctionInfo]]] = field(default_factory=dict)
     _external_bases: dict[ClassInfo, frozenset[str]] = field(default_factory=dict)
@@ -138,14 +143,14 @@ class Resolver:
 
     # -- public ------------------------------------------------------------------------------
 
-    def objects(self, expr: cst.BaseExpression, context: Context, path: tuple[int, ...] = ()) -> Objects:
+    def objects(self, expr: cst.BaseExpression, context: Context, path: AccessPath = ()) -> Objects:
         owner = self._owner(context.function)
         if owner is not self:
             return owner.objects(expr, context, path)
         key = (id(expr), context, path)
         if key in self._memo:
             return self._memo[key]
-        if key in self._in_progress or context.depth > MAX_CALL_DEPTH:
+        if key in self._in_progress or context.depth > MAX_CALL_DEPTH or len(path) > MAX_PATH_LENGTH:
             return NOTHING
         if len(self._in_progress) > MAX_RESOLUTION_DEPTH:
             return NOTHING  # not memoised: a shallower look-up may still resolve it
@@ -220,17 +225,20 @@ class Resolver:
 
     # -- resolution ----------------------------------------------------------------------------
 
-    def _objects(self, expr: cst.BaseExpression, context: Context, path: tuple[int, ...]) -> Objects:
+    def _objects(self, expr: cst.BaseExpression, context: Context, path: AccessPath) -> Objects:
         if path and path[0] in (ELEMENT, VALUE) and _is_container(expr):
             held = _contained(expr, path[0])
             return frozenset().union(*(self.objects(element, context, path[1:]) for element in held))
         if isinstance(expr, cst.Subscript):
-            index = _literal_index(expr)
-            return self.objects(expr.value, context, (index, *path)) if index is not None else NOTHING
+            key = _literal_key(expr)
+            return self.objects(expr.value, context, (key, *path)) if key is not None else NOTHING
+        if isinstance(expr, cst.Dict) and path and isinstance(path[0], str):
+            values = [e.value for e in expr.elements if isinstance(e, cst.DictElement) and _string(e.key) == path[0]]
+            return self.objects(values[-1], context, path[1:]) if values else NOTHING
         if isinstance(expr, (cst.Tuple, cst.List)) and path:
-            elements = expr.elements
-            if 0 <= path[0] < len(elements) and not isinstance(elements[path[0]], cst.StarredElement):
-                return self.objects(elements[path[0]].value, context, path[1:])
+            elements, index = expr.elements, path[0]
+            if isinstance(index, int) and 0 <= index < len(elements) and isinstance(elements[index], cst.Element):
+                return self.objects(elements[index].value, context, path[1:])
             return NOTHING
         if isinstance(expr, cst.Call):
             return self._call_objects(expr, context, path)
@@ -244,7 +252,7 @@ class Resolver:
             return self.objects(expr.value, context, path)
         return NOTHING
 
-    def _call_objects(self, call: cst.Call, context: Context, path: tuple[int, ...]) -> Objects:
+    def _call_objects(self, call: cst.Call, context: Context, path: AccessPath) -> Objects:
         names = self.qualified_names(call.func)
         spec = next((s for s in map(scheduler_spec, names) if s is not None), None)
         if spec is not None:
@@ -328,7 +336,7 @@ class Resolver:
             return False
         return bool(expr.args) and "torch.optim.lr_scheduler" in self.qualified_names(expr.args[0].value)
 
-    def _configured(self, call: cst.Call, context: Context, path: tuple[int, ...]) -> Objects | None:
+    def _configured(self, call: cst.Call, context: Context, path: AccessPath) -> Objects | None:
         """`self.lr_schedulers()` / `self.optimizers()` in a LightningModule: what configure_optimizers returns."""
         func = call.func
         if not (isinstance(func, cst.Attribute) and func.attr.value in ("lr_schedulers", "optimizers")):
@@ -341,17 +349,17 @@ class Resolver:
         role = Role.SCHEDULER if func.attr.value == "lr_schedulers" else Role.OPTIMIZER
         return lightning.configured_objects(self, owner, role, path)
 
-    def _passthrough(self, call: cst.Call, context: Context, path: tuple[int, ...]) -> Objects:
+    def _passthrough(self, call: cst.Call, context: Context, path: AccessPath) -> Objects:
         positional = positional_values(call)
         if not path and len(positional) == 1:
             return self.objects(positional[0], context)
         if path[:1] == (ELEMENT,):
             return frozenset().union(*(self.objects(value, context, path[1:]) for value in positional))
-        if path and 0 <= path[0] < len(positional):
+        if path and isinstance(path[0], int) and 0 <= path[0] < len(positional):
             return self.objects(positional[path[0]], context, path[1:])
         return NOTHING
 
-    def _name_objects(self, name: cst.Name, context: Context, path: tuple[int, ...]) -> Objects:
+    def _name_objects(self, name: cst.Name, context: Context, path: AccessPath) -> Objects:
         found: Objects = NOTHING
         for assignment in self._assignments(name):
             node = assignment.node
@@ -370,7 +378,7 @@ class Resolver:
                 found |= frozenset().union(*(self.objects(item, where, path[1:]) for item in appended))
         return found
 
-    def _param_objects(self, param: cst.Param, context: Context, path: tuple[int, ...]) -> Objects:
+    def _param_objects(self, param: cst.Param, context: Context, path: AccessPath) -> Objects:
         owner = self.index.param_owner.get(param)
         if owner is None:
             return NOTHING
@@ -430,7 +438,7 @@ class Resolver:
             found |= bound.bound(name) or NOTHING
         return found
 
-    def _attribute_objects(self, attribute: cst.Attribute, context: Context, path: tuple[int, ...]) -> Objects:
+    def _attribute_objects(self, attribute: cst.Attribute, context: Context, path: AccessPath) -> Objects:
         owner = self._self_class(attribute.value, context)
         if owner is None:
             held = self.objects(attribute.value, context)
@@ -468,7 +476,7 @@ class Resolver:
         )
 
     def _assigned(
-        self, class_info: ClassInfo, name: str, instances: list[TrackedObject], depth: int, path: tuple[int, ...]
+        self, class_info: ClassInfo, name: str, instances: list[TrackedObject], depth: int, path: AccessPath
     ) -> Objects:
         """What `self.<name> = ...` in the class (or a class related to it) assigns."""
         found: Objects = NOTHING
@@ -878,7 +886,7 @@ def _contained(expr: cst.BaseExpression, step: int) -> list[cst.BaseExpression]:
     return []
 
 
-def _iterated_through(call: cst.Call, path: tuple[int, ...]) -> tuple[cst.BaseExpression, tuple[int, ...]] | None:
+def _iterated_through(call: cst.Call, path: AccessPath) -> tuple[cst.BaseExpression, AccessPath] | None:
     """What an element of the call's result is an element of: `schedulers.values()`, `d.items()`,
     `enumerate(schedulers)`, `zip(optimizers, schedulers)`, `list(schedulers)`."""
     if path[:1] != (ELEMENT,):
@@ -896,14 +904,21 @@ def _iterated_through(call: cst.Call, path: tuple[int, ...]) -> tuple[cst.BaseEx
         return positional[0], path
     if name == "enumerate" and positional and rest[:1] == (1,):
         return positional[0], (ELEMENT, *rest[1:])
-    if name == "zip" and rest and 0 <= rest[0] < len(positional) and len(positional) == len(call.args):
-        return positional[rest[0]], (ELEMENT, *rest[1:])
+    position = rest[0] if rest else None
+    if name == "zip" and isinstance(position, int) and 0 <= position < len(positional) == len(call.args):
+        return positional[position], (ELEMENT, *rest[1:])
     return None
 
 
-def _literal_index(subscript: cst.Subscript) -> int | None:
-    """`x[0]`: a non-negative literal index."""
+def _literal_key(subscript: cst.Subscript) -> int | str | None:
+    """`x[0]` (a non-negative literal index) or `x["g"]` (a literal string key)."""
     if len(subscript.slice) != 1 or not isinstance(subscript.slice[0].slice, cst.Index):
         return None
-    index = subscript.slice[0].slice.value
-    return int(index.value) if isinstance(index, cst.Integer) and index.value.isdigit() else None
+    key = subscript.slice[0].slice.value
+    if isinstance(key, cst.Integer):
+        return int(key.value) if key.value.isdigit() else None
+    return _string(key)
+
+
+def _string(expr: cst.BaseExpression) -> str | None:
+    return string_value(expr) if isinstance(expr, cst.SimpleString) else None

@@ -101,8 +101,10 @@ class FunctionInfo:
         return list(self.params[1:] if bound_method and self.self_name else self.params)
 
 
-# Path steps beyond tuple positions: one element of what a `for` iterates (a list's, a tuple's, a
-# set's), and one value of a dict (`.values()`, the second of `.items()`).
+# Where a value sits inside another: tuple positions, a dict's string keys (`schedulers["g"]`), and
+# two steps beyond them: one element of what a `for` iterates (a list's, a tuple's, a set's), and
+# one value of a dict (`.values()`, the second of `.items()`).
+AccessPath = tuple[int | str, ...]
 ELEMENT = -1
 VALUE = -2
 
@@ -112,7 +114,7 @@ class AttributeValue:
     """`self.<name> = value` (or one element of a tuple unpacked into it) inside a method."""
 
     value: cst.BaseExpression
-    path: tuple[int, ...]
+    path: AccessPath
     function: FunctionInfo
 
 
@@ -133,7 +135,7 @@ class NameValue:
     """What a Name target was assigned: `value`, or element `path` of it when unpacked."""
 
     value: cst.BaseExpression
-    path: tuple[int, ...]
+    path: AccessPath
     function: FunctionInfo
     guards: tuple[Guard, ...] = ()  # the `if`s around the assignment within its function
     in_loop: bool = False
@@ -561,7 +563,7 @@ class _Builder:
         return [CallEvent(call, guards, contexts) for call in scanner.calls]
 
     def _bind(
-        self, target: cst.BaseExpression, value: cst.BaseExpression, path: tuple[int, ...], function: FunctionInfo
+        self, target: cst.BaseExpression, value: cst.BaseExpression, path: AccessPath, function: FunctionInfo
     ) -> None:
         if isinstance(target, cst.Name):
             in_loop = self._loop_depth > 0
@@ -585,7 +587,7 @@ class _Builder:
         self,
         target: cst.BaseExpression,
         iterated: cst.BaseExpression,
-        path: tuple[int, ...],
+        path: AccessPath,
         function: FunctionInfo,
         guards: tuple[Guard, ...],
     ) -> None:

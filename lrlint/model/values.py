@@ -171,7 +171,9 @@ class ValueEvaluator:
             return None
         value: cst.BaseExpression = bound.value
         for position in bound.path:  # `warmup, total = 100, 1000`: the element of a literal tuple
-            if not isinstance(value, (cst.Tuple, cst.List)) or position >= len(value.elements):
+            if not isinstance(value, (cst.Tuple, cst.List)) or not isinstance(position, int):
+                return None
+            if position >= len(value.elements):
                 return None
             element = value.elements[position]
             if isinstance(element, cst.StarredElement):

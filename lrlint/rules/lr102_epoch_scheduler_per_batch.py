@@ -110,6 +110,20 @@ for i in range(num_iters):  # full-batch: no epochs, every size counts these ite
         """
 import torch
 
+optimizers = {"g": torch.optim.Adam(generator.parameters()), "d": torch.optim.Adam(discriminator.parameters())}
+schedulers = {
+    "g": torch.optim.lr_scheduler.ExponentialLR(optimizers["g"], gamma=0.99),
+    "d": torch.optim.lr_scheduler.ExponentialLR(optimizers["d"], gamma=0.99),
+}
+for epoch in range(200):
+    for real in loader:
+        optimizers["d"].step()
+        optimizers["g"].step()
+        schedulers["g"].step()  # expect: LR102
+""",
+        """
+import torch
+
 opt_g = torch.optim.Adam(generator.parameters(), lr=2e-4)
 opt_d = torch.optim.Adam(discriminator.parameters(), lr=2e-4)
 schedulers = [torch.optim.lr_scheduler.StepLR(opt, step_size=30, gamma=0.5) for opt in (opt_g, opt_d)]

@@ -58,6 +58,19 @@ class CompetingSchedulers(Rule):
     needs = NEEDS_A_SCHEDULER
     VALID = (
         """
+import torch
+
+opt_g = torch.optim.Adam(generator.parameters(), lr=2e-4)
+opt_d = torch.optim.Adam(discriminator.parameters(), lr=2e-4)
+schedulers = {"g": torch.optim.lr_scheduler.StepLR(opt_g, 30), "d": torch.optim.lr_scheduler.StepLR(opt_d, 30)}
+for epoch in range(100):
+    for real in loader:
+        opt_d.step()
+        opt_g.step()
+    schedulers["g"].step()  # one scheduler each
+    schedulers["d"].step()
+""",
+        """
 import deepspeed
 import torch
 
