@@ -56,6 +56,9 @@ class Project:
     def begin_file(self) -> None:
         """Start recording which modules the analysis of the next file consults (its dependencies)."""
         self.consulted = {}
+        for analysis in self._loaded.values():
+            if analysis is not None:
+                analysis.resolver.begin_file()  # its look-ups must be made again, to be recorded
 
     # -- modules ------------------------------------------------------------------------------
 

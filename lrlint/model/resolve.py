@@ -135,6 +135,7 @@ class Resolver:
     project: ProjectLookup | None = None
     _memo: dict[tuple[int, Context, AccessPath], Objects] = field(default_factory=dict)
     _in_progress: set[tuple[int, Context, AccessPath]] = field(default_factory=set)
+    _called: dict[tuple[int, Context], tuple[FunctionInfo, bool] | None] = field(default_factory=dict)
     _constructed: dict[tuple[int, Objects], TrackedObject] = field(default_factory=dict)
     _instantiations: dict[ClassInfo, list[tuple[cst.Call, FunctionInfo]]] = field(default_factory=dict)
     _external_bases: dict[ClassInfo, frozenset[str]] = field(default_factory=dict)
@@ -161,6 +162,11 @@ class Resolver:
             self._in_progress.discard(key)
         self._memo[key] = result
         return result
+
+    def begin_file(self) -> None:
+        """Another file's analysis starts: the functions calls name are looked up again, so that the
+        modules those look-ups consult count among that file's dependencies."""
+        self._called.clear()
 
     def derived(self, key: object, derive: Callable[[], T]) -> T:
         """What `derive` makes of this module, made once and kept (a framework's view of it)."""
@@ -633,7 +639,14 @@ class Resolver:
         return self._imported(func, through_reexports=True)
 
     def _function_called(self, func: cst.BaseExpression, context: Context) -> tuple[FunctionInfo, bool] | None:
-        """The in-file function or method `func` names, and whether it is called as a bound method."""
+        """The in-file function or method `func` names, and whether it is called as a bound method
+        (asked again for every access path into the call's result: `batch["ids"]` of a loader's)."""
+        key = (id(func), context)
+        if key not in self._called:
+            self._called[key] = self._find_function_called(func, context)
+        return self._called[key]
+
+    def _find_function_called(self, func: cst.BaseExpression, context: Context) -> tuple[FunctionInfo, bool] | None:
         if isinstance(func, cst.Name):
             for assignment in self._assignments(func):
                 if isinstance(assignment.node, cst.FunctionDef) and assignment.node in self.index.functions:
