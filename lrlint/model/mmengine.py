@@ -47,4 +47,4 @@ def _type_name(arg: cst.Arg | None) -> str | None:
         return None
     if isinstance(arg.value, cst.Name):
         return arg.value.value
-    return string_value(arg.value) if isinstance(arg.value, cst.SimpleString) else None
+    return string_value(arg.value)

@@ -34,6 +34,7 @@ from lrlint.model.syntax import (
     is_super_call,
     positional_values,
     string_value,
+    subscript_index,
 )
 from lrlint.scheduler_facts import TORCH_SCHEDULERS, UNKNOWN_CLASS, SchedulerFacts
 from lrlint.signature import BoundArguments, bind_arguments
@@ -239,7 +240,9 @@ class Resolver:
             key = _literal_key(expr)
             return self.objects(expr.value, context, (key, *path)) if key is not None else NOTHING
         if isinstance(expr, cst.Dict) and path and isinstance(path[0], str):
-            values = [e.value for e in expr.elements if isinstance(e, cst.DictElement) and _string(e.key) == path[0]]
+            values = [
+                e.value for e in expr.elements if isinstance(e, cst.DictElement) and string_value(e.key) == path[0]
+            ]
             return self.objects(values[-1], context, path[1:]) if values else NOTHING
         if isinstance(expr, (cst.Tuple, cst.List)) and path:
             elements, index = expr.elements, path[0]
@@ -925,13 +928,7 @@ def _iterated_through(call: cst.Call, path: AccessPath) -> tuple[cst.BaseExpress
 
 def _literal_key(subscript: cst.Subscript) -> int | str | None:
     """`x[0]` (a non-negative literal index) or `x["g"]` (a literal string key)."""
-    if len(subscript.slice) != 1 or not isinstance(subscript.slice[0].slice, cst.Index):
-        return None
-    key = subscript.slice[0].slice.value
+    key = subscript_index(subscript)
     if isinstance(key, cst.Integer):
         return int(key.value) if key.value.isdigit() else None
-    return _string(key)
-
-
-def _string(expr: cst.BaseExpression) -> str | None:
-    return string_value(expr) if isinstance(expr, cst.SimpleString) else None
+    return string_value(key) if key is not None else None

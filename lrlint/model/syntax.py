@@ -182,18 +182,25 @@ def _names_in(node: cst.CSTNode) -> list[cst.BaseExpression]:
     return [child for child in walk(node) if isinstance(child, (cst.Name, cst.Attribute))]
 
 
-def subscript_key(node: cst.Subscript) -> str | None:
-    """The string key of `x["key"]`, else None."""
+def subscript_index(node: cst.Subscript) -> cst.BaseExpression | None:
+    """The expression of `x[expr]`: one plain index (not a slice, not several)."""
     if len(node.slice) == 1 and isinstance(node.slice[0].slice, cst.Index):
-        key = node.slice[0].slice.value
-        if isinstance(key, cst.SimpleString):
-            return string_value(key)
+        return node.slice[0].slice.value
     return None
 
 
-def string_value(node: cst.SimpleString) -> str | None:
-    """The str a string literal stands for (None for bytes). A plain `"key"` is read off its text:
-    LibCST's `evaluated_value` runs `ast.literal_eval`, a parse per string."""
+def subscript_key(node: cst.Subscript) -> str | None:
+    """The string key of `x["key"]`, else None."""
+    key = subscript_index(node)
+    return string_value(key) if key is not None else None
+
+
+def string_value(node: cst.BaseExpression) -> str | None:
+    """The str a string literal stands for (None for bytes, and for anything but a plain string
+    literal). A plain `"key"` is read off its text: LibCST's `evaluated_value` runs
+    `ast.literal_eval`, a parse per string."""
+    if not isinstance(node, cst.SimpleString):
+        return None
     raw = node.value
     if raw[:1] in ("'", '"') and raw[:3] not in ("'''", '"""') and "\\" not in raw:
         return raw[1:-1]
