@@ -27,6 +27,7 @@ from lrlint.model.syntax import (
     AccessPath,
     ClassInfo,
     FunctionInfo,
+    NameValue,
     SyntaxIndex,
     call_argument,
     call_events,
@@ -233,7 +234,7 @@ class Resolver:
     # -- resolution ----------------------------------------------------------------------------
 
     def _objects(self, expr: cst.BaseExpression, context: Context, path: AccessPath) -> Objects:
-        if path and path[0] in (ELEMENT, VALUE) and _is_container(expr):
+        if path and path[0] in (ELEMENT, VALUE) and isinstance(expr, _CONTAINERS):
             held = _contained(expr, path[0])
             return frozenset().union(*(self.objects(element, context, path[1:]) for element in held))
         if isinstance(expr, cst.Subscript):
@@ -320,14 +321,10 @@ class Resolver:
     def _returned(self, call: cst.Call, function: FunctionInfo) -> bool:
         """The function returns what the call returns: `return cls(...)`, or `scheduler = cls(...)` and
         `return scheduler`."""
-        for value in function.returns:
-            if value is call:
-                return True
-            if isinstance(value, cst.Name):
-                assignments = (a.node for a in self._assignments(value) if isinstance(a.node, cst.Name))
-                if any((bound := self.index.name_values.get(node)) and bound.value is call for node in assignments):
-                    return True
-        return False
+        return any(
+            value is call or (isinstance(value, cst.Name) and any(b.value is call for b in self._bound_values(value)))
+            for value in function.returns
+        )
 
     def _picks_a_torch_scheduler(self, func: cst.BaseExpression, context: Context) -> bool:
         """`getattr(torch.optim.lr_scheduler, cfg.name)`, or a name bound to it: one of torch's scheduler
@@ -335,10 +332,16 @@ class Resolver:
         if isinstance(func, cst.Name):
             return any(
                 value.function is context.function and not value.path and self._is_getattr_of_schedulers(value.value)
-                for assignment in self._assignments(func)
-                if isinstance(assignment.node, cst.Name) and (value := self.index.name_values.get(assignment.node))
+                for value in self._bound_values(func)
             )
         return self._is_getattr_of_schedulers(func)
+
+    def _bound_values(self, name: cst.Name) -> Iterator[NameValue]:
+        """What the assignments that reach `name` assign (`x = value`, `a, x = pair`)."""
+        for assignment in self._assignments(name):
+            value = self.index.name_values.get(assignment.node) if isinstance(assignment.node, cst.Name) else None
+            if value is not None:
+                yield value
 
     def _is_getattr_of_schedulers(self, expr: cst.BaseExpression) -> bool:
         if not (isinstance(expr, cst.Call) and isinstance(expr.func, cst.Name) and expr.func.value == "getattr"):
@@ -880,10 +883,6 @@ def _names_in_annotation(annotation: cst.BaseExpression) -> list[cst.BaseExpress
 
 _CONTAINERS = (cst.List, cst.Tuple, cst.Set, cst.Dict, cst.ListComp, cst.SetComp, cst.GeneratorExp, cst.DictComp)
 _SAME_ELEMENTS = frozenset({"list", "tuple", "set", "sorted", "reversed", "iter"})  # `for s in list(schedulers)`
-
-
-def _is_container(expr: cst.BaseExpression) -> bool:
-    return isinstance(expr, _CONTAINERS)
 
 
 def _contained(expr: cst.BaseExpression, step: int) -> list[cst.BaseExpression]:
