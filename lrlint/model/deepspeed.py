@@ -47,8 +47,7 @@ def returned(resolver: Resolver, call: cst.Call, context: Context, path: AccessP
     if not path or path[0] not in (_RETURNED_ENGINE, _RETURNED_OPTIMIZER, _RETURNED_SCHEDULER) or len(path) > 1:
         return NOTHING
     if path[0] in (_RETURNED_ENGINE, _RETURNED_OPTIMIZER):
-        optimizer = call_argument(call, *_OPTIMIZER)
-        return resolver.objects_of_role(optimizer, context, Role.OPTIMIZER) if optimizer is not None else NOTHING
+        return _handed_optimizers(resolver, call, context)
     scheduler = _handed_scheduler(call)
     if scheduler is not None:
         return resolver.objects_of_role(scheduler, context, Role.SCHEDULER)
@@ -78,8 +77,12 @@ def _handed_scheduler(call: cst.Call) -> cst.BaseExpression | None:
     return None if isinstance(handed, cst.Name) and handed.value == "None" else handed
 
 
+def _handed_optimizers(resolver: Resolver, call: cst.Call, context: Context) -> Objects:
+    optimizer = call_argument(call, *_OPTIMIZER)
+    return resolver.objects_of_role(optimizer, context, Role.OPTIMIZER) if optimizer is not None else NOTHING
+
+
 def _configured_scheduler(resolver: Resolver, call: cst.Call, context: Context) -> TrackedObject:
     """The scheduler DeepSpeed builds from its config: one object per `initialize` call."""
-    optimizer = call_argument(call, *_OPTIMIZER)
-    optimizers = resolver.objects_of_role(optimizer, context, Role.OPTIMIZER) if optimizer is not None else NOTHING
+    optimizers = _handed_optimizers(resolver, call, context)
     return resolver.framework_scheduler(call, optimizers, "DeepSpeed's scheduler (from its config)", context)
