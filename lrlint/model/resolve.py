@@ -563,7 +563,12 @@ class Resolver:
             return self._construct(call, NOTHING, Role.INSTANCE, class_info.name, context, class_info=class_info)
         optimizer_expr = call_argument(call, "optimizer", 0)
         optimizers = self.objects_of_role(optimizer_expr, context, Role.OPTIMIZER) if optimizer_expr else NOTHING
-        return self._construct(call, optimizers, Role.SCHEDULER, class_info.name, context, class_info=class_info)
+        # A warmup wrapper's `after_scheduler=`: the wrapper's own step() steps it.
+        wrapped = (self.objects_of_role(arg.value, context, Role.SCHEDULER) for arg in call.args if not arg.star)
+        children = tuple(frozenset().union(*wrapped))
+        return self._construct(
+            call, optimizers, Role.SCHEDULER, class_info.name, context, class_info=class_info, children=children
+        )
 
     def _construct(
         self,

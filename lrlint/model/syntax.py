@@ -648,9 +648,33 @@ def _isinstance_test(test: cst.BaseExpression) -> tuple[cst.BaseExpression, cst.
     return test.args[0].value, test.args[1].value
 
 
-def isinstance_test(guard: Guard) -> tuple[cst.BaseExpression, cst.BaseExpression] | None:
-    """The object and the classes of a guard `if isinstance(x, (A, B)):`."""
-    return _isinstance_test(guard.test)
+def class_test(guard: Guard) -> tuple[cst.BaseExpression, cst.BaseExpression, bool] | None:
+    """The object, the classes and whether the guard holds when the object is of those classes:
+    `if isinstance(x, (A, B)):`, `if type(x) is A:`, `if type(x) != A:` (False: it holds when it is not)."""
+    tested = _isinstance_test(guard.test)
+    if tested is not None:
+        return *tested, not guard.negated
+    exact = _type_comparison(guard.test)
+    if exact is None:
+        return None
+    obj, classes, equal = exact
+    return obj, classes, equal != guard.negated
+
+
+def _type_comparison(test: cst.BaseExpression) -> tuple[cst.BaseExpression, cst.BaseExpression, bool] | None:
+    """`type(x) == T` / `type(x) is T` (True) or `type(x) != T` / `type(x) is not T` (False): (x, T, _)."""
+    if not (isinstance(test, cst.Comparison) and len(test.comparisons) == 1):
+        return None
+    left, target = test.left, test.comparisons[0]
+    if not (isinstance(left, cst.Call) and isinstance(left.func, cst.Name) and left.func.value == "type"):
+        return None
+    if len(left.args) != 1 or left.args[0].keyword is not None or left.args[0].star:
+        return None
+    if isinstance(target.operator, (cst.Equal, cst.Is)):
+        return left.args[0].value, target.comparator, True
+    if isinstance(target.operator, (cst.NotEqual, cst.IsNot)):
+        return left.args[0].value, target.comparator, False
+    return None
 
 
 def tests_presence_of(guard: Guard, expr: cst.BaseExpression) -> bool:

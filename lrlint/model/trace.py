@@ -25,8 +25,8 @@ from lrlint.model.syntax import (
     LoopEvent,
     LrWriteEvent,
     called_name,
+    class_test,
     exclusive,
-    isinstance_test,
     positional_values,
     tests_presence_of,
     walk,
@@ -532,11 +532,11 @@ class _TraceBuilder:
         allowed: Objects | None = None
         excluded: set[str] = set()
         for guard in place.guards:
-            test = isinstance_test(guard)
+            test = class_test(guard)
             if test is None or not test[0].deep_equals(expr):
                 continue
             classes = self.resolver.declared_type(test[1], guard.test, place.context.function)
-            if guard.negated:
+            if not test[2]:
                 excluded |= {c.name for c in classes}
             elif classes:
                 named = {c.name for c in classes}

@@ -19,8 +19,9 @@ class SchedulerNeverStepped(Rule):
 
     Not reported when the object escapes: returned (Lightning's `configure_optimizers`), stored
     on `self` or in a container, or passed to code lrlint cannot see (a `Trainer`,
-    `accelerator.prepare`, `SequentialLR`), nor when it is built inside `with pytest.raises(...)` or
-    `self.assertRaises(...)`: a test that the constructor rejects its arguments.
+    `accelerator.prepare`); nor when a scheduler that is stepped holds it (`SequentialLR`, a
+    project's warmup scheduler given it as `after_scheduler`); nor when it is built inside `with
+    pytest.raises(...)` or `self.assertRaises(...)`: a test that the constructor rejects its arguments.
 
     Lightning: a scheduler `configure_optimizers` returns under the key `"scheduler"` of the
     optimizer dict (Lightning reads `"lr_scheduler"` there, warns about the unknown key and never

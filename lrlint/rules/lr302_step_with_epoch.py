@@ -51,6 +51,25 @@ for epoch in range(100):
     train_one_epoch(model, loader, optimizer)
     sched.step(epoch + 1)
 """,
+        """
+import torch
+from torch.optim.lr_scheduler import ReduceLROnPlateau
+
+
+def step_scheduler(scheduler, metric):
+    if type(scheduler) != ReduceLROnPlateau:
+        scheduler.step()
+    else:
+        scheduler.step(metric)  # only ever a plateau scheduler here: the argument is its metric
+
+
+optimizer = torch.optim.SGD(params, lr=0.1)
+scheduler = torch.optim.lr_scheduler.StepLR(optimizer, 30)
+for epoch in range(90):
+    for batch in loader:
+        optimizer.step()
+    step_scheduler(scheduler, validate(model))
+""",
     )
     INVALID = (
         """

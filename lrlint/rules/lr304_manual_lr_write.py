@@ -14,6 +14,7 @@ from lrlint.model import (
     Role,
     Trace,
     TrainingModel,
+    called_name,
     exclusive,
 )
 from lrlint.rules.base import Report, Rule
@@ -32,7 +33,8 @@ class ManualLrWrite(Rule):
     Not reported when the write and the scheduler's step sit in opposite branches of one `if`
     (manual warmup, then the scheduler), nor for a write outside the epoch and batch loops: a
     reset at the start of each run, fold or task (`for task in tasks: group["lr"] = base_lr`,
-    then the epochs) starts a schedule again, it does not fight it.
+    then the epochs) starts a schedule again, it does not fight it. Nor for a clamp of the rate the
+    scheduler set (`if group["lr"] < floor: group["lr"] = floor`, `max(group["lr"], floor)`).
 
     In a LightningModule, a write in a hook Lightning calls during training (`optimizer_step`,
     the classic hand-written warmup, or `on_train_batch_start`) is reported when Lightning also
@@ -61,6 +63,18 @@ for epoch in range(90):
     for batch in loader:
         optimizer.step()
 """,
+        """
+import torch
+optimizer = torch.optim.SGD(params, lr=0.1)
+scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: 0.5 ** (step // 1000))
+for epoch in range(90):
+    for batch in loader:
+        for group in optimizer.param_groups:
+            if group["lr"] < 1e-5:
+                group["lr"] = 1e-5  # a floor under the scheduler's value, not a rate of its own
+        optimizer.step()
+        scheduler.step()
+""",
     )
     INVALID = (
         """
@@ -78,28 +92,39 @@ for epoch in range(90):
     )
 
     def check(self, model: TrainingModel) -> Iterator[Report]:
+        reported: set[cst.Subscript] = set()  # a helper's write, replayed from several loops: reported once
         for trace in model.traces:
             for write in trace.lr_writes:
-                optimizers = model.written_optimizers(write)
-                conflict = _conflicting_step(trace, write, optimizers)
-                if conflict is not None:
-                    yield Report(
-                        write.target,
-                        f"`{model.code(write.target)}` is written by hand in a loop where "
-                        f"`{model.receiver(conflict)}.step()` ({model.where(conflict)}) also sets it: one overwrites "
-                        "or rescales the other; express the manual part as a scheduler (LinearLR, SequentialLR)",
-                    )
-                framework = _framework_step(model, trace, optimizers)
-                if conflict is None and framework is not None:
-                    assert trace.entry_call is not None
-                    yield Report(
-                        write.target,
-                        f"`{model.code(write.target)}` is written by hand in {trace.entry.name} "
-                        f"({trace.entry_call.description}) while the scheduler returned at "
-                        f"{model.where(framework.node)} sets it too ({framework.how}): one overwrites or rescales "
-                        "the other; express the manual part as a scheduler (LinearLR, SequentialLR) or stop "
-                        "returning the scheduler",
-                    )
+                if write.target in reported or _bounds_the_rate(write):
+                    continue
+                report = _report(model, trace, write)
+                if report is not None:
+                    reported.add(write.target)
+                    yield report
+
+
+def _report(model: TrainingModel, trace: Trace, write: LrWrite) -> Report | None:
+    optimizers = model.written_optimizers(write)
+    conflict = _conflicting_step(trace, write, optimizers)
+    if conflict is not None:
+        return Report(
+            write.target,
+            f"`{model.code(write.target)}` is written by hand in a loop where "
+            f"`{model.receiver(conflict)}.step()` ({model.where(conflict)}) also sets it: one overwrites "
+            "or rescales the other; express the manual part as a scheduler (LinearLR, SequentialLR)",
+        )
+    framework = _framework_step(model, trace, optimizers)
+    if framework is None:
+        return None
+    assert trace.entry_call is not None
+    return Report(
+        write.target,
+        f"`{model.code(write.target)}` is written by hand in {trace.entry.name} "
+        f"({trace.entry_call.description}) while the scheduler returned at "
+        f"{model.where(framework.node)} sets it too ({framework.how}): one overwrites or rescales "
+        "the other; express the manual part as a scheduler (LinearLR, SequentialLR) or stop "
+        "returning the scheduler",
+    )
 
 
 def _framework_step(model: TrainingModel, trace: Trace, optimizers: Objects) -> FrameworkStep | None:
@@ -125,6 +150,24 @@ def _conflicting_step(trace: Trace, write: LrWrite, optimizers: Objects) -> cst.
         if outer in item.loops and attached & optimizers and not exclusive(item.guards, write.guards):
             return item.call
     return None
+
+
+def _bounds_the_rate(write: LrWrite) -> bool:
+    """A clamp of the rate the scheduler set, not a rate of its own: `if group["lr"] < floor:
+    group["lr"] = floor`, or `group["lr"] = max(group["lr"], floor)`."""
+    compared = (
+        part.deep_equals(write.target)
+        for guard in write.guards
+        if isinstance(guard.test, cst.Comparison)
+        for part in (guard.test.left, *(c.comparator for c in guard.test.comparisons))
+    )
+    value = write.value
+    bounded = (
+        isinstance(value, cst.Call)
+        and called_name(value.func) in ("min", "max")
+        and any(arg.value.deep_equals(write.target) for arg in value.args)
+    )
+    return bounded or any(compared)
 
 
 def _iterates_param_groups(expr: cst.BaseExpression) -> bool:
