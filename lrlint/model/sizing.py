@@ -224,7 +224,10 @@ def _iteration_native_sizing(
         if spec.short_name == "OneCycleLR":
             return UNKNOWN  # neither total_steps nor steps_per_epoch: torch raises, LR201 reports
         return Sizing(Unit.ITERATIONS, f"{spec.short_name} is built to be stepped every batch")
-    units = {expression_unit(expr, values, 0) for _, expr in sizes}
+    read = [(p, expression_unit(expr, values, 0)) for p, expr in sizes]
+    # A warmup of unknown unit says nothing about the horizon: `num_training_steps=self.trainer.max_epochs`
+    # counts epochs whatever `num_warmup_steps=self.warmup` is.
+    units = {unit for p, unit in read if not (unit is Unit.UNKNOWN and "warmup" in p.name)}
     evidence = _arguments_evidence(sizes, values, code_of)
     if any(p.name == "steps_per_epoch" and values.value(e) != 1 for p, e in sizes):
         return Sizing(Unit.ITERATIONS, evidence)  # OneCycleLR's epochs * steps_per_epoch: steps, by its API

@@ -195,6 +195,20 @@ for epoch in range(90):
         optimizer.step()
         scheduler.step()  # expect: LR102
 """,
+        """
+import lightning.pytorch as pl
+import torch
+from transformers import get_linear_schedule_with_warmup
+
+
+class Classifier(pl.LightningModule):
+    def configure_optimizers(self):
+        optimizer = torch.optim.AdamW(self.parameters(), lr=2e-5)
+        scheduler = get_linear_schedule_with_warmup(
+            optimizer, num_warmup_steps=self.hparams.warmup, num_training_steps=self.trainer.max_epochs
+        )
+        return {"optimizer": optimizer, "lr_scheduler": {"scheduler": scheduler, "interval": "step"}}  # expect: LR102
+""",
     )
 
     def check(self, model: TrainingModel) -> Iterator[Report]:

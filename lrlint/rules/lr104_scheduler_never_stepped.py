@@ -90,8 +90,8 @@ import pytorch_lightning as pl
 class Model(pl.LightningModule):
     def configure_optimizers(self):
         optimizer = torch.optim.AdamW(self.parameters(), lr=1e-3)
-        scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=100)
-        return {"optimizer": optimizer, "scheduler": scheduler}  # expect: LR104
+        scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=100)  # expect: LR104
+        return {"optimizer": optimizer, "scheduler": scheduler}
 """,
         """
 import torch
@@ -122,29 +122,32 @@ for epoch in range(100):
 
 
 def _lightning_reports(model: TrainingModel, stepped: set[cst.CSTNode]) -> Iterator[Report]:
-    """Schedulers a LightningModule returns that Lightning will not step, nor the module itself."""
+    """Schedulers a LightningModule returns that Lightning will not step, nor the module itself;
+    reported at their construction, as every LR104 is."""
     kept = {obj.call for class_info in model.index.classes.values() for obj in model.stored_on(class_info)}
+    reported = set(stepped)  # a base class's configure_optimizers, inherited by two manual modules: once
     for setup in model.lightning_modules:
         for config in setup.configuration.schedulers:
-            schedulers = [o for o in model.ordered(model.configured_schedulers(config)) if o.call not in stepped]
-            names = " / ".join(model.describe(o) for o in schedulers)
-            if not schedulers:
-                continue
-            if config.ignored and setup.automatic:
-                yield Report(
-                    config.scheduler,
-                    f'{names} is returned under the key "scheduler": Lightning takes the scheduler from '
-                    '"lr_scheduler" only, warns about the unknown key and never steps it, so the learning rate '
-                    'stays constant; return it as "lr_scheduler"',
-                )
-            elif not setup.automatic and not setup.asks_for_schedulers and not any(o.call in kept for o in schedulers):
-                yield Report(
-                    config.scheduler,
-                    f"{names} is returned by configure_optimizers, but under manual optimisation "
-                    "(automatic_optimization = False) Lightning steps no scheduler and this module never calls "
-                    "self.lr_schedulers(): the learning rate stays constant; step it in training_step or "
-                    "on_train_epoch_end",
-                )
+            schedulers = [o for o in model.ordered(model.configured_schedulers(config)) if o.call not in reported]
+            returned = model.where(config.scheduler)
+            for scheduler in schedulers:
+                reported.add(scheduler.call)
+                name = scheduler.name
+                if config.ignored and setup.automatic:
+                    yield Report(
+                        scheduler.call,
+                        f'{name} is returned under the key "scheduler" ({returned}): Lightning takes the scheduler '
+                        'from "lr_scheduler" only, warns about the unknown key and never steps it, so the learning '
+                        'rate stays constant; return it as "lr_scheduler"',
+                    )
+                elif not setup.automatic and not setup.asks_for_schedulers and scheduler.call not in kept:
+                    yield Report(
+                        scheduler.call,
+                        f"{name} is returned by configure_optimizers ({returned}), but under manual optimisation "
+                        "(automatic_optimization = False) Lightning steps no scheduler and this module never calls "
+                        "self.lr_schedulers(): the learning rate stays constant; step it in training_step or "
+                        "on_train_epoch_end",
+                    )
 
 
 def _expected_to_raise(model: TrainingModel) -> set[cst.CSTNode]:

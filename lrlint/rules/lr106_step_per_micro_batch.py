@@ -5,7 +5,18 @@ from collections.abc import Iterator
 import libcst as cst
 
 from lrlint.findings import Severity
-from lrlint.model import NEEDS_A_SCHEDULER, Evidence, Guard, Objects, Role, Trace, TraceItem, TrainingModel, walk
+from lrlint.model import (
+    NEEDS_A_SCHEDULER,
+    Evidence,
+    Guard,
+    Objects,
+    Role,
+    StepCadence,
+    Trace,
+    TraceItem,
+    TrainingModel,
+    walk,
+)
 from lrlint.rules.base import Report, Rule
 
 
@@ -19,6 +30,9 @@ class StepPerMicroBatch(Rule):
     N times per update: warmup ends N times too early and a schedule sized in optimizer steps
     (`num_training_steps = len(loader) // N * epochs`) is over after 1/N of the run. The first
     micro-batches also step the scheduler before any optimizer step (torch warns).
+
+    In Lightning under manual optimisation, `training_step` is the loop body: a `scheduler.step()`
+    there outside the `%` condition of `optimizer.step()` is reported the same way.
 
     Inside Accelerate's `with accelerator.accumulate(model):`, an optimizer passed to
     `accelerator.prepare(...)` only steps when gradients are synchronised, and so does a scheduler
@@ -78,6 +92,30 @@ for epoch in range(3):
             optimizer.zero_grad()
         scheduler.step()  # expect: LR106
 """,
+        """
+import lightning as L
+import torch
+
+
+class Model(L.LightningModule):
+    def __init__(self, accumulation_steps=4):
+        super().__init__()
+        self.automatic_optimization = False
+        self.accumulation_steps = accumulation_steps
+
+    def training_step(self, batch, batch_idx):
+        optimizer, scheduler = self.optimizers(), self.lr_schedulers()
+        self.manual_backward(self.loss(batch) / self.accumulation_steps)
+        if (batch_idx + 1) % self.accumulation_steps == 0:
+            optimizer.step()
+            optimizer.zero_grad()
+        scheduler.step()  # expect: LR106
+
+    def configure_optimizers(self):
+        optimizer = torch.optim.AdamW(self.parameters(), lr=1e-4)
+        total = self.trainer.estimated_stepping_batches // self.accumulation_steps
+        return [optimizer], [torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=1e-3, total_steps=total)]
+""",
     )
 
     def check(self, model: TrainingModel) -> Iterator[Report]:
@@ -123,19 +161,28 @@ def _unprepared_under_accelerate(model: TrainingModel, trace: Trace, item: Trace
 
 
 def _accumulation_guard(trace: Trace, item: TraceItem, optimizers: Objects) -> Guard | None:
-    """The `%` condition its optimizer steps under in the same batch loop, when the scheduler does not."""
+    """The `%` condition its optimizer steps under in the same batch loop (or in the same call of a
+    hook the framework runs every batch, Lightning's `training_step`), when the scheduler does not."""
     loop = item.innermost_batch_loop
-    if loop is None:
+    if loop is None and not _in_a_per_batch_hook(trace, item):
         return None
-    own = item.guards_inside(loop)
+
+    def inside(step: TraceItem) -> tuple[Guard, ...]:
+        return step.guards_inside(loop) if loop is not None else step.guards
+
+    own = inside(item)
     if any(_is_modulo(guard) for guard in own):
         return None
     for other in trace.steps(Role.OPTIMIZER):
-        if loop in other.loops and other.objects & optimizers:
-            for guard in other.guards_inside(loop):
+        if (loop in other.loops if loop is not None else not other.loops) and other.objects & optimizers:
+            for guard in inside(other):
                 if _is_modulo(guard) and guard not in own:
                     return guard
     return None
+
+
+def _in_a_per_batch_hook(trace: Trace, item: TraceItem) -> bool:
+    return not item.loops and trace.entry_call is not None and trace.entry_call.cadence is StepCadence.PER_BATCH
 
 
 def _is_modulo(guard: Guard) -> bool:

@@ -1,12 +1,16 @@
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 import libcst as cst
 
 from lrlint.findings import Severity
-from lrlint.model import NEEDS_A_SCHEDULER, TraceItem, TrainingModel, is_epoch_word
+from lrlint.model import NEEDS_A_SCHEDULER, TraceItem, TrainingModel
 from lrlint.rules.base import Report, Rule
+
+# The epoch number under its usual names: `epoch`, `epochs`, `cur_epoch`, `epoch_idx`, `n_epoch`.
+_EPOCH_NUMBER = re.compile(r"(?:[a-z]+_)?epochs?(?:_?(?:idx|index|id|i|n|num|number|no|count|counter))?")
 
 
 class PlateauWithoutMetric(Rule):
@@ -43,6 +47,17 @@ for epoch in range(50):
     val_loss = evaluate(model)
     plateau.step(val_loss)
 """,
+        """
+import torch
+optimizer = torch.optim.SGD(params, lr=0.1)
+plateau = torch.optim.lr_scheduler.ReduceLROnPlateau(optimizer, patience=3)
+for epoch in range(50):
+    epoch_loss = 0.0
+    for batch in loader:
+        optimizer.step()
+        epoch_loss += loss.item()
+    plateau.step(epoch_loss)  # a metric gathered per epoch, not the epoch number
+""",
     )
     INVALID = (
         """
@@ -71,6 +86,22 @@ for epoch in range(50):
     for batch in loader:
         optimizer.step()
     plateau.step(epoch)  # expect: LR301
+""",
+        """
+import torch
+
+
+class Trainer:
+    def __init__(self, model, loader):
+        self.model, self.loader, self.epoch = model, loader, 0
+        self.optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
+        self.scheduler = torch.optim.lr_scheduler.ReduceLROnPlateau(self.optimizer, mode="min")
+
+    def fit(self, epochs):
+        for self.epoch in range(epochs):
+            for batch in self.loader:
+                self.optimizer.step()
+            self.scheduler.step(self.epoch)  # expect: LR301
 """,
     )
 
@@ -123,7 +154,15 @@ def _metric_argument(call: cst.Call) -> cst.BaseExpression | None:
 
 
 def _is_epoch_counter(metric: cst.BaseExpression, item: TraceItem) -> bool:
+    """A loop's counter, or a name for the epoch number (`epoch`, `cur_epoch`, `epoch_idx`,
+    `self.current_epoch`); not a metric gathered per epoch (`epoch_loss`, `val_epoch_acc`)."""
+    if isinstance(metric, cst.Attribute):
+        return _names_the_epoch_number(metric.attr.value.lower())
     if not isinstance(metric, cst.Name):
         return False
     counters = set().union(*(loop.target_names() for loop in item.loops))
-    return metric.value.lower() in counters or is_epoch_word(metric.value.lower())
+    return metric.value.lower() in counters or _names_the_epoch_number(metric.value.lower())
+
+
+def _names_the_epoch_number(name: str) -> bool:
+    return bool(_EPOCH_NUMBER.fullmatch(name))
