@@ -9,7 +9,7 @@ schedule, whether it is meant to be stepped per batch, what its constructor refu
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from importlib import resources
 from typing import Any
@@ -86,6 +86,19 @@ def _native_cadence(
         # Warmup and decay lengths counted in optimizer steps (a constant schedule has none).
         return Cadence.PER_ITERATION, sizes
     return Cadence.EITHER, ()
+
+
+# `transformers.get_scheduler`'s names (and `SchedulerType` members) for the one class it builds
+# that is not a per-iteration LambdaLR.
+_PLATEAU_NAMES = frozenset({"reduce_lr_on_plateau", "reduce_on_plateau"})
+
+
+def named_by_factory(spec: SchedulerSpec, name: str | None) -> SchedulerSpec:
+    """What `get_scheduler(name, ...)` builds, given its name (a string or `SchedulerType` member):
+    ReduceLROnPlateau for its plateau names, the factory's LambdaLR otherwise."""
+    if spec.short_name != "get_scheduler" or name is None or name.lower() not in _PLATEAU_NAMES:
+        return spec
+    return replace(spec, returns="ReduceLROnPlateau", native_cadence=Cadence.EITHER, size_parameters=())
 
 
 def _load_json(name: str) -> Any:

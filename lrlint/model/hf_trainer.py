@@ -63,7 +63,7 @@ def _handed_over(
 
 
 def _stepped_with_metric(scheduler: TrackedObject) -> bool:
-    return scheduler.spec is not None and scheduler.spec.short_name == _STEPPED_WITH_METRIC
+    return scheduler.spec is not None and scheduler.spec.is_plateau
 
 
 def _runs_trainer_loop(resolver: Resolver, call: cst.Call, function: FunctionInfo) -> bool:

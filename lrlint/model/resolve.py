@@ -18,7 +18,13 @@ from typing import NamedTuple, Protocol, TypeVar
 
 import libcst as cst
 
-from lrlint.catalog import SchedulerSpec, is_optimizer_constructor, is_scheduler_base_class, scheduler_spec
+from lrlint.catalog import (
+    SchedulerSpec,
+    is_optimizer_constructor,
+    is_scheduler_base_class,
+    named_by_factory,
+    scheduler_spec,
+)
 from lrlint.model.metadata import Metadata
 from lrlint.model.scopes import Binding
 from lrlint.model.syntax import (
@@ -95,6 +101,14 @@ class TrackedObject:
     def overrides(self, method: str) -> bool:
         """A class of the project (a scheduler subclass) defines `method` itself."""
         return self.class_info is not None and method in self.class_info.methods
+
+    @property
+    def named_at_run_time(self) -> bool:
+        """`get_scheduler(args.lr_scheduler_type, ...)`: the class is picked by a name lrlint cannot read,
+        so it may be ReduceLROnPlateau rather than the factories' LambdaLR."""
+        if self.spec is None or self.spec.short_name != "get_scheduler" or self.arguments is None:
+            return False
+        return _literal_name(self.arguments.expression("name")) is None
 
 
 Objects = frozenset[TrackedObject]
@@ -529,6 +543,7 @@ class Resolver:
 
     def _scheduler(self, call: cst.Call, spec: SchedulerSpec, context: Context) -> TrackedObject:
         arguments = bind_arguments(call, spec)
+        spec = named_by_factory(spec, _literal_name(arguments.expression("name")))
         children = self._child_schedulers(arguments, context)
         optimizer_expr = arguments.expression("optimizer")
         optimizers = self.objects_of_role(optimizer_expr, context, Role.OPTIMIZER) if optimizer_expr else NOTHING
@@ -667,9 +682,13 @@ class Resolver:
         if not isinstance(func, cst.Attribute):
             return None
         method = func.attr.value
-        owner = self._self_class(func.value, context) or self._super_class(func.value, context)
+        owner = self._self_class(func.value, context)
         if owner is not None:
-            found = self._find_method(owner, method, include_own=not is_super_call(func.value))
+            found = self._overriding_method(func.value, method, context) or self._find_method(owner, method, True)
+            return (found, True) if found is not None else None
+        owner = self._super_class(func.value, context)
+        if owner is not None:
+            found = self._find_method(owner, method, include_own=False)
             return (found, True) if found is not None else None
         for instance in self.objects(func.value, context):
             if instance.role is Role.INSTANCE and instance.class_info is not None:
@@ -723,8 +742,8 @@ class Resolver:
             position += 1
         if bound_method and function.self_name is not None:
             receiver = call.func.value if isinstance(call.func, cst.Attribute) else None
-            built = self._built_elsewhere(self.objects(receiver, context)) if receiver is not None else NOTHING
-            bindings[function.self_name] = instance or built
+            held = self.objects(receiver, context) if receiver is not None else NOTHING
+            bindings[function.self_name] = instance or self._built_elsewhere(held) | _of_subclasses(held, function)
         frozen = tuple(sorted((name, objects) for name, objects in bindings.items() if objects))
         return Context(function, frozen, context.depth + 1)
 
@@ -733,6 +752,15 @@ class Resolver:
         if isinstance(node, cst.Name) and function.self_name == node.value:
             return function.class_info
         return None
+
+    def _overriding_method(self, receiver: cst.BaseExpression, method: str, context: Context) -> FunctionInfo | None:
+        """`self.method()` in a base class's method, replayed for an instance of a subclass: the
+        subclass's override runs (`BaseTrainer.train` calling the `_train_epoch` of `Trainer`), when
+        every instance `self` stands for agrees on it."""
+        assert isinstance(receiver, cst.Name)
+        classes = {o.class_info for o in context.bound(receiver.value) or () if o.class_info is not None}
+        found = {self._find_method(class_info, method, include_own=True) for class_info in classes}
+        return found.pop() if len(found) == 1 else None
 
     def _super_class(self, node: cst.BaseExpression, context: Context) -> ClassInfo | None:
         return context.function.class_info if is_super_call(node) else None
@@ -839,13 +867,28 @@ class Resolver:
         return found
 
     def _class_instantiations(self, class_info: ClassInfo) -> list[tuple[cst.Call, FunctionInfo]]:
+        """`Trainer(...)`, and `super().__init__(...)` in the `__init__` of a subclass, which hands the
+        subclass's own constructor arguments on."""
         if class_info not in self._instantiations:
             self._instantiations[class_info] = [
                 (call, function)
                 for call, function in self._calls_by_name.get(class_info.name, [])
                 if self._class_called(call.func, Context(function)) is class_info
+            ] + [
+                (call, function)
+                for call, function in self._calls_by_name.get("__init__", [])
+                if self._initialises_base(call, function, class_info)
             ]
         return self._instantiations[class_info]
+
+    def _initialises_base(self, call: cst.Call, function: FunctionInfo, base: ClassInfo) -> bool:
+        """`super().__init__(...)` in the `__init__` of a class whose next `__init__` is `base`'s."""
+        if function.name != "__init__" or function.class_info is None:
+            return False
+        if not (isinstance(call.func, cst.Attribute) and is_super_call(call.func.value)):
+            return False
+        init = self._find_method(function.class_info, "__init__", include_own=False)
+        return init is not None and init.class_info is base
 
     @cached_property
     def _calls_by_name(self) -> dict[str, list[tuple[cst.Call, FunctionInfo]]]:
@@ -936,3 +979,17 @@ def _literal_key(subscript: cst.Subscript) -> int | str | None:
     if isinstance(key, cst.Integer):
         return int(key.value) if key.value.isdigit() else None
     return string_value(key) if key is not None else None
+
+
+def _literal_name(expr: cst.BaseExpression | None) -> str | None:
+    """`"cosine"` or `SchedulerType.COSINE`: a name written in the code."""
+    if isinstance(expr, cst.Attribute):
+        owner = expr.value.attr if isinstance(expr.value, cst.Attribute) else expr.value
+        return expr.attr.value if isinstance(owner, cst.Name) and owner.value == "SchedulerType" else None
+    return string_value(expr) if expr is not None else None
+
+
+def _of_subclasses(instances: Objects, method: FunctionInfo) -> Objects:
+    """Instances of a subclass of the class that defines `method`: its `self.<hook>()` calls run
+    the subclass's overrides."""
+    return frozenset(o for o in instances if o.class_info is not None and o.class_info is not method.class_info)

@@ -103,6 +103,17 @@ class Trainer:
                 self.optimizer.step()
             self.scheduler.step(self.epoch)  # expect: LR301
 """,
+        """
+import torch
+from transformers import get_scheduler
+
+optimizer = torch.optim.AdamW(model.parameters(), lr=2e-5)
+scheduler = get_scheduler("reduce_lr_on_plateau", optimizer)  # a ReduceLROnPlateau
+for epoch in range(10):
+    for batch in loader:
+        optimizer.step()
+    scheduler.step()  # expect: LR301
+""",
     )
 
     def check(self, model: TrainingModel) -> Iterator[Report]:

@@ -70,6 +70,19 @@ for epoch in range(90):
         optimizer.step()
     step_scheduler(scheduler, validate(model))
 """,
+        """
+import torch
+from transformers import get_scheduler
+
+optimizer = torch.optim.AdamW(model.parameters(), lr=2e-5)
+plateau = get_scheduler("reduce_lr_on_plateau", optimizer, scheduler_specific_kwargs={"patience": 2})
+chosen = get_scheduler(args.lr_scheduler_type, optimizer, num_training_steps=args.epochs)  # may be one too
+for epoch in range(args.epochs):
+    for batch in loader:
+        optimizer.step()
+    plateau.step(validate(model))
+    chosen.step(validate(model))
+""",
     )
     INVALID = (
         """
@@ -151,7 +164,7 @@ def _parameter(model: TrainingModel, item: TraceItem, expr: cst.BaseExpression) 
 
 def _uses_torch_step(scheduler: TrackedObject) -> bool:
     """A torch scheduler whose class lrlint knows (a base-class annotation could be any of them)."""
-    if scheduler.overrides("step") or not scheduler.torch_class:
+    if scheduler.overrides("step") or not scheduler.torch_class or scheduler.named_at_run_time:
         return False
     if scheduler.spec is None and scheduler.class_info is None:
         return False

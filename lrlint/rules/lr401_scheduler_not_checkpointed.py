@@ -40,8 +40,9 @@ class SchedulerNotCheckpointed(Rule):
     Followed through a checkpoint dict built inline, in a variable (`ckpt["optimizer"] = ...`),
     or passed to a helper lrlint reads (`save_checkpoint(state)` calling `torch.save`); a helper it
     cannot read counts as a save when its name says so (`save_checkpoint`, `save_ckpt`) and the
-    dict is its first argument. The finding is placed
-    where the checkpoint dict is built, once, however many paths it is saved to. A scheduler
+    dict is its first argument. The finding is placed at the save (or the call of the helper that
+    saves) in the function that builds the checkpoint dict, once, at its first save however many
+    paths it is saved to. A scheduler
     whose state another save writes (`scheduler.pt` next to `optimizer.pt`) is checkpointed. Only
     the schedulers the saving code can reach count: built, stepped or handed around where it runs,
     or kept on the instance whose method saves (a trainer's `self.scheduler`), not the scheduler of
@@ -176,8 +177,8 @@ for epoch in range(start_epoch, 90):
     for batch in loader:
         optimizer.step()
     scheduler.step(validate(model))
-    ckpt = {"epoch": epoch, "optimizer": optimizer.state_dict()}  # expect: LR401
-    torch.save(ckpt, "last.pt")
+    ckpt = {"epoch": epoch, "optimizer": optimizer.state_dict()}
+    torch.save(ckpt, "last.pt")  # expect: LR401
     if epoch % 10 == 0:
         torch.save(ckpt, f"epoch{epoch}.pt")
 """,
@@ -215,6 +216,7 @@ trainer = Trainer(model, optimizer, torch.optim.lr_scheduler.CosineAnnealingWarm
             and not _position_restored(model, o)
             and not _every_step_sets_the_position(model, o)
         ]
+        incomplete: dict[cst.CSTNode, tuple[cst.Call, list[TrackedObject]]] = {}
         for trace, item, saved in saves:
             optimizers = frozenset(o for o in saved if o.role is Role.OPTIMIZER)
             missing = [s for s in schedulers if s.optimizers & optimizers]
@@ -222,12 +224,17 @@ trainer = Trainer(model, optimizer, torch.optim.lr_scheduler.CosineAnnealingWarm
                 reachable = _reachable(model, trace, item)
                 missing = [s for s in missing if s in reachable]
             if missing:
-                names = " / ".join(sorted({model.describe(s) for s in missing}))
-                yield Report(
-                    _built_at(model, item),
-                    f"this checkpoint saves the optimizer's state_dict() but not the scheduler's ({names}): a "
-                    f"resumed run {_what_is_lost(missing)}; save scheduler.state_dict() too",
-                )
+                built, call = _built_at(model, item)
+                first = incomplete.get(built)
+                if first is None or model.source_order(call) < model.source_order(first[0]):
+                    incomplete[built] = (call, missing)  # one dict saved to several paths: its first save
+        for call, missing in incomplete.values():
+            names = " / ".join(sorted({model.describe(s) for s in missing}))
+            yield Report(
+                call,
+                f"this checkpoint saves the optimizer's state_dict() but not the scheduler's ({names}): a "
+                f"resumed run {_what_is_lost(missing)}; save scheduler.state_dict() too",
+            )
 
 
 def _saves(model: TrainingModel) -> Iterator[tuple[Trace, TraceItem]]:
@@ -285,10 +292,11 @@ def _names_a_position(model: TrainingModel, argument: cst.BaseExpression) -> boo
     return any(is_epoch_word(word) or "step" in word or "iter" in word for word in words)
 
 
-def _built_at(model: TrainingModel, item: TraceItem) -> cst.CSTNode:
-    """Where the saved object is built: the value bound to the saved name, followed through helper
-    parameters to the caller's argument; the save call itself when it is built there."""
-    expr, frame = item.call.args[0].value, item.frame
+def _built_at(model: TrainingModel, item: TraceItem) -> tuple[cst.CSTNode, cst.Call]:
+    """Where the saved object is built (the value bound to the saved name, followed through helper
+    parameters to the caller's argument), and the call that saves it there: the save itself, or the
+    call of the helper that does (`save_checkpoint(state, path)`)."""
+    expr, frame, call = item.call.args[0].value, item.frame, item.call
     for _ in range(_MAX_HOPS + 1):
         if not isinstance(expr, cst.Name):
             break
@@ -297,11 +305,11 @@ def _built_at(model: TrainingModel, item: TraceItem) -> cst.CSTNode:
         before = [value for value in bound if model.source_order(value) < model.source_order(expr)]
         if before:
             expr = max(before, key=model.source_order)  # the last assignment before the save
-        elif argument is not None and frame.parent is not None:
-            expr, frame = argument, frame.parent
+        elif argument is not None and frame.parent is not None and frame.call_site is not None:
+            expr, frame, call = argument, frame.parent, frame.call_site
         else:
             break
-    return item.call if expr is item.call.args[0].value else expr
+    return expr, call
 
 
 def _saved_objects(model: TrainingModel, item: TraceItem) -> frozenset[TrackedObject]:
