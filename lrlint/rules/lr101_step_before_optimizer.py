@@ -26,7 +26,9 @@ class StepBeforeOptimizer(Rule):
     reported. A step under an `if` is reported when the condition holds in that first iteration,
     with the loop counters at their first values (`if epoch <= warmup_epochs:`, the `"train"` of
     `for phase in ["train", "val"]`); not when it does not (`if epoch > 0:`), nor when lrlint
-    cannot tell (the counter starts at an unknown value). Loops that only fast-forward a
+    cannot tell (the counter starts at an unknown value), unless the optimizer steps right after
+    under the same condition (`if (step + 1) % accumulation == 0:`): the first time it holds, the
+    scheduler steps first. Loops that only fast-forward a
     scheduler on resume are not reported either, nor a loop that hands code lrlint cannot see an
     optimizer it cannot resolve (`strategy.step(self.optimizer)`): that call may be the step.
 
@@ -178,18 +180,39 @@ def train(model, loader, config):
             scheduler.step()  # expect: LR101
             optimizer.step()
 """,
+        """
+import torch
+from transformers import get_linear_schedule_with_warmup
+
+optimizer = torch.optim.AdamW(model.parameters(), lr=args.learning_rate)
+scheduler = get_linear_schedule_with_warmup(optimizer, args.warmup_steps, t_total)
+for _ in range(args.num_train_epochs):
+    for step, batch in enumerate(loader):
+        model(**batch).loss.backward()
+        if (step + 1) % args.gradient_accumulation_steps == 0:  # whenever it holds, in this order
+            scheduler.step()  # expect: LR101
+            optimizer.step()
+            model.zero_grad()
+""",
     )
 
     def check(self, model: TrainingModel) -> Iterator[Report]:
         stepped = model.stepped_objects(Role.OPTIMIZER)
         for trace, item in model.scheduler_steps():
             optimizers = _optimizers_of(model, item)
-            if not optimizers or not model.runs_first(item):
-                continue  # not in the first iteration (`if epoch > 0:`), or cannot tell
+            first = model.runs_first(item)
+            if not optimizers or first is False:
+                continue  # not in the first iteration (`if epoch > 0:`)
             before = [other for other in trace.items[: item.order] if other.may_step(optimizers)]
             if before:
                 continue
             after = [other for other in trace.items[item.order + 1 :] if _steps(other, optimizers)]
+            if first is None:
+                # A condition lrlint cannot evaluate (`(step + 1) % accum == 0`): only an optimizer step
+                # under the same conditions is known not to have run before the first such step.
+                after = [other for other in after if set(item.guards) <= set(other.guards)]
+                if not after:
+                    continue
             names = " / ".join(sorted({model.describe(o) for o in optimizers}))
             skips = _skips(item)
             if after:
