@@ -97,14 +97,14 @@ def expression_unit(expr: cst.BaseExpression, values: ValueEvaluator, epoch_lite
     is derived from the number of batches; a literal by its size; anything else unknown."""
     if _iteration_evidence(expr):
         return Unit.ITERATIONS
-    value = values.value(expr)
-    if is_known(value):
-        return _literal_unit(value, epoch_literal_limit)
     leaves, _ = _leaves(expr)
     epoch_leaves = [node for word, node in leaves if _EPOCH_WORD.search(word)]
     others = [node for word, node in leaves if not _EPOCH_WORD.search(word)]
     if epoch_leaves and all(is_known(values.value(node)) for node in others):  # type: ignore[arg-type]
-        return Unit.EPOCHS
+        return Unit.EPOCHS  # named for epochs, whatever its value (`cfg.max_epoch`, 1000 by default)
+    value = values.value(expr)
+    if is_known(value):
+        return _literal_unit(value, epoch_literal_limit)
     return Unit.UNKNOWN
 
 
