@@ -468,8 +468,11 @@ class Resolver:
         owner = self._self_class(attribute.value, context)
         if owner is None:
             held = self.objects(attribute.value, context)
-            if attribute.attr.value == "optimizer" and not path:  # `scheduler.optimizer`: the one it drives
+            if attribute.attr.value == "optimizer" and not path:
+                # `scheduler.optimizer`: the one it drives; `opt.optimizer` of a wrapped optimizer
+                # (Lightning's LightningOptimizer, Accelerate's AcceleratedOptimizer): the optimizer itself.
                 driven: Objects = frozenset().union(*(o.optimizers for o in held if o.role is Role.SCHEDULER))
+                driven |= frozenset(o for o in held if o.role is Role.OPTIMIZER)
                 if driven:
                     return driven
             instances = [o for o in held if o.role is Role.INSTANCE]
@@ -865,6 +868,13 @@ class Resolver:
                 where = context if value.function is context.function else Context(value.function, depth=context.depth)
                 found.append((value.value, where))
         return found
+
+    def stored_items(self, name: cst.Name, function: FunctionInfo) -> dict[str, cst.BaseExpression]:
+        """`name["key"] = value` in `function`, by key (the last value stored under each)."""
+        owner = self._owner(function)
+        if owner is not self:
+            return owner.stored_items(name, function)
+        return {key: value for key, value in self.index.item_assignments.get((function, name.value), []) if key}
 
     def _class_instantiations(self, class_info: ClassInfo) -> list[tuple[cst.Call, FunctionInfo]]:
         """`Trainer(...)`, and `super().__init__(...)` in the `__init__` of a subclass, which hands the
