@@ -36,7 +36,7 @@ NEEDS_A_SCHEDULER = frozenset({SourceNeed.SCHEDULER})
 
 _TRANSFORMERS_FACTORY = re.compile(r"get_\w*schedul")
 # `lr_scheduler.step(`, `self.scheduler.step(`: a scheduler lrlint may know by its name or annotation only.
-STEPS_A_SCHEDULER = re.compile(r"sched\w*\.step\(")
+STEPS_A_SCHEDULER = re.compile(r"sched\w*(?:\(\))?\.step\(")  # also `self.lr_schedulers().step()`
 # `self.scheduler.step()` under any name: may step a scheduler a base class of the project built.
 STEPS_AN_ATTRIBUTE = re.compile(r"self\.\w+\.step\(")
 

@@ -12,13 +12,14 @@ qualified name (the module's bases), never by method names alone.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from functools import partial
 
 import libcst as cst
 
 from lrlint.model.resolve import Context, Objects, Resolver, Role, TrackedObject
-from lrlint.model.syntax import ELEMENT, AccessPath, ClassInfo, FunctionInfo, Guard, call_events
+from lrlint.model.syntax import ELEMENT, AccessPath, ClassInfo, FunctionInfo, Guard, call_events, called_name
 from lrlint.model.trace import EntryCall, FrameworkStep, StepCadence
 from lrlint.model.values import ValueEvaluator, is_known
 
@@ -75,9 +76,29 @@ class SchedulerConfig:
     monitor: cst.BaseExpression | None  # the metric's name, in the scheduler's config or beside it
     ignored: bool = False  # under "scheduler" in the optimizer dict: Lightning warns and never steps it
     frequency: int | None = 1  # "frequency": stepped every that many intervals; None when it cannot be read
+    # A "monitor" beside a scheduler dict: Lightning reads it only for a bare scheduler.
+    ignored_monitor: cst.BaseExpression | None = None
 
-    def objects(self, resolver: Resolver) -> Objects:
-        return resolver.objects(self.scheduler, self.context)
+    def objects(self, resolver: Resolver, path: AccessPath = ()) -> Objects:
+        found = resolver.objects(self.scheduler, self.context, path)
+        return found if found or path else _of_unknown_class(resolver, self.scheduler, self.context)
+
+
+def _of_unknown_class(resolver: Resolver, expr: cst.BaseExpression, context: Context) -> Objects:
+    """What Lightning finds in a scheduler's place is a scheduler: built by a call lrlint cannot read
+    (`LinearWarmupCosineAnnealingLR(optimizer, ...)` of an unseen module, `instantiate(cfg)(optimizer=opt)`)
+    that is handed the optimizer, it is one of a class lrlint does not know."""
+    values = resolver.bound_values(expr, context) if isinstance(expr, cst.Name) else [(expr, context)]
+    found: set[TrackedObject] = set()
+    for value, where in values:
+        if not isinstance(value, cst.Call):
+            continue
+        optimizers = frozenset().union(
+            *(resolver.objects_of_role(arg.value, where, Role.OPTIMIZER) for arg in value.args if not arg.star)
+        )
+        if optimizers:
+            found.add(resolver.framework_scheduler(value, optimizers, called_name(value.func) or "scheduler", where))
+    return frozenset(found)
 
 
 @dataclass(frozen=True)
@@ -230,19 +251,18 @@ def _how(config: SchedulerConfig) -> str:
 def configured_objects(resolver: Resolver, class_info: ClassInfo, role: Role, path: AccessPath) -> Objects:
     """What `self.optimizers()` / `self.lr_schedulers()` return: all of them, or the one at `path`."""
     config = configuration(resolver, class_info)
-    expressions = (
-        list(config.optimizers) if role is Role.OPTIMIZER else [(s.scheduler, s.context) for s in config.schedulers]
+    sources: list[Callable[[AccessPath], Objects]] = (
+        [partial(resolver.objects, expr, context) for expr, context in config.optimizers]
+        if role is Role.OPTIMIZER
+        else [partial(scheduler.objects, resolver) for scheduler in config.schedulers]
     )
     if path:
         index = path[0]
         if index != ELEMENT:  # `for scheduler in self.lr_schedulers():` takes each of them
-            chosen = expressions[index] if isinstance(index, int) and 0 <= index < len(expressions) else None
-            expressions = [chosen] if chosen is not None and len(expressions) > 1 else []
+            chosen = sources[index] if isinstance(index, int) and 0 <= index < len(sources) else None
+            sources = [chosen] if chosen is not None and len(sources) > 1 else []
         path = path[1:]
-    found: set[TrackedObject] = set()
-    for expr, context in expressions:
-        found |= {o for o in resolver.objects(expr, context, path) if o.role is role}
-    return frozenset(found)
+    return frozenset(o for source in sources for o in source(path) if o.role is role)
 
 
 class _Reader:
@@ -252,10 +272,16 @@ class _Reader:
         self.resolver = resolver
         self.optimizers: list[tuple[cst.BaseExpression, Context]] = []
         self.schedulers: list[SchedulerConfig] = []
+        # `config = {"optimizer": opt}` then `config["lr_scheduler"] = scheduler`: by the dict's node.
+        self._stored: dict[cst.BaseExpression, dict[str, cst.BaseExpression]] = {}
+
+    def _items(self, node: cst.BaseExpression) -> dict[str, cst.BaseExpression] | None:
+        items = _dict_items(node)
+        return {**items, **self._stored.get(node, {})} if items is not None else None
 
     def optim_conf(self, expr: cst.BaseExpression, context: Context, depth: int) -> None:
         for value, where in self._values(expr, context, depth):
-            items = _dict_items(value)
+            items = self._items(value)
             if items is not None:
                 self._optimizer_dict(items, where, depth)
             elif isinstance(value, (cst.List, cst.Tuple)):
@@ -291,15 +317,25 @@ class _Reader:
         self, expr: cst.BaseExpression, context: Context, monitor: cst.BaseExpression | None, depth: int
     ) -> None:
         for value, where in self._values(expr, context, depth):
-            items = _dict_items(value)
+            items = self._items(value)
             if items is None:  # a bare scheduler, every default applies: named where the code returns it
-                self.schedulers.append(SchedulerConfig(expr, context, "epoch", None, monitor))
+                bare = SchedulerConfig(expr, context, "epoch", None, monitor)
+                if bare not in self.schedulers:  # one per name, however many values reach it
+                    self.schedulers.append(bare)
             elif "scheduler" in items:
                 interval = items.get("interval")
                 read = _interval(self.resolver, interval) if interval is not None else "epoch"
-                given = items.get("monitor", monitor)
+                given = items.get("monitor")
                 frequency = _frequency(self.resolver, items["frequency"]) if "frequency" in items else 1
-                config = SchedulerConfig(items["scheduler"], where, read, interval, given, frequency=frequency)
+                config = SchedulerConfig(
+                    items["scheduler"],
+                    where,
+                    read,
+                    interval,
+                    given,
+                    frequency=frequency,
+                    ignored_monitor=monitor if given is None else None,
+                )
                 self.schedulers.append(config)
 
     def _values(
@@ -311,6 +347,7 @@ class _Reader:
         if isinstance(expr, cst.Name) and expr.value not in ("None", "True", "False"):
             bound = self.resolver.bound_values(expr, context)
             for value, where in bound:
+                self._stored[value] = self.resolver.stored_items(expr, where.function)
                 yield from self._values(value, where, depth + 1)
             if bound:
                 return

@@ -168,8 +168,11 @@ class SyntaxIndex:
     # `schedulers.append(value)`: values appended to a local container, by (function, name).
     appended: dict[tuple[FunctionInfo, str], list[cst.BaseExpression]] = field(default_factory=dict)
     param_owner: dict[cst.Param, FunctionInfo] = field(default_factory=dict)
-    # `checkpoint["scheduler"] = value`: values stored into a named container, by (function, name).
-    item_assignments: dict[tuple[FunctionInfo, str], list[cst.BaseExpression]] = field(default_factory=dict)
+    # `checkpoint["scheduler"] = value`: values stored into a named container, by (function, name),
+    # each with its key (None unless a string literal).
+    item_assignments: dict[tuple[FunctionInfo, str], list[tuple[str | None, cst.BaseExpression]]] = field(
+        default_factory=dict
+    )
     # `scheduler.last_epoch = value`: attributes written on objects other than `self`, by attribute name.
     attribute_writes: dict[str, list[AttributeWrite]] = field(default_factory=dict)
 
@@ -588,7 +591,8 @@ class _Builder:
         elif not path:
             function.escapes.append(value)
             if isinstance(target, cst.Subscript) and isinstance(target.value, cst.Name):
-                self.index.item_assignments.setdefault((function, target.value.value), []).append(value)
+                assigned = (subscript_key(target), value)
+                self.index.item_assignments.setdefault((function, target.value.value), []).append(assigned)
 
     def _bind_iteration(
         self,

@@ -45,7 +45,9 @@ class CompetingSchedulers(Rule):
     stepping; a step under `if not self.automatic_optimization:` runs only when Lightning does not
     step. The same holds for a scheduler handed to the HF Trainer and stepped again by the code,
     and for the scheduler of `deepspeed.initialize(...)` (the one handed over as `lr_scheduler=`,
-    or the one it returns, built from its config): DeepSpeed steps it in `engine.step()`.
+    or the one it returns, built from its config): DeepSpeed steps it in `engine.step()`. Two
+    schedulers of one optimizer returned to Lightning with the same interval and frequency are
+    both stepped by it, and reported at the second one's config.
 
     Fix: step each scheduler once per iteration; compose phases with `SequentialLR` and
     deliberate products with `ChainedScheduler`.
@@ -208,6 +210,22 @@ for epoch in range(epochs):
             optimizer.zero_grad()
     scheduler.step()  # expect: LR105
 """,
+        """
+import lightning as L
+import torch
+from torch.optim.lr_scheduler import CosineAnnealingLR, LinearLR
+
+
+class Model(L.LightningModule):
+    def configure_optimizers(self):
+        optimizer = torch.optim.AdamW(self.parameters(), lr=1e-3)
+        warmup = LinearLR(optimizer, start_factor=0.01, total_iters=500)
+        cosine = CosineAnnealingLR(optimizer, T_max=self.trainer.estimated_stepping_batches)
+        return [optimizer], [
+            {"scheduler": warmup, "interval": "step"},
+            {"scheduler": cosine, "interval": "step"},  # expect: LR105
+        ]
+""",
     )
 
     def check(self, model: TrainingModel) -> Iterator[Report]:
@@ -220,6 +238,29 @@ for epoch in range(epochs):
                         yield report
                         break
         yield from _framework_steps_too(model)
+        yield from _framework_steps_together(model)
+
+
+def _framework_steps_together(model: TrainingModel) -> Iterator[Report]:
+    """Two schedulers of one optimizer handed to a framework that steps both at the same cadence
+    (Lightning given `[warmup, cosine]`, both with `"interval": "step"`)."""
+    steps = model.framework_steps
+    for index, second in enumerate(steps):
+        for first in steps[:index]:
+            if (first.cadence, first.every) != (second.cadence, second.every) or first.objects & second.objects:
+                continue
+            attached = [frozenset().union(*(s.optimizers for s in step.objects)) for step in (first, second)]
+            shared = attached[0] & attached[1]
+            if not shared or any(a in b.children or b in a.children for a in first.objects for b in second.objects):
+                continue
+            names = " / ".join(sorted(model.describe(o) for o in shared))
+            yield Report(
+                second.node,
+                f"{second.framework} steps this scheduler and the one at {model.where(first.node)} together "
+                f"({second.how}), and both drive {names}: their factors combine into a curve neither describes; "
+                "return one SequentialLR for phases, or a ChainedScheduler to chain on purpose",
+            )
+            break
 
 
 def _framework_steps_too(model: TrainingModel) -> Iterator[Report]:

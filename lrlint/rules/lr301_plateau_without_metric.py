@@ -23,8 +23,9 @@ class PlateauWithoutMetric(Rule):
     every `patience` epochs regardless of training.
 
     A ReduceLROnPlateau returned by a LightningModule's `configure_optimizers` without a
-    `"monitor"` (in its config dict, or beside it in the optimizer dict) makes Lightning raise
-    MisconfigurationException when fit starts; `lr_scheduler_step(self, scheduler, metric)` is
+    `"monitor"` makes Lightning raise MisconfigurationException when fit starts: in its scheduler
+    dict when it is returned in one (a `"monitor"` beside that dict is ignored), else beside it in
+    the optimizer dict; `lr_scheduler_step(self, scheduler, metric)` is
     checked like any other step, with `scheduler` being what `configure_optimizers` returns.
 
     Fix: pass the validation metric: `scheduler.step(val_loss)`; in Lightning, return
@@ -68,6 +69,20 @@ class Model(pl.LightningModule):
     def configure_optimizers(self):
         optimizer = torch.optim.Adam(self.parameters(), lr=1e-3)
         return [optimizer], [torch.optim.lr_scheduler.ReduceLROnPlateau(optimizer)]  # expect: LR301
+""",
+        """
+import torch
+import lightning.pytorch as pl
+
+class Model(pl.LightningModule):
+    def configure_optimizers(self):
+        optimizer = torch.optim.Adam(self.parameters(), lr=1e-3)
+        plateau = torch.optim.lr_scheduler.ReduceLROnPlateau(optimizer, patience=3)
+        return {
+            "optimizer": optimizer,
+            "lr_scheduler": {"scheduler": plateau, "interval": "epoch"},  # expect: LR301
+            "monitor": "val_loss",  # read only beside a bare scheduler
+        }
 """,
         """
 import torch
@@ -146,7 +161,15 @@ def _lightning_without_monitor(model: TrainingModel) -> Iterator[Report]:
         for config in setup.configuration.schedulers:
             schedulers = model.configured_schedulers(config)
             plateau = schedulers and all(s.spec is not None and s.spec.is_plateau for s in schedulers)
-            if plateau and not config.ignored and config.monitor is None:
+            if plateau and not config.ignored and config.monitor is None and config.ignored_monitor is not None:
+                yield Report(
+                    config.scheduler,
+                    f'ReduceLROnPlateau is returned in a scheduler dict without a "monitor": Lightning ignores '
+                    f'the "monitor" beside it ({model.where(config.ignored_monitor)}), which counts only for a '
+                    "bare scheduler, and raises MisconfigurationException when fit starts; move "
+                    f'"monitor": {model.code(config.ignored_monitor)} into the scheduler dict',
+                )
+            elif plateau and not config.ignored and config.monitor is None:
                 yield Report(
                     config.scheduler,
                     'ReduceLROnPlateau is returned to Lightning without a "monitor": Lightning raises '

@@ -306,7 +306,8 @@ def _built_at(model: TrainingModel, item: TraceItem) -> tuple[cst.CSTNode, cst.C
         if before:
             expr = max(before, key=model.source_order)  # the last assignment before the save
         elif argument is not None and frame.parent is not None and frame.call_site is not None:
-            expr, frame, call = argument, frame.parent, frame.call_site
+            call = frame.call_site
+            expr, frame = argument, frame.parent
         else:
             break
     return expr, call
@@ -336,7 +337,8 @@ def _values_of_name(
 ) -> list[tuple[cst.BaseExpression, Context, Frame, int]]:
     """What a saved name holds: its assignments, items stored into it, or the caller's argument."""
     function = context.function
-    values = _bound_values(model, name, function) + model.index.item_assignments.get((function, name.value), [])
+    stored = [value for _, value in model.index.item_assignments.get((function, name.value), [])]
+    values = _bound_values(model, name, function) + stored
     found = [(value, context, frame, hops) for value in values]
     argument = frame.argument(name.value)
     if argument is not None and frame.parent is not None and hops < _MAX_HOPS:
