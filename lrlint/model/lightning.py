@@ -78,6 +78,9 @@ class SchedulerConfig:
     frequency: int | None = 1  # "frequency": stepped every that many intervals; None when it cannot be read
     # A "monitor" beside a scheduler dict: Lightning reads it only for a bare scheduler.
     ignored_monitor: cst.BaseExpression | None = None
+    # The list it is returned in with other schedulers (`[optimizer], [warmup, cosine]`), and its
+    # place there: Lightning steps all of that list's schedulers, not one of them.
+    together: tuple[cst.CSTNode, int] | None = None
 
     def objects(self, resolver: Resolver, path: AccessPath = ()) -> Objects:
         found = resolver.objects(self.scheduler, self.context, path)
@@ -306,20 +309,28 @@ class _Reader:
                 assert isinstance(optimizers, (cst.List, cst.Tuple))
                 self.optimizers.extend((e.value, where) for e in optimizers.elements if isinstance(e, cst.Element))
             for scheduler, where in self._values(elements[1], context, depth):
-                listed = scheduler.elements if isinstance(scheduler, (cst.List, cst.Tuple)) else None
-                for item in [e.value for e in listed if isinstance(e, cst.Element)] if listed else [scheduler]:
-                    self._scheduler_conf(item, where, None, depth)
+                if not isinstance(scheduler, (cst.List, cst.Tuple)):
+                    self._scheduler_conf(scheduler, where, None, depth)
+                    continue
+                listed = [e.value for e in scheduler.elements if isinstance(e, cst.Element)]
+                for place, item in enumerate(listed):
+                    self._scheduler_conf(item, where, None, depth, (scheduler, place) if len(listed) > 1 else None)
             return
         for element in elements:  # optimizers, or one dict per optimizer
             self.optim_conf(element, context, depth + 1)
 
     def _scheduler_conf(
-        self, expr: cst.BaseExpression, context: Context, monitor: cst.BaseExpression | None, depth: int
+        self,
+        expr: cst.BaseExpression,
+        context: Context,
+        monitor: cst.BaseExpression | None,
+        depth: int,
+        together: tuple[cst.CSTNode, int] | None = None,
     ) -> None:
         for value, where in self._values(expr, context, depth):
             items = self._items(value)
             if items is None:  # a bare scheduler, every default applies: named where the code returns it
-                bare = SchedulerConfig(expr, context, "epoch", None, monitor)
+                bare = SchedulerConfig(expr, context, "epoch", None, monitor, together=together)
                 if bare not in self.schedulers:  # one per name, however many values reach it
                     self.schedulers.append(bare)
             elif "scheduler" in items:
@@ -335,6 +346,7 @@ class _Reader:
                     given,
                     frequency=frequency,
                     ignored_monitor=monitor if given is None else None,
+                    together=together,
                 )
                 self.schedulers.append(config)
 

@@ -11,6 +11,7 @@ from lrlint.model import (
     Frame,
     Objects,
     Role,
+    SchedulerConfig,
     Trace,
     TraceItem,
     TrackedObject,
@@ -47,7 +48,8 @@ class CompetingSchedulers(Rule):
     and for the scheduler of `deepspeed.initialize(...)` (the one handed over as `lr_scheduler=`,
     or the one it returns, built from its config): DeepSpeed steps it in `engine.step()`. Two
     schedulers of one optimizer returned to Lightning with the same interval and frequency are
-    both stepped by it, and reported at the second one's config.
+    both stepped by it when they are returned side by side (`[optimizer], [warmup, cosine]`), and
+    reported at the second one's config.
 
     Fix: step each scheduler once per iteration; compose phases with `SequentialLR` and
     deliberate products with `ChainedScheduler`.
@@ -242,25 +244,42 @@ class Model(L.LightningModule):
 
 
 def _framework_steps_together(model: TrainingModel) -> Iterator[Report]:
-    """Two schedulers of one optimizer handed to a framework that steps both at the same cadence
-    (Lightning given `[warmup, cosine]`, both with `"interval": "step"`)."""
-    steps = model.framework_steps
-    for index, second in enumerate(steps):
-        for first in steps[:index]:
-            if (first.cadence, first.every) != (second.cadence, second.every) or first.objects & second.objects:
-                continue
-            attached = [frozenset().union(*(s.optimizers for s in step.objects)) for step in (first, second)]
-            shared = attached[0] & attached[1]
-            if not shared or any(a in b.children or b in a.children for a in first.objects for b in second.objects):
-                continue
-            names = " / ".join(sorted(model.describe(o) for o in shared))
-            yield Report(
-                second.node,
-                f"{second.framework} steps this scheduler and the one at {model.where(first.node)} together "
-                f"({second.how}), and both drive {names}: their factors combine into a curve neither describes; "
-                "return one SequentialLR for phases, or a ChainedScheduler to chain on purpose",
-            )
-            break
+    """Two schedulers of one optimizer returned to Lightning in one list (`[optimizer], [warmup,
+    cosine]`) with the same interval and frequency: it steps both, every time."""
+    for setup in model.lightning_modules:
+        if not setup.automatic:
+            continue
+        listed = [c for c in setup.configuration.schedulers if c.together is not None and not c.ignored]
+        for index, second in enumerate(listed):
+            for first in listed[:index]:
+                assert first.together is not None and second.together is not None
+                if first.together[0] is not second.together[0] or first.together[1] == second.together[1]:
+                    continue  # not returned side by side
+                if (first.interval, first.frequency) != (second.interval, second.frequency) or first.interval is None:
+                    continue
+                report = _drive_one_optimizer(model, first, second)
+                if report is not None:
+                    yield report
+                    break
+
+
+def _drive_one_optimizer(model: TrainingModel, first: SchedulerConfig, second: SchedulerConfig) -> Report | None:
+    schedulers = [model.configured_schedulers(config) for config in (first, second)]
+    if not all(schedulers) or schedulers[0] & schedulers[1]:
+        return None
+    shared = frozenset().union(*(s.optimizers for s in schedulers[0])) & frozenset().union(
+        *(s.optimizers for s in schedulers[1])
+    )
+    if not shared:
+        return None
+    names = " / ".join(sorted(model.describe(o) for o in shared))
+    return Report(
+        second.interval_node or second.scheduler,
+        f"Lightning steps this scheduler and the one returned beside it ({model.where(first.scheduler)}) "
+        f'together, both with "interval": "{second.interval}", and both drive {names}: their factors combine '
+        "into a curve neither describes; return one SequentialLR for phases, or a ChainedScheduler to chain "
+        "on purpose",
+    )
 
 
 def _framework_steps_too(model: TrainingModel) -> Iterator[Report]:
