@@ -73,7 +73,7 @@ class SchedulerConfig:
     context: Context  # where it is evaluated
     interval: str | None  # "step", "epoch", or None when it cannot be read
     interval_node: cst.BaseExpression | None  # the value of "interval", if the config gives one
-    monitor: cst.BaseExpression | None  # the metric's name, in the scheduler's config or beside it
+    monitor: cst.BaseExpression | None  # the metric's name: in the scheduler dict, or beside a bare scheduler
     ignored: bool = False  # under "scheduler" in the optimizer dict: Lightning warns and never steps it
     frequency: int | None = 1  # "frequency": stepped every that many intervals; None when it cannot be read
     # A "monitor" beside a scheduler dict: Lightning reads it only for a bare scheduler.

@@ -101,9 +101,13 @@ class _Positions:
     def __init__(self, module: cst.Module, order: dict[cst.CSTNode, int], code: str) -> None:
         self._module = module
         self._order = order
-        # LibCST's positions count the module's last line break even where the code has none.
-        self._code = code if module.has_trailing_newline or not code else code + module.default_newline
         self._statement_orders = [order[statement] for statement in module.body]
+        self._use_code(code)
+        self._regenerated = False
+
+    def _use_code(self, code: str) -> None:
+        # LibCST's positions count the module's last line break even where the code has none.
+        self._code = code if self._module.has_trailing_newline or not code else code + self._module.default_newline
         self._line_starts = [0, *(match.end() for match in _LINE_BREAK.finditer(self._code))]
         self._ranges: dict[cst.CSTNode, tuple[int, int]] = {}
         self._placed: set[int] = set()  # statements whose nodes are in _ranges
@@ -116,13 +120,26 @@ class _Positions:
                 self._place_statement(statement)
                 self._placed.add(statement)
             elif statement is None and not self._whole_module_placed:
-                self._record(self._generated(self._module)[1], 0)
+                text, ranges = self._generated(self._module)
+                if text != self._code:
+                    self._regenerate()
+                self._record(ranges, 0)
                 self._whole_module_placed = True
         return self._ranges.get(node)
+
+    def _regenerate(self) -> None:
+        """LibCST does not give this module's text back exactly (`except ....A :` loses its space):
+        place every node in the code it generates, as its PositionProvider does."""
+        if not self._regenerated:
+            self._regenerated = True
+            self._use_code(self._module.code)
 
     def _place_statement(self, index: int) -> None:
         text, ranges = self._generated(self._module.body[index])
         start = self._code.find(text)
+        if start == -1 and not self._regenerated:
+            self._regenerate()
+            start = self._code.find(text)
         if start == -1 or self._code.find(text, start + 1) != -1:
             start = self._statement_starts[index]
         self._record(ranges, start)

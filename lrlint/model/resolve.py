@@ -1000,6 +1000,6 @@ def _literal_name(expr: cst.BaseExpression | None) -> str | None:
 
 
 def _of_subclasses(instances: Objects, method: FunctionInfo) -> Objects:
-    """Instances of a subclass of the class that defines `method`: its `self.<hook>()` calls run
-    the subclass's overrides."""
+    """Instances of another class than the one defining `method` (a subclass that inherits it): its
+    `self.<hook>()` calls run that class's overrides."""
     return frozenset(o for o in instances if o.class_info is not None and o.class_info is not method.class_info)

@@ -119,7 +119,8 @@ def _built_in_a_hook(model: TrainingModel, trace: Trace) -> Iterator[Report]:
             if stepped and outlives:
                 yield Report(
                     item.call,
-                    f"{scheduler.name} is constructed in {trace.entry.name}, which {trace.entry_call.description}"
-                    ", and stepped there: it restarts at every call and the schedule never progresses; construct "
-                    "it once (in configure_optimizers) and step it through self.lr_schedulers()",
+                    f"{scheduler.name} is constructed and stepped in {trace.entry.name} "
+                    f"({trace.entry_call.description}): it restarts at every call and the schedule never "
+                    "progresses; construct it once, outside the hook (Lightning: return it from "
+                    "configure_optimizers and step self.lr_schedulers())",
                 )
