@@ -324,6 +324,18 @@ class TrainingModel:
         for function in self.index.all_functions():
             yield from ((event.call, function) for event in call_events(function.events))
 
+    def built_at_several_calls(self, obj: TrackedObject) -> bool:
+        """Built in a helper the module calls from more than one place (`_configure_optimizer(params)`
+        for the critic, and again for the model): each call builds an object of its own, which
+        lrlint, telling objects apart by where they are built, takes for one."""
+        helper = obj.function
+        if helper is self.index.module:
+            return False
+        calling = (
+            call for call, function in self.calls() if self.resolver.called_function(call, Context(function)) is helper
+        )
+        return next(calling, None) is not None and next(calling, None) is not None
+
     def guards_of(self, call: cst.Call) -> tuple[Guard, ...]:
         """The `if` conditions around a call, in its own function."""
         return self._call_guards.get(id(call), ())

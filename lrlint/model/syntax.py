@@ -730,16 +730,25 @@ def exclusive(first: tuple[Guard, ...], second: tuple[Guard, ...]) -> bool:
     """Code under `first` and code under `second` cannot both run: one is under `if c:` and the other
     under its `else`, or they test one value against two constants (`if cfg.sched == "cosine":` and
     `elif cfg.sched == "plateau":`), the way a run's configuration picks one scheduler."""
-    for one in first:
-        for other in second:
-            if one.negated != other.negated and one.test.deep_equals(other.test):
+    for one_test, one_negated in map(_polarity, first):
+        for other_test, other_negated in map(_polarity, second):
+            if one_negated != other_negated and one_test.deep_equals(other_test):
                 return True
-            if one.negated or other.negated:
+            if one_negated or other_negated:
                 continue
-            tested, against = _equality(one.test), _equality(other.test)
+            tested, against = _equality(one_test), _equality(other_test)
             if tested and against and tested[1] != against[1] and tested[0].deep_equals(against[0]):
                 return True
     return False
+
+
+def _polarity(guard: Guard) -> tuple[cst.BaseExpression, bool]:
+    """The guard's condition without its `not`s, and whether the code runs when it is false:
+    `if not warmup:` runs where the `else` of `if warmup:` does."""
+    test, negated = guard.test, guard.negated
+    while isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not):
+        test, negated = test.expression, not negated
+    return test, negated
 
 
 def build_syntax_index(module: cst.Module) -> SyntaxIndex:

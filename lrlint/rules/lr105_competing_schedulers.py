@@ -49,7 +49,9 @@ class CompetingSchedulers(Rule):
     or the one it returns, built from its config): DeepSpeed steps it in `engine.step()`. Two
     schedulers of one optimizer returned to Lightning with the same interval and frequency are
     both stepped by it when they are returned side by side (`[optimizer], [warmup, cosine]`), and
-    reported at the second one's config.
+    reported at the second one's config. A scheduler built by a helper the module calls more than
+    once (a pair for the model, returned, and another for a critic, kept on `self`) is not taken for
+    the one the framework steps: lrlint tells objects apart by where they are built.
 
     Fix: step each scheduler once per iteration; compose phases with `SequentialLR` and
     deliberate products with `ChainedScheduler`.
@@ -147,6 +149,26 @@ class Module(L.LightningModule):
         optimizer = torch.optim.AdamW(self.parameters(), lr=1e-3)
         scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: min(1.0, step / 500))
         return [optimizer], [{"scheduler": scheduler, "interval": "step"}]
+""",
+        """
+import lightning as L
+import torch
+
+
+class Adapter(L.LightningModule):
+    def _optimizer_and_scheduler(self, parameters):
+        optimizer = torch.optim.SGD(parameters, lr=0.01)
+        return [optimizer], [torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: 1.0)]
+
+    def configure_optimizers(self):
+        critic = self._optimizer_and_scheduler(self.critic.parameters())  # a second pair, kept for itself
+        self.critic_opt, self.critic_sched = critic[0][0], critic[1][0]
+        return self._optimizer_and_scheduler(self.model.parameters())
+
+    def training_step(self, batch, batch_idx):
+        self.critic_opt.step()
+        self.critic_sched.step()  # the critic's scheduler, not the one Lightning steps
+        return self.loss(batch)
 """,
     )
     INVALID = (
@@ -290,6 +312,8 @@ def _framework_steps_too(model: TrainingModel) -> Iterator[Report]:
         if only_under_manual_optimisation(item.guards):
             continue
         also = [step for step in model.framework_steps if item.objects & step.objects]
+        if any(model.built_at_several_calls(o) for o in item.objects):
+            continue  # perhaps another object than the framework's, built by the same helper
         if also and item.objects <= frozenset().union(*(step.objects for step in also)):
             yield Report(
                 item.call,

@@ -75,6 +75,23 @@ for epoch in range(90):
         optimizer.step()
         scheduler.step()
 """,
+        """
+import torch
+
+
+def fit(model, loader, epochs, learning_rates, dynamic):
+    optimizer = torch.optim.Adam(model.parameters())
+    if dynamic:
+        plateau = torch.optim.lr_scheduler.ReduceLROnPlateau(optimizer)
+    for epoch in range(epochs):
+        if not dynamic:  # a table of rates, used only when there is no scheduler
+            for group in optimizer.param_groups:
+                group["lr"] = learning_rates[epoch]
+        for batch in loader:
+            optimizer.step()
+        if dynamic:
+            plateau.step(validate(model))
+""",
     )
     INVALID = (
         """
