@@ -324,6 +324,10 @@ class TrainingModel:
         for function in self.index.all_functions():
             yield from ((event.call, function) for event in call_events(function.events))
 
+    def held_by_the_trainer(self, function: FunctionInfo) -> Objects:
+        """What a Lightning Callback's hook reaches through its `trainer` (nothing for other functions)."""
+        return lightning.held_by_the_trainer(self.resolver, function)
+
     def built_at_several_calls(self, obj: TrackedObject) -> bool:
         """Built in a helper the module calls from more than one place (`_configure_optimizer(params)`
         for the critic, and again for the model): each call builds an object of its own, which

@@ -36,6 +36,21 @@ MODULE_BASES = frozenset(
     }
 )
 
+CALLBACK_BASES = frozenset(
+    {
+        "lightning.Callback",
+        "lightning.pytorch.Callback",
+        "lightning.pytorch.callbacks.Callback",
+        "lightning.pytorch.callbacks.callback.Callback",
+        "pytorch_lightning.Callback",
+        "pytorch_lightning.callbacks.Callback",
+        "pytorch_lightning.callbacks.base.Callback",
+        "pytorch_lightning.callbacks.callback.Callback",
+    }
+)
+# What a Callback's hooks read off their `trainer` argument: the modules' optimizers and schedulers.
+_TRAINER_HOLDS = {"optimizers": Role.OPTIMIZER, "lr_scheduler_configs": Role.SCHEDULER, "lr_schedulers": Role.SCHEDULER}
+
 # Hooks Lightning calls once per training batch, and once per training epoch.
 PER_BATCH_HOOKS = frozenset(
     {
@@ -114,6 +129,38 @@ class Configuration:
 
 def is_lightning_module(resolver: Resolver, class_info: ClassInfo) -> bool:
     return not MODULE_BASES.isdisjoint(resolver.external_bases(class_info))
+
+
+def is_callback(resolver: Resolver, class_info: ClassInfo) -> bool:
+    return not CALLBACK_BASES.isdisjoint(resolver.external_bases(class_info))
+
+
+def trainer_attribute(
+    resolver: Resolver, attribute: cst.Attribute, context: Context, path: AccessPath
+) -> Objects | None:
+    """`trainer.optimizers`, `trainer.lr_scheduler_configs` in a hook of a Lightning Callback: what the
+    LightningModules of the file configure (the callback is written for them); None for anything else."""
+    role = _TRAINER_HOLDS.get(attribute.attr.value)
+    function = context.function
+    if role is None or function.class_info is None or not isinstance(attribute.value, cst.Name):
+        return None
+    params = function.positional_params(bound_method=True)
+    if not params or params[0].name.value != attribute.value.value or not is_callback(resolver, function.class_info):
+        return None
+    return _configured_in_the_file(resolver, role, path)
+
+
+def held_by_the_trainer(resolver: Resolver, function: FunctionInfo) -> Objects:
+    """Everything a Callback's hook can reach through its `trainer`: the file's modules' optimizers
+    and schedulers (empty for any other function)."""
+    if function.class_info is None or not is_callback(resolver, function.class_info):
+        return frozenset()
+    return _configured_in_the_file(resolver, Role.OPTIMIZER, ()) | _configured_in_the_file(resolver, Role.SCHEDULER, ())
+
+
+def _configured_in_the_file(resolver: Resolver, role: Role, path: AccessPath) -> Objects:
+    modules = [c for c in resolver.index.classes.values() if is_lightning_module(resolver, c)]
+    return frozenset().union(*(configured_objects(resolver, module, role, path, True) for module in modules))
 
 
 def automatic_optimization(resolver: Resolver, class_info: ClassInfo) -> bool:
@@ -251,8 +298,11 @@ def _how(config: SchedulerConfig) -> str:
     return 'Lightning steps this scheduler once per epoch ("interval" is "epoch" by default)'
 
 
-def configured_objects(resolver: Resolver, class_info: ClassInfo, role: Role, path: AccessPath) -> Objects:
-    """What `self.optimizers()` / `self.lr_schedulers()` return: all of them, or the one at `path`."""
+def configured_objects(
+    resolver: Resolver, class_info: ClassInfo, role: Role, path: AccessPath, always_a_list: bool = False
+) -> Objects:
+    """What `self.optimizers()` / `self.lr_schedulers()` return: all of them, or the one at `path`
+    (a lone one is returned bare, unless `always_a_list`, as `trainer.optimizers` gives it)."""
     config = configuration(resolver, class_info)
     sources: list[Callable[[AccessPath], Objects]] = (
         [partial(resolver.objects, expr, context) for expr, context in config.optimizers]
@@ -263,7 +313,7 @@ def configured_objects(resolver: Resolver, class_info: ClassInfo, role: Role, pa
         index = path[0]
         if index != ELEMENT:  # `for scheduler in self.lr_schedulers():` takes each of them
             chosen = sources[index] if isinstance(index, int) and 0 <= index < len(sources) else None
-            sources = [chosen] if chosen is not None and len(sources) > 1 else []
+            sources = [chosen] if chosen is not None and (len(sources) > 1 or always_a_list) else []
         path = path[1:]
     return frozenset(o for source in sources for o in source(path) if o.role is role)
 

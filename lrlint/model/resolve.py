@@ -467,6 +467,11 @@ class Resolver:
     def _attribute_objects(self, attribute: cst.Attribute, context: Context, path: AccessPath) -> Objects:
         owner = self._self_class(attribute.value, context)
         if owner is None:
+            from lrlint.model import lightning  # imported here: lightning's view is built on this resolver
+
+            held_by_trainer = lightning.trainer_attribute(self, attribute, context, path)
+            if held_by_trainer is not None:
+                return held_by_trainer
             held = self.objects(attribute.value, context)
             if attribute.attr.value == "optimizer" and not path:
                 # `scheduler.optimizer`: the one it drives; `opt.optimizer` of a wrapped optimizer
@@ -475,6 +480,12 @@ class Resolver:
                 driven |= frozenset(o for o in held if o.role is Role.OPTIMIZER)
                 if driven:
                     return driven
+            if attribute.attr.value == "scheduler" and not path:
+                # `config.scheduler` of Lightning's `trainer.lr_scheduler_configs[0]`, `.scheduler` of
+                # Accelerate's AcceleratedScheduler: the scheduler itself.
+                wrapped = frozenset(o for o in held if o.role is Role.SCHEDULER)
+                if wrapped:
+                    return wrapped
             instances = [o for o in held if o.role is Role.INSTANCE]
             classes = [o.class_info for o in instances if o.class_info is not None]
         else:

@@ -46,7 +46,9 @@ class SchedulerNotCheckpointed(Rule):
     whose state another save writes (`scheduler.pt` next to `optimizer.pt`) is checkpointed. Only
     the schedulers the saving code can reach count: built, stepped or handed around where it runs,
     or kept on the instance whose method saves (a trainer's `self.scheduler`), not the scheduler of
-    another trainer whose optimizer comes from the same factory.
+    another trainer whose optimizer comes from the same factory. A Lightning Callback's hook reaches
+    what the LightningModules of its file configure, through its `trainer` (`trainer.optimizers[0]`,
+    `trainer.lr_scheduler_configs[0].scheduler`).
 
     Not reported when the code restores the schedule's position itself, for the schedulers whose
     whole state is that position (their next rate follows from `last_epoch` and the optimizer's
@@ -152,6 +154,30 @@ for epoch in range(start_epoch, 1000):
         optimizer.step()
     torch.save({"optimizer": optimizer.state_dict(), "epoch": epoch}, "checkpoint.pt")
 """,
+        """
+import lightning.pytorch as pl
+import torch
+
+
+class Export(pl.Callback):
+    def on_train_epoch_end(self, trainer, pl_module):
+        torch.save(
+            {
+                "model": pl_module.state_dict(),
+                "optimizer": trainer.optimizers[0].state_dict(),
+                "scheduler": trainer.lr_scheduler_configs[0].scheduler.state_dict(),
+            },
+            "last.pt",
+        )
+
+
+class Model(pl.LightningModule):
+    def configure_optimizers(self):
+        optimizer = torch.optim.AdamW(self.parameters(), lr=1e-3)
+        total = self.trainer.estimated_stepping_batches
+        scheduler = torch.optim.lr_scheduler.OneCycleLR(optimizer, 1e-3, total_steps=total)
+        return {"optimizer": optimizer, "lr_scheduler": {"scheduler": scheduler, "interval": "step"}}
+""",
     )
     INVALID = (
         """
@@ -201,6 +227,30 @@ class Trainer:
 
 optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
 trainer = Trainer(model, optimizer, torch.optim.lr_scheduler.CosineAnnealingWarmRestarts(optimizer, T_0=10))
+""",
+        """
+import lightning.pytorch as pl
+import torch
+
+
+class Export(pl.Callback):
+    def on_train_epoch_end(self, trainer, pl_module):
+        torch.save(  # expect: LR401
+            {
+                "model": pl_module.state_dict(),
+                "optimizer": trainer.optimizers[0].state_dict(),
+
+            },
+            "last.pt",
+        )
+
+
+class Model(pl.LightningModule):
+    def configure_optimizers(self):
+        optimizer = torch.optim.AdamW(self.parameters(), lr=1e-3)
+        total = self.trainer.estimated_stepping_batches
+        scheduler = torch.optim.lr_scheduler.OneCycleLR(optimizer, 1e-3, total_steps=total)
+        return {"optimizer": optimizer, "lr_scheduler": {"scheduler": scheduler, "interval": "step"}}
 """,
     )
 
@@ -259,7 +309,7 @@ def _reachable(model: TrainingModel, trace: Trace, item: TraceItem) -> Objects:
         reachable |= other.objects | other.constructed
     frame: Frame | None = item.frame
     while frame is not None:
-        reachable |= model.resolver.kept_on_instance(frame.context)
+        reachable |= model.resolver.kept_on_instance(frame.context) | model.held_by_the_trainer(frame.function)
         frame = frame.parent
     return frozenset(reachable)
 
