@@ -895,21 +895,22 @@ class Resolver:
                 (call, function)
                 for call, function in self._calls_by_name.get(class_info.name, [])
                 if self._class_called(call.func, Context(function)) is class_info
-            ] + [
-                (call, function)
-                for call, function in self._calls_by_name.get("__init__", [])
-                if self._initialises_base(call, function, class_info)
-            ]
+            ] + self._base_initialisations.get(class_info, [])
         return self._instantiations[class_info]
 
-    def _initialises_base(self, call: cst.Call, function: FunctionInfo, base: ClassInfo) -> bool:
-        """`super().__init__(...)` in the `__init__` of a class whose next `__init__` is `base`'s."""
-        if function.name != "__init__" or function.class_info is None:
-            return False
-        if not (isinstance(call.func, cst.Attribute) and is_super_call(call.func.value)):
-            return False
-        init = self._find_method(function.class_info, "__init__", include_own=False)
-        return init is not None and init.class_info is base
+    @cached_property
+    def _base_initialisations(self) -> dict[ClassInfo, list[tuple[cst.Call, FunctionInfo]]]:
+        """`super().__init__(...)` in the `__init__` of a class, by the class whose `__init__` it runs."""
+        found: dict[ClassInfo, list[tuple[cst.Call, FunctionInfo]]] = {}
+        for call, function in self._calls_by_name.get("__init__", []):
+            if function.name != "__init__" or function.class_info is None:
+                continue
+            if not (isinstance(call.func, cst.Attribute) and is_super_call(call.func.value)):
+                continue
+            init = self._find_method(function.class_info, "__init__", include_own=False)
+            if init is not None and init.class_info is not None:
+                found.setdefault(init.class_info, []).append((call, function))
+        return found
 
     @cached_property
     def _calls_by_name(self) -> dict[str, list[tuple[cst.Call, FunctionInfo]]]:
