@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import os
 import signal
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
@@ -161,8 +162,24 @@ class _Workers:
 
             methods = multiprocessing.get_all_start_methods()
             context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
-            self._pool = context.Pool(self.jobs, initializer=_start_worker, initargs=(self._settings, self._debug))
+            with _ctrl_c_held():
+                self._pool = context.Pool(self.jobs, initializer=_start_worker, initargs=(self._settings, self._debug))
         return self._pool
+
+
+@contextmanager
+def _ctrl_c_held() -> Iterator[None]:
+    """Hold SIGINT while the workers are forked, so that none starts with Python's handler before
+    `_start_worker` ignores it: a worker interrupted there dies holding the pool's queue lock, and
+    terminating the pool then hangs. A Ctrl-C pressed meanwhile reaches the parent right after."""
+    if not hasattr(signal, "pthread_sigmask"):  # Windows: workers are spawned, not forked
+        yield
+        return
+    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
 
 
 _worker_settings: tuple[Settings, bool] | None = None
@@ -173,6 +190,8 @@ def _start_worker(settings: Settings, debug: bool) -> None:
     global _worker_settings  # noqa: PLW0603 - the worker's configuration, set once at its start
     _worker_settings = settings, debug
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle: no worker tracebacks
+    if hasattr(signal, "pthread_sigmask"):
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})  # held while the parent forked it
 
 
 def _rule_needs(settings: Settings, cache: Cache | None) -> frozenset[SourceNeed]:
