@@ -21,7 +21,6 @@ from lrlint.model.trace import FrameworkStep, StepCadence
 _LIBRARIES = ("transformers", "trl", "sentence_transformers")
 _OWN_LOOP = "_inner_training_loop"
 _STORED_AS = "lr_scheduler"
-_STEPPED_WITH_METRIC = "ReduceLROnPlateau"
 FRAMEWORK = "the HF Trainer"
 HOW = "the HF Trainer steps this scheduler after every optimizer step"
 REMEDY = (
