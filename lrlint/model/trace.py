@@ -203,6 +203,11 @@ class Trace:
     escaped: set[TrackedObject] = field(default_factory=set)
     entry_call: EntryCall | None = None
 
+    def in_per_batch_hook(self, item: TraceItem) -> bool:
+        """The item runs once per call of a hook the framework calls every batch (Lightning's
+        `training_step`), in no loop of its own: the hook's body is the batch loop's."""
+        return not item.loops and self.entry_call is not None and self.entry_call.cadence is StepCadence.PER_BATCH
+
     def steps(self, role: Role) -> Iterator[TraceItem]:
         return (item for item in self.items if item.role is role)
 

@@ -254,6 +254,6 @@ def _epochs_exist(trace: Trace, item: TraceItem) -> bool:
     A loop that steps the optimizer with no epoch around it (an RL episode loop, a
     `while it < max_iter` loop) counts iterations only: every size is in iterations there.
     """
-    if not item.loops and trace.entry_call is not None and trace.entry_call.cadence is StepCadence.PER_BATCH:
+    if trace.in_per_batch_hook(item):
         return True
     return any(loop.kind is LoopKind.EPOCH or loop.iterates_data for loop in item.loops)

@@ -11,7 +11,6 @@ from lrlint.model import (
     Guard,
     Objects,
     Role,
-    StepCadence,
     Trace,
     TraceItem,
     TrainingModel,
@@ -164,7 +163,7 @@ def _accumulation_guard(trace: Trace, item: TraceItem, optimizers: Objects) -> G
     """The `%` condition its optimizer steps under in the same batch loop (or in the same call of a
     hook the framework runs every batch, Lightning's `training_step`), when the scheduler does not."""
     loop = item.innermost_batch_loop
-    if loop is None and not _in_a_per_batch_hook(trace, item):
+    if loop is None and not trace.in_per_batch_hook(item):
         return None
 
     def inside(step: TraceItem) -> tuple[Guard, ...]:
@@ -179,10 +178,6 @@ def _accumulation_guard(trace: Trace, item: TraceItem, optimizers: Objects) -> G
                 if _is_modulo(guard) and guard not in own:
                     return guard
     return None
-
-
-def _in_a_per_batch_hook(trace: Trace, item: TraceItem) -> bool:
-    return not item.loops and trace.entry_call is not None and trace.entry_call.cadence is StepCadence.PER_BATCH
 
 
 def _is_modulo(guard: Guard) -> bool:
