@@ -332,12 +332,11 @@ class TrainingModel:
         """Built in a helper the module calls from more than one place (`_configure_optimizer(params)`
         for the critic, and again for the model): each call builds an object of its own, which
         lrlint, telling objects apart by where they are built, takes for one."""
-        helper = obj.function
+        helper, resolver = obj.function, self.resolver
         if helper is self.index.module:
             return False
-        calling = (
-            call for call, function in self.calls() if self.resolver.called_function(call, Context(function)) is helper
-        )
+        candidates = resolver.calls_named(helper.name)
+        calling = (call for call, caller in candidates if resolver.called_function(call, Context(caller)) is helper)
         return next(calling, None) is not None and next(calling, None) is not None
 
     def guards_of(self, call: cst.Call) -> tuple[Guard, ...]:

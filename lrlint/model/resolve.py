@@ -887,6 +887,11 @@ class Resolver:
             return owner.stored_items(name, function)
         return {key: value for key, value in self.index.item_assignments.get((function, name.value), []) if key}
 
+    def calls_named(self, name: str) -> list[tuple[cst.Call, FunctionInfo]]:
+        """The module's calls that may run a function or class called `name` (through an import
+        alias too), each with the function whose body holds it: the only ones that can resolve to it."""
+        return self._calls_by_name.get(name, [])
+
     def _class_instantiations(self, class_info: ClassInfo) -> list[tuple[cst.Call, FunctionInfo]]:
         """`Trainer(...)`, and `super().__init__(...)` in the `__init__` of a subclass, which hands the
         subclass's own constructor arguments on."""

@@ -312,15 +312,16 @@ def _framework_steps_too(model: TrainingModel) -> Iterator[Report]:
         if only_under_manual_optimisation(item.guards):
             continue
         also = [step for step in model.framework_steps if item.objects & step.objects]
+        if not also or not item.objects <= frozenset().union(*(step.objects for step in also)):
+            continue
         if any(model.built_at_several_calls(o) for o in item.objects):
             continue  # perhaps another object than the framework's, built by the same helper
-        if also and item.objects <= frozenset().union(*(step.objects for step in also)):
-            yield Report(
-                item.call,
-                f"`{model.receiver(item.call)}.step()` steps a scheduler that {also[0].framework} already steps "
-                f"({model.where(also[0].node)}: {also[0].how}): the schedule advances twice as fast as planned; "
-                f"remove this call{', or ' + also[0].by_hand if also[0].by_hand else ''}",
-            )
+        yield Report(
+            item.call,
+            f"`{model.receiver(item.call)}.step()` steps a scheduler that {also[0].framework} already steps "
+            f"({model.where(also[0].node)}: {also[0].how}): the schedule advances twice as fast as planned; "
+            f"remove this call{', or ' + also[0].by_hand if also[0].by_hand else ''}",
+        )
 
 
 def _conflict(model: TrainingModel, trace: Trace, first: TraceItem, second: TraceItem) -> Report | None:
