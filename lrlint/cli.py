@@ -7,7 +7,9 @@ import csv
 import importlib.util
 import json
 import os
+import signal
 import sys
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import NoReturn
@@ -34,15 +36,50 @@ from lrlint.report import FORMATTERS
 EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report Ctrl-C
 
 
+class _Interrupted(KeyboardInterrupt):
+    """Ctrl-C, raised by lrlint's own handler rather than Python's.
+
+    Under `python -m`, CPython kills itself with SIGINT at exit, whatever the exit code, when a
+    plain KeyboardInterrupt once left code run by a string `exec` (dataclasses build their methods
+    so, while LibCST is imported). A subclass is not "plain", so 130 stays 130."""
+
+
+class _CtrlC:
+    """lrlint's SIGINT handler while a command runs, remembering that Ctrl-C was pressed: Python
+    3.11 wraps an exception raised in `__set_name__` (a class being built, as an import runs) in a
+    RuntimeError, and that one still means the user interrupted."""
+
+    def __init__(self) -> None:
+        self.pressed = False
+
+    def __call__(self, signum: int, frame: object) -> NoReturn:
+        self.pressed = True
+        raise _Interrupted
+
+    def explains(self, error: BaseException) -> bool:
+        return isinstance(error, KeyboardInterrupt) or (self.pressed and isinstance(error, Exception))
+
+
 class _Commands(click.Group):
     """Ctrl-C ends the run with 130 and one line, not click's "Aborted!" and exit 1 (the findings code)."""
 
     def invoke(self, ctx: click.Context) -> object:
+        ctrl_c = _CtrlC()
+        ours = threading.current_thread() is threading.main_thread() and (
+            signal.getsignal(signal.SIGINT) is signal.default_int_handler
+        )
+        if ours:
+            signal.signal(signal.SIGINT, ctrl_c)
         try:
             return super().invoke(ctx)
-        except KeyboardInterrupt:
+        except BaseException as error:
+            if not ctrl_c.explains(error):
+                raise
             click.echo("lrlint: interrupted", err=True)
             sys.exit(EXIT_INTERRUPTED)
+        finally:
+            if ours:
+                signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 @click.group(cls=_Commands, context_settings={"help_option_names": ["-h", "--help"]})

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import signal
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -24,6 +25,7 @@ from lrlint.sources import content_digest
 
 if TYPE_CHECKING:
     import multiprocessing.pool
+    import multiprocessing.process
 
     from lrlint.linter import Linter
 
@@ -33,6 +35,7 @@ R = TypeVar("R")
 # Below these, starting workers (~0.1 s) costs more than it saves.
 _PARALLEL_MIN_BYTES = 64 * 1024  # of code to analyse
 _PARALLEL_MIN_READS = 256  # files to read and scan
+_STOP_GRACE_SECONDS = 3.0  # for busy workers to stop after an error or Ctrl-C, before they are killed
 
 
 @dataclass
@@ -139,13 +142,18 @@ class _Workers:
         self._settings = settings
         self._debug = debug
         self._pool: multiprocessing.pool.Pool | None = None
+        self._processes: list[multiprocessing.process.BaseProcess] = []  # the pool's workers
 
     def __enter__(self) -> _Workers:
         return self
 
-    def __exit__(self, *exc_info: object) -> None:
-        if self._pool is not None:
-            self._pool.terminate()
+    def __exit__(self, exc_type: type[BaseException] | None, *exc_info: object) -> None:
+        if self._pool is None:
+            return
+        if exc_type is None:
+            self._pool.terminate()  # every result is in: the workers wait for work, holding nothing
+        else:
+            _stop_mid_work(self._pool, self._processes)
 
     def map(self, function: Callable[[T], R], items: list[T], parallel_from: int) -> list[R]:
         """`function` over `items` in order: in the workers when there are at least `parallel_from`."""
@@ -162,9 +170,26 @@ class _Workers:
 
             methods = multiprocessing.get_all_start_methods()
             context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
+            before = set(multiprocessing.active_children())
             with _ctrl_c_held():
                 self._pool = context.Pool(self.jobs, initializer=_start_worker, initargs=(self._settings, self._debug))
+            self._processes = [child for child in multiprocessing.active_children() if child not in before]
         return self._pool
+
+
+def _stop_mid_work(pool: multiprocessing.pool.Pool, processes: list[multiprocessing.process.BaseProcess]) -> None:
+    """Stop the pool after an error or a Ctrl-C, when workers may be busy: within seconds.
+
+    `Pool.terminate()` can wait forever when it stops workers that are still reading tasks or
+    writing results (it takes their pipes' locks, and a result may not fit the pipe it waits on).
+    After a grace period the workers are killed and the stuck helper thread is left behind: it is
+    a daemon, so the process still exits."""
+    stopping = threading.Thread(target=pool.terminate, name="lrlint-stop-workers", daemon=True)
+    stopping.start()
+    stopping.join(_STOP_GRACE_SECONDS)
+    if stopping.is_alive():
+        for process in processes:
+            process.kill()
 
 
 @contextmanager

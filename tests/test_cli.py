@@ -7,12 +7,14 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
+from lrlint import engine
 from lrlint.catalog import newest_torch
 from lrlint.cli import main
 from lrlint.rules import ALL_RULES
@@ -364,9 +366,58 @@ def test_ctrl_c_in_a_real_run_leaves_no_worker_tracebacks(tmp_path: Path) -> Non
     )
     time.sleep(3)  # the workers are linting
     os.killpg(process.pid, signal.SIGINT)  # as a terminal's Ctrl-C: to every process of the group
-    _, stderr = process.communicate(timeout=60)
+    try:
+        _, stderr = process.communicate(timeout=60)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        pytest.fail(f"lrlint still ran 60 s after Ctrl-C; it had written: {process.communicate()[1]!r}")
     assert process.returncode == 130
     assert "Traceback" not in stderr and "ForkPoolWorker" not in stderr
+
+
+CTRL_C_IN_A_STRING_EXEC = 'exec("os.kill(os.getpid(), signal.SIGINT)\\nfor _ in range(10**7): pass")'
+CTRL_C_WHILE_A_CLASS_IS_BUILT = """
+class Field:
+    def __set_name__(self, owner, name):
+        os.kill(os.getpid(), signal.SIGINT)
+        for _ in range(10**7):
+            pass
+class Node:
+    field = Field()
+"""
+
+
+@pytest.mark.parametrize("interrupted", [CTRL_C_IN_A_STRING_EXEC, CTRL_C_WHILE_A_CLASS_IS_BUILT])
+def test_ctrl_c_during_an_import_still_exits_130(tmp_path: Path, interrupted: str) -> None:
+    # As Ctrl-C while LibCST is imported: its dataclasses exec strings, its classes set names.
+    (tmp_path / "interrupted_run.py").write_text(
+        "import os, signal, textwrap\nfrom lrlint import api\nfrom lrlint.cli import main\n"
+        f"def check(*args):\n    exec(textwrap.dedent({interrupted!r}), globals())\n"
+        "api.check = check\nmain(['check', '.'])\n"
+    )
+    done = subprocess.run(  # under -m, as `python -m lrlint`: CPython's exit differs from a script's
+        [sys.executable, "-m", "interrupted_run"], cwd=tmp_path, capture_output=True, text=True, check=False
+    )
+    assert (done.returncode, done.stderr) == (130, "lrlint: interrupted\n")
+
+
+def test_workers_that_will_not_stop_are_killed(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(engine, "_STOP_GRACE_SECONDS", 0.1)
+    never = threading.Event()
+
+    class StuckPool:  # as Pool.terminate() waiting on a pipe lock that a busy worker holds
+        def terminate(self) -> None:
+            never.wait()
+
+    killed = []
+
+    class Worker:
+        def kill(self) -> None:
+            killed.append(self)
+
+    workers = [Worker(), Worker()]
+    engine._stop_mid_work(StuckPool(), workers)  # type: ignore[arg-type]
+    assert killed == workers
 
 
 def test_rule_is_found_by_its_name_too() -> None:
