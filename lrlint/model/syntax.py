@@ -372,10 +372,23 @@ class _ExpressionScanner:
             self.contained.append(cast("cst.ListComp | cst.SetComp | cst.GeneratorExp", node).elt)
         elif kind is cst.DictComp:
             self.contained.append(cast(cst.DictComp, node).value)
+        elif kind is cst.Attribute and cast(cst.Attribute, node).attr.value == "step":
+            # `scheduler.step` handed on uncalled (a hook, a callback list): whoever holds it steps it.
+            self.contained.append(cast(cst.Attribute, node).value)
+        if kind is cst.Call:
+            self._scan_call(cast(cst.Call, node))
+            self.calls.append(cast(cst.Call, node))
+            return
         for child in child_nodes(node):
             self.scan(child)
-        if kind is cst.Call:
-            self.calls.append(cast(cst.Call, node))
+
+    def _scan_call(self, call: cst.Call) -> None:
+        func = call.func
+        for child in child_nodes(call):
+            if child is func and type(func) is cst.Attribute and func.attr.value == "step":
+                self.scan(func.value)  # `x.step()` calls the method: no bound method handed on
+            else:
+                self.scan(child)
 
 
 class _Builder:

@@ -19,7 +19,8 @@ class SchedulerNeverStepped(Rule):
 
     Not reported when the object escapes: returned (Lightning's `configure_optimizers`), stored
     on `self` or in a container, or passed to code lrlint cannot see (a `Trainer`,
-    `accelerator.prepare`); nor when a scheduler that is stepped holds it (`SequentialLR`, a
+    `accelerator.prepare`), its bound `step` included (`trainer.register_op("post_optim",
+    scheduler.step)`: the trainer calls it); nor when a scheduler that is stepped holds it (`SequentialLR`, a
     project's warmup scheduler given it as `after_scheduler`); nor when it is built inside `with
     pytest.raises(...)` or `self.assertRaises(...)`: a test that the constructor rejects its arguments.
 
@@ -46,6 +47,17 @@ for epoch in range(90):
     for batch in loader:
         optimizer.step()
     scheduler.step()
+""",
+        """
+import torch
+from torch.optim.lr_scheduler import CosineAnnealingLR
+
+
+def make_trainer(cfg, loss_module, trainer):
+    optimizer = torch.optim.Adam(loss_module.parameters(), lr=cfg.lr)
+    scheduler = CosineAnnealingLR(optimizer, T_max=cfg.total_frames // cfg.frames_per_batch)
+    trainer.register_op("post_optim", scheduler.step)  # the trainer calls the bound method
+    return trainer
 """,
         """
 import torch
