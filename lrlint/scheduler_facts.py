@@ -105,6 +105,10 @@ def _reachable_milestones(v: object) -> bool:
     return not isinstance(v, list) or all(not isinstance(x, float) or x.is_integer() for x in v)
 
 
+def _after_the_start(v: object) -> bool:
+    return not isinstance(v, list) or all(not _number(x) or x > 0 for x in v)
+
+
 def _one_of(*allowed: str) -> Callable[[object], bool]:
     return lambda v: not isinstance(v, str) or v in allowed
 
@@ -141,6 +145,12 @@ TORCH_SCHEDULERS: dict[str, SchedulerFacts] = {
                 _reachable_milestones,
                 "a milestone that is not a whole number is never reached: MultiStepLR cuts the LR when its step "
                 "count equals a milestone, so that cut never happens; round it (`int(0.75 * epochs)`)",
+            ),
+            ValueCheck(
+                "milestones",
+                _after_the_start,
+                "a milestone at 0 is no cut later in the run: MultiStepLR applies it as it is built, so the run "
+                "never trains at the optimizer's lr (one below 0 never comes); drop it, or set the lr you mean",
             ),
             ValueCheck("gamma", _decay, _DECAY),
         ),

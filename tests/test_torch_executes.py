@@ -6,7 +6,8 @@ For each `# expect:` marker the claim of the finding is checked against that rec
 
 - LR101: torch warns that `lr_scheduler.step()` ran before `optimizer.step()`, from that line;
 - LR201, LR202: the statement raises TypeError; LR203: ValueError/TypeError, or the LR grows, or
-  (out-of-order milestones) torch drops the LR at the sorted milestones;
+  (out-of-order milestones) torch drops the LR at the sorted milestones (a milestone at 0: below
+  the lr set from the first step);
 - LR301: TypeError without the metric; given the epoch, the LR is cut again and again;
 - LR102: stepped every batch, within the first epoch the LR gets where the whole run should end;
 - LR103: stepped once per epoch, the LR covers less than half of the schedule it was sized for;
@@ -558,10 +559,15 @@ def grows(lrs: list[float]) -> bool:
 
 def confirm_milestones(scheduler: dict[str, Any], lrs: list[float], message: str) -> None:
     """The finding says torch sorts out-of-order milestones, or never reaches one that is not a whole
-    number: the LR drops at each whole milestone, in increasing order, and nowhere else."""
+    number: the LR drops at each whole milestone, in increasing order, and nowhere else; or that it
+    applies a milestone at 0 as it is built: the first step already trains below the lr set."""
     given = scheduler["milestones"]
     # lrs[i] is the rate after step i + 1: a drop between lrs[i] and lrs[i + 1] happens at step i + 2.
     drops = [i + 2 for i, (before, after) in enumerate(itertools.pairwise(lrs)) if after < before]
+    if "milestone at 0" in message:
+        assert 0 in given and 1 not in given, given
+        assert lrs[0] < scheduler["base_lrs"][0] * (1 - 1e-9), f"the first step trains at the lr set: {lrs[0]}"
+        return
     if "out of order" in message:
         assert given != sorted(given), f"torch holds the milestones in order: {given}"
     else:

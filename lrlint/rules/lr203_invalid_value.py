@@ -30,7 +30,8 @@ class InvalidValue(Rule):
     Checked on literals and module constants: non-positive sizes (`StepLR(step_size=0)` divides
     by zero at the first step), a `gamma` above 1 on StepLR or MultiStepLR (the learning rate
     grows; ExponentialLR may grow on purpose, in an LR range test), unsorted `milestones`, a
-    MultiStepLR milestone that is not a whole number (`0.75 * epochs` with 30 epochs is 22.5: the
+    MultiStepLR milestone at 0 (applied as the scheduler is built: `milestones=[0, 150, 200]`
+    never trains at the optimizer's lr) or one that is not a whole number (`0.75 * epochs` with 30 epochs is 22.5: the
     step count never equals it, so that cut never happens),
     factors outside the range torch accepts (`LinearLR(start_factor=0)`,
     `ReduceLROnPlateau(factor=1.0)`: ValueError), misspelled modes (`anneal_strategy="cosine"`),
@@ -86,6 +87,7 @@ c = lr_scheduler.LinearLR(opt, start_factor=0)  # expect: LR203
 d = lr_scheduler.OneCycleLR(opt, max_lr=0.1, total_steps=100, anneal_strategy="cosine")  # expect: LR203
 epochs = 30
 e = lr_scheduler.MultiStepLR(opt, milestones=[0.5 * epochs, 0.75 * epochs])  # expect: LR203
+f = lr_scheduler.MultiStepLR(opt, milestones=[0, 150, 200], gamma=0.1)  # expect: LR203
 """,
         """
 from torch.optim.lr_scheduler import StepLR, SequentialLR, LinearLR, CosineAnnealingLR
