@@ -1,6 +1,6 @@
 """The real-code corpus: public training code that every finding of lrlint is reviewed on.
 
-corpus/projects.toml lists PyPI sdists pinned by version and sha256; corpus/reviewed.toml lists
+corpus/projects.toml lists PyPI sdists (wheels where a project publishes none) pinned by version and sha256; corpus/reviewed.toml lists
 the findings reviewed as true, each with its reason. `check` lints the whole corpus and fails
 on any finding that is not on that list (a false alarm until someone reviews it) and on any
 reviewed finding that is no longer reported (a lost true finding).
@@ -80,10 +80,12 @@ def fetch(project: Project, root: Path) -> str:
 
 
 def _extract_sources(payload: bytes, url: str, target: Path) -> int:
-    """Write the archive's .py and .ipynb members under `target`, without their top folder."""
+    """Write the archive's .py and .ipynb members under `target`: an sdist's without its one top
+    folder (name-version/), a wheel's (for projects that publish no sdist) as they are."""
     kept = 0
+    top_folders = 0 if url.endswith(".whl") else 1
     for member_path, read in _members(payload, url):
-        parts = Path(member_path).parts[1:]  # sdists hold one top folder, name-version/
+        parts = Path(member_path).parts[top_folders:]
         if not parts or not member_path.endswith(KEPT_SUFFIXES) or ".." in parts:
             continue
         destination = target.joinpath(*parts)
@@ -94,7 +96,7 @@ def _extract_sources(payload: bytes, url: str, target: Path) -> int:
 
 
 def _members(payload: bytes, url: str):  # type: ignore[no-untyped-def]
-    if url.endswith(".zip"):
+    if url.endswith((".zip", ".whl")):
         archive = zipfile.ZipFile(io.BytesIO(payload))
         for info in archive.infolist():
             if not info.is_dir():
