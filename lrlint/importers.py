@@ -42,13 +42,14 @@ def importers(given: Iterable[Path], settings: Settings, transitive: bool = True
     if not targets:
         return []
     chosen = {path.resolve() for path in targets}
+    chosen_names = {path.name for path in chosen}  # resolving every file of the project costs more
     roots = sorted({project_root(path) for path in targets})
     candidates = [
         path
         for path in discover(
             [str(r) for r in roots], settings.exclude, settings.root, gitignore=settings.respect_gitignore
         ).files
-        if path.suffix == ".py" and path.resolve() not in chosen
+        if path.suffix == ".py" and not (path.name in chosen_names and path.resolve() in chosen)
     ]
     modules = [_Module(path, _read(path)) for path in candidates]
     files = ModuleFiles()
@@ -88,6 +89,8 @@ class _Wanted:
     def __init__(self, files: ModuleFiles, names: dict[Path, frozenset[str] | None]) -> None:
         self.files = files
         self.names = names
+        # What a module's text must contain to use one of them (see `_Module._may_name`).
+        self.mentions = frozenset(mention for target in names for mention in _mentions(target))
         self._named: dict[Path, dict[str, list[Path]]] = {}  # root -> dotted name -> modules
         self._below: dict[Path, dict[str, list[Path]]] = {}  # root -> dotted prefix -> modules below
 
@@ -138,6 +141,8 @@ class _Module:
 
     def imports_any(self, wanted: _Wanted) -> bool:
         """Some import of the module leads to a wanted module, through a name it passes on (if restricted)."""
+        if not any(mention in self.text for mention in wanted.mentions):
+            return False  # names none of them: its imports need not be read
         for imported in self.imports:
             for target in self._reached(imported, wanted):
                 names = wanted.names[target]
@@ -164,10 +169,12 @@ class _Module:
         return [target for root in roots for target in wanted.reached(imported, root) if self._may_name(target)]
 
     def _may_name(self, target: Path) -> bool:
-        """Using a module means writing its name (`engine`), or its package's or `from .` for an `__init__.py`."""
-        if target.name != "__init__.py":
-            return target.stem in self.text
-        return target.parent.name in self.text or "from ." in self.text
+        return any(mention in self.text for mention in _mentions(target))
+
+
+def _mentions(target: Path) -> tuple[str, ...]:
+    """Using a module means writing its name (`engine`), or its package's or `from .` for an `__init__.py`."""
+    return (target.stem,) if target.name != "__init__.py" else (target.parent.name, "from .")
 
 
 def _imports_of(text: str) -> Iterator[_Import]:
