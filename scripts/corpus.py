@@ -1,9 +1,10 @@
 """The real-code corpus: public training code that every finding of lrlint is reviewed on.
 
-corpus/projects.toml lists PyPI sdists (wheels where a project publishes none) pinned by version and sha256; corpus/reviewed.toml lists
-the findings reviewed as true, each with its reason. `check` lints the whole corpus and fails
-on any finding that is not on that list (a false alarm until someone reviews it) and on any
-reviewed finding that is no longer reported (a lost true finding).
+corpus/projects.toml lists PyPI sdists (wheels where a project publishes none) pinned by version
+and sha256; corpus/reviewed.toml lists the findings reviewed as true, each with its reason.
+`check` lints the whole corpus and fails on any finding that is not on that list (a false alarm
+until someone reviews it) and on any reviewed finding that is no longer reported (a lost true
+finding).
 
 Only the Python sources and notebooks of each sdist are kept, one folder per project:
 `<corpus dir>/<name>-<version>/...`. The corpus dir is `$LRLINT_CORPUS_DIR`, else
