@@ -25,7 +25,8 @@ class PlateauWithoutMetric(Rule):
     A ReduceLROnPlateau returned by a LightningModule's `configure_optimizers` without a
     `"monitor"` makes Lightning raise MisconfigurationException when fit starts: in its scheduler
     dict when it is returned in one (a `"monitor"` beside that dict is ignored), else beside it in
-    the optimizer dict; `lr_scheduler_step(self, scheduler, metric)` is
+    the optimizer dict, also when an option picks it among other schedulers (`elif
+    self.scheduler == "reduce":`: that option fails); `lr_scheduler_step(self, scheduler, metric)` is
     checked like any other step, with `scheduler` being what `configure_optimizers` returns.
 
     Fix: pass the validation metric: `scheduler.step(val_loss)`; in Lightning, return
@@ -69,6 +70,23 @@ class Model(pl.LightningModule):
     def configure_optimizers(self):
         optimizer = torch.optim.Adam(self.parameters(), lr=1e-3)
         return [optimizer], [torch.optim.lr_scheduler.ReduceLROnPlateau(optimizer)]  # expect: LR301
+""",
+        """
+import pytorch_lightning as pl
+from torch.optim import SGD
+from torch.optim.lr_scheduler import CosineAnnealingLR, ReduceLROnPlateau
+
+
+class LinearEval(pl.LightningModule):
+    def configure_optimizers(self):
+        optimizer = SGD(self.classifier.parameters(), lr=self.lr, momentum=0.9)
+        if self.scheduler == "cosine":
+            scheduler = CosineAnnealingLR(optimizer, self.max_epochs)
+        elif self.scheduler == "reduce":
+            scheduler = ReduceLROnPlateau(optimizer)
+        else:
+            raise ValueError(f"{self.scheduler} not in (cosine, reduce)")
+        return [optimizer], [scheduler]  # expect: LR301
 """,
         """
 import torch
@@ -154,25 +172,31 @@ for epoch in range(10):
 
 
 def _lightning_without_monitor(model: TrainingModel) -> Iterator[Report]:
-    """A ReduceLROnPlateau returned to Lightning (automatic optimisation) without the metric to monitor."""
+    """A ReduceLROnPlateau returned to Lightning (automatic optimisation) without the metric to monitor,
+    also when it is one of the schedulers an option picks (`elif self.scheduler == "reduce":`)."""
     for setup in model.lightning_modules:
         if not setup.automatic:
             continue
         for config in setup.configuration.schedulers:
             schedulers = model.configured_schedulers(config)
-            plateau = schedulers and all(s.spec is not None and s.spec.is_plateau for s in schedulers)
-            if plateau and not config.ignored and config.monitor is None and config.ignored_monitor is not None:
+            plateaus = model.ordered(frozenset(s for s in schedulers if s.spec is not None and s.spec.is_plateau))
+            if not plateaus or config.ignored or config.monitor is not None:
+                continue
+            picked = (
+                "" if len(plateaus) == len(schedulers) else f" when the code picks it ({model.where(plateaus[0].call)})"
+            )
+            if config.ignored_monitor is not None:
                 yield Report(
                     config.scheduler,
-                    f'ReduceLROnPlateau is returned in a scheduler dict without a "monitor": Lightning ignores '
-                    f'the "monitor" beside it ({model.where(config.ignored_monitor)}), which counts only for a '
-                    "bare scheduler, and raises MisconfigurationException when fit starts; move "
+                    f'ReduceLROnPlateau is returned in a scheduler dict without a "monitor"{picked}: Lightning '
+                    f'ignores the "monitor" beside it ({model.where(config.ignored_monitor)}), which counts only '
+                    "for a bare scheduler, and raises MisconfigurationException when fit starts; move "
                     f'"monitor": {model.code(config.ignored_monitor)} into the scheduler dict',
                 )
-            elif plateau and not config.ignored and config.monitor is None:
+            else:
                 yield Report(
                     config.scheduler,
-                    'ReduceLROnPlateau is returned to Lightning without a "monitor": Lightning raises '
+                    f'ReduceLROnPlateau is returned to Lightning without a "monitor"{picked}: Lightning raises '
                     "MisconfigurationException when fit starts; return "
                     '{"scheduler": scheduler, "monitor": "val_loss"} with the metric you log',
                 )
