@@ -45,6 +45,7 @@ class SchedulerSpec:
     parameters: tuple[Parameter, ...]
     native_cadence: Cadence
     size_parameters: tuple[SizeParameter, ...]
+    names: tuple[str, ...] = ()  # a factory that builds by name (`get_scheduler`): the names it accepts
 
     @property
     def accepts_var_keyword(self) -> bool:
@@ -112,10 +113,16 @@ def scheduler_specs() -> dict[str, SchedulerSpec]:
         short_name = qualified_name.rsplit(".", 1)[1]
         parameters = tuple(Parameter(p["name"], p["kind"], "default" in p, p.get("default")) for p in entry["params"])
         cadence, sizes = _native_cadence(short_name, entry["kind"], entry["returns"], parameters)
+        names = tuple(entry.get("names", ()))
         specs[short_name] = SchedulerSpec(
-            qualified_name, short_name, entry["kind"], entry["returns"], parameters, cadence, sizes
+            qualified_name, short_name, entry["kind"], entry["returns"], parameters, cadence, sizes, names
         )
     return specs
+
+
+@lru_cache(maxsize=1)
+def transformers_version_of_signatures() -> str:
+    return str(_load_json("signatures.json")["generated_from"].get("transformers", "?"))
 
 
 @lru_cache(maxsize=1)

@@ -79,6 +79,10 @@ def transformers_factories() -> dict[str, dict[str, Any]]:
             "returns": TRANSFORMERS_RETURNS.get(name, "LambdaLR"),
             "params": describe_parameters(obj),
         }
+    # The names `get_scheduler(name, ...)` accepts: `SchedulerType(name)` raises ValueError on others.
+    from transformers.trainer_utils import SchedulerType
+
+    found["transformers.optimization.get_scheduler"]["names"] = sorted(member.value for member in SchedulerType)
     return found
 
 

@@ -5,6 +5,7 @@ did with its schedulers must match the `# expect:` markers inside the class:
 - LR104: some scheduler it returned is never stepped; LR102: one is stepped every batch; LR103:
   once per epoch; LR105: twice per epoch; LR101: torch warns about the order; LR301: fit fails
   (Lightning's MisconfigurationException, or torch's TypeError from a plateau without metric);
+  LR203: fit fails with Lightning's MisconfigurationException (an "interval" it rejects);
   LR304: the optimizer ends at a rate its scheduler alone would not give;
 - no marker: fit completes without an error or Lightning's "unsupported keys" warning, and every
   scheduler is stepped.
@@ -202,6 +203,9 @@ def test_lightning_does_what_the_markers_say(module: Module) -> None:
     counts = [run.steps[id(s)] for s in run.schedulers]
     if "LR301" in expected:
         assert run.error is not None and type(run.error).__name__ in ("MisconfigurationException", "TypeError")
+        return
+    if "LR203" in expected:  # an "interval" Lightning rejects
+        assert run.error is not None and type(run.error).__name__ == "MisconfigurationException", repr(run.error)
         return
     assert run.error is None, repr(run.error)
     if "LR104" in expected:

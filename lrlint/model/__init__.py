@@ -22,6 +22,7 @@ from lrlint.catalog import (
     newest_torch,
     scheduler_spec,
     torch_version_of_signatures,
+    transformers_version_of_signatures,
     version_tuple,
 )
 from lrlint.model import accelerate, deepspeed, hf_trainer, ignite, lightning
@@ -117,6 +118,7 @@ __all__ = [
     "ordinal",
     "positional_values",
     "torch_version_of_signatures",
+    "transformers_version_of_signatures",
     "version_tuple",
     "walk",
 ]

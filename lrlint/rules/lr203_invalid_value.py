@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import difflib
 from collections.abc import Iterator
 from typing import TypeGuard
 
@@ -14,9 +15,12 @@ from lrlint.model import (
     WindowedScheduler,
     bind_arguments,
     is_known,
+    transformers_version_of_signatures,
     windowed_schedulers,
 )
 from lrlint.rules.base import Report, Rule
+
+_LIGHTNING_INTERVALS = ("step", "epoch")
 
 
 def _number(value: object) -> TypeGuard[int | float]:
@@ -37,6 +41,12 @@ class InvalidValue(Rule):
     `ReduceLROnPlateau(factor=1.0)`: ValueError), misspelled modes (`anneal_strategy="cosine"`),
     a SequentialLR whose `milestones` are not one fewer than its schedulers, and positional
     arguments that look swapped (`StepLR(opt, 0.1, 30)` sets step_size=0.1 and gamma=30).
+
+    A scheduler name that `transformers.get_scheduler` does not know (`"cosine_warmup"`): it
+    raises ValueError.
+
+    In a LightningModule's scheduler dict, an `"interval"` other than `"step"` or `"epoch"`
+    (`"steps"`, `"batch"`): Lightning raises MisconfigurationException when fit starts.
 
     In OpenMMLab configs (mmengine's `param_scheduler`), a MultiStepLR milestone or a StepLR
     `step_size` at or beyond the scheduler's window: mmengine steps it only while
@@ -61,6 +71,11 @@ d = lr_scheduler.StepLR(opt, step_size=cfg.step, gamma=cfg.gamma)
 epochs = 30
 e = lr_scheduler.MultiStepLR(opt, milestones=[int(0.5 * epochs), int(0.75 * epochs)])
 f = lr_scheduler.MultiStepLR(opt, milestones=[0.5 * 40, 0.75 * 40])  # 20.0 and 30.0: reached
+""",
+        """
+from transformers import get_scheduler
+warm_cosine = get_scheduler("cosine_with_min_lr", optimizer, num_warmup_steps=500, num_training_steps=10_000)
+chosen = get_scheduler(args.lr_scheduler_type, optimizer, num_warmup_steps=500, num_training_steps=10_000)
 """,
         """
 train_cfg = dict(type="EpochBasedTrainLoop", max_epochs=36, val_interval=1)
@@ -90,6 +105,22 @@ e = lr_scheduler.MultiStepLR(opt, milestones=[0.5 * epochs, 0.75 * epochs])  # e
 f = lr_scheduler.MultiStepLR(opt, milestones=[0, 150, 200], gamma=0.1)  # expect: LR203
 """,
         """
+from transformers import get_scheduler
+scheduler = get_scheduler("cosine_warmup", optimizer, num_warmup_steps=500, num_training_steps=10_000)  # expect: LR203
+""",
+        """
+import lightning as L
+import torch
+
+
+class Model(L.LightningModule):
+    def configure_optimizers(self):
+        optimizer = torch.optim.AdamW(self.parameters(), lr=1e-3)
+        steps = self.trainer.estimated_stepping_batches
+        scheduler = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=1e-3, total_steps=steps)
+        return {"optimizer": optimizer, "lr_scheduler": {"scheduler": scheduler, "interval": "steps"}}  # expect: LR203
+""",
+        """
 from torch.optim.lr_scheduler import StepLR, SequentialLR, LinearLR, CosineAnnealingLR
 swapped = StepLR(optimizer, 0.1, 30)  # expect: LR203
 warm, cos = LinearLR(optimizer, 0.1), CosineAnnealingLR(optimizer, 95)
@@ -99,6 +130,8 @@ phases = SequentialLR(optimizer, schedulers=[warm, cos], milestones=[5, 50])  # 
 
     def check(self, model: TrainingModel) -> Iterator[Report]:
         for call, spec in model.constructor_calls():
+            if spec.names:
+                yield from _unknown_name(model, call, spec)
             if spec.kind != "class":
                 continue
             bound = bind_arguments(call, spec)
@@ -111,6 +144,41 @@ phases = SequentialLR(optimizer, schedulers=[warm, cos], milestones=[5, 50])  # 
                 yield from _sequential_milestones(bound)
         for config in windowed_schedulers(call for call, _ in model.calls()):
             yield from _outside_the_window(model, config)
+        yield from _lightning_intervals(model)
+
+
+def _unknown_name(model: TrainingModel, call: cst.Call, spec: SchedulerSpec) -> Iterator[Report]:
+    """`get_scheduler("cosine_warmup", ...)`: a name the factory does not know."""
+    arg = bind_arguments(call, spec).values.get("name")
+    value = model.values.value(arg.value) if arg is not None else None
+    if arg is None or not isinstance(value, str) or value in spec.names:
+        return
+    meant = difflib.get_close_matches(value.lower(), spec.names, n=1, cutoff=0.6)
+    advice = f'did you mean "{meant[0]}"?' if meant else f"it knows {', '.join(spec.names)}"
+    yield Report(
+        arg,
+        f'{spec.short_name}("{value}"): transformers (up to {transformers_version_of_signatures()}) has no '
+        f"scheduler of that name and raises ValueError; {advice}",
+    )
+
+
+def _lightning_intervals(model: TrainingModel) -> Iterator[Report]:
+    """An `"interval"` of a scheduler dict that Lightning (automatic optimisation) rejects."""
+    for setup in model.lightning_modules:
+        if not setup.automatic:
+            continue  # under manual optimisation Lightning warns that it ignores the key
+        for config in setup.configuration.schedulers:
+            value = model.values.value(config.interval_node) if config.interval_node is not None else None
+            if config.ignored or not isinstance(value, str) or value in _LIGHTNING_INTERVALS:
+                continue
+            meant = difflib.get_close_matches(value.lower(), _LIGHTNING_INTERVALS, n=1, cutoff=0.5)
+            advice = f'did you mean "{meant[0]}"?' if meant else 'use "step" or "epoch"'
+            assert config.interval_node is not None
+            yield Report(
+                config.interval_node,
+                f'"interval": "{value}" is neither "step" nor "epoch": Lightning raises MisconfigurationException '
+                f"when fit starts; {advice}",
+            )
 
 
 def _range_checks(model: TrainingModel, spec: SchedulerSpec, bound: BoundArguments) -> Iterator[Report]:
