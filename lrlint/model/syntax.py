@@ -657,12 +657,27 @@ class _Builder:
 
 
 def _isinstance_test(test: cst.BaseExpression) -> tuple[cst.BaseExpression, cst.BaseExpression] | None:
-    """`isinstance(x, T)`: (x, T)."""
-    if not (isinstance(test, cst.Call) and isinstance(test.func, cst.Name) and test.func.value == "isinstance"):
+    """`isinstance(x, T)`, and `issubclass(x.__class__, T)` or `issubclass(type(x), T)` that mean
+    the same: (x, T)."""
+    if not (isinstance(test, cst.Call) and isinstance(test.func, cst.Name)):
         return None
     if len(test.args) != 2 or any(arg.keyword is not None or arg.star for arg in test.args):
         return None
-    return test.args[0].value, test.args[1].value
+    tested, classes = test.args[0].value, test.args[1].value
+    if test.func.value == "isinstance":
+        return tested, classes
+    of = _class_of(tested) if test.func.value == "issubclass" else None
+    return (of, classes) if of is not None else None
+
+
+def _class_of(expr: cst.BaseExpression) -> cst.BaseExpression | None:
+    """`x.__class__` or `type(x)`: x."""
+    if isinstance(expr, cst.Attribute) and expr.attr.value == "__class__":
+        return expr.value
+    if isinstance(expr, cst.Call) and isinstance(expr.func, cst.Name) and expr.func.value == "type":
+        alone = len(expr.args) == 1 and expr.args[0].keyword is None and not expr.args[0].star
+        return expr.args[0].value if alone else None
+    return None
 
 
 def class_test(guard: Guard) -> tuple[cst.BaseExpression, cst.BaseExpression, bool] | None:
@@ -679,18 +694,16 @@ def class_test(guard: Guard) -> tuple[cst.BaseExpression, cst.BaseExpression, bo
 
 
 def _type_comparison(test: cst.BaseExpression) -> tuple[cst.BaseExpression, cst.BaseExpression, bool] | None:
-    """`type(x) == T` / `type(x) is T` (True) or `type(x) != T` / `type(x) is not T` (False): (x, T, _)."""
+    """`type(x) == T` / `x.__class__ is T` (True) or `type(x) != T` / `type(x) is not T` (False): (x, T, _)."""
     if not (isinstance(test, cst.Comparison) and len(test.comparisons) == 1):
         return None
-    left, target = test.left, test.comparisons[0]
-    if not (isinstance(left, cst.Call) and isinstance(left.func, cst.Name) and left.func.value == "type"):
-        return None
-    if len(left.args) != 1 or left.args[0].keyword is not None or left.args[0].star:
+    tested, target = _class_of(test.left), test.comparisons[0]
+    if tested is None:
         return None
     if isinstance(target.operator, (cst.Equal, cst.Is)):
-        return left.args[0].value, target.comparator, True
+        return tested, target.comparator, True
     if isinstance(target.operator, (cst.NotEqual, cst.IsNot)):
-        return left.args[0].value, target.comparator, False
+        return tested, target.comparator, False
     return None
 
 

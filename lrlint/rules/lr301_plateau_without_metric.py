@@ -60,6 +60,22 @@ for epoch in range(50):
         epoch_loss += loss.item()
     plateau.step(epoch_loss)  # a metric gathered per epoch, not the epoch number
 """,
+        """
+import torch
+from torch.optim.lr_scheduler import ReduceLROnPlateau, _LRScheduler
+
+
+class Trainer:
+    def __init__(self, network):
+        self.optimizer = torch.optim.Adam(network.parameters(), lr=3e-4)
+        self.lr_scheduler = ReduceLROnPlateau(self.optimizer, mode="min", factor=0.2)
+
+    def load_checkpoint(self, checkpoint):
+        self.epoch = checkpoint["epoch"]
+        self.lr_scheduler.load_state_dict(checkpoint["lr_scheduler_state_dict"])
+        if issubclass(self.lr_scheduler.__class__, _LRScheduler):  # not the plateau
+            self.lr_scheduler.step(self.epoch)
+""",
     )
     INVALID = (
         """
