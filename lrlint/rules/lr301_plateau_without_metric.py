@@ -76,6 +76,25 @@ class Trainer:
         if issubclass(self.lr_scheduler.__class__, _LRScheduler):  # not the plateau
             self.lr_scheduler.step(self.epoch)
 """,
+        """
+import lightning.pytorch as pl
+from torch import optim
+
+
+def build_scheduler(name, optimizer):
+    if name == "plateau":
+        return optim.lr_scheduler.ReduceLROnPlateau(optimizer, patience=10)
+    return optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=100)
+
+
+class Model(pl.LightningModule):
+    def configure_optimizers(self):
+        optimizer = optim.SGD(self.parameters(), lr=0.1)
+        scheduler = build_scheduler(self.scheduler, optimizer)
+        if self.scheduler == "plateau":
+            return {"optimizer": optimizer, "lr_scheduler": scheduler, "monitor": "val_loss"}
+        return [optimizer], [scheduler]  # the plateau takes the return above
+""",
     )
     INVALID = (
         """
@@ -193,10 +212,17 @@ def _lightning_without_monitor(model: TrainingModel) -> Iterator[Report]:
     for setup in model.lightning_modules:
         if not setup.automatic:
             continue
-        for config in setup.configuration.schedulers:
+        configs = setup.configuration.schedulers
+        # A return that gives a monitor: the module may route the plateau there (`if self.scheduler
+        # == "plateau": return {..., "monitor": "val_loss"}`), and one that picks among schedulers
+        # need not be the plateau's.
+        monitors_one = any(c.monitor is not None or c.ignored_monitor is not None for c in configs)
+        for config in configs:
             schedulers = model.configured_schedulers(config)
             plateaus = model.ordered(frozenset(s for s in schedulers if s.spec is not None and s.spec.is_plateau))
             if not plateaus or config.ignored or config.monitor is not None:
+                continue
+            if len(plateaus) < len(schedulers) and monitors_one:
                 continue
             picked = (
                 "" if len(plateaus) == len(schedulers) else f" when the code picks it ({model.where(plateaus[0].call)})"
