@@ -387,6 +387,7 @@ MUST_COMPARE = frozenset(
         "hf_linear_warmup_clean",
         "hf_warmup_per_epoch",
         "last_batch_guard_clean",
+        "milestone_at_zero",
         "milestones_beyond_run",
         "never_stepped_sequential_children_clean",
         "noqa_suppressed",
