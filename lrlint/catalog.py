@@ -121,13 +121,17 @@ def scheduler_specs() -> dict[str, SchedulerSpec]:
 
 
 @lru_cache(maxsize=1)
+def _signatures_generated_from() -> dict[str, str]:
+    """The versions of torch (and transformers) the shipped signatures were read from."""
+    return dict(_load_json("signatures.json")["generated_from"])
+
+
 def transformers_version_of_signatures() -> str:
-    return str(_load_json("signatures.json")["generated_from"].get("transformers", "?"))
+    return _signatures_generated_from().get("transformers", "?")
 
 
-@lru_cache(maxsize=1)
 def torch_version_of_signatures() -> str:
-    return str(_load_json("signatures.json")["generated_from"]["torch"])
+    return _signatures_generated_from()["torch"]
 
 
 def version_tuple(version: str) -> tuple[int, int]:

@@ -150,16 +150,16 @@ phases = SequentialLR(optimizer, schedulers=[warm, cos], milestones=[5, 50])  # 
 def _unknown_name(model: TrainingModel, call: cst.Call, spec: SchedulerSpec) -> Iterator[Report]:
     """`get_scheduler("cosine_warmup", ...)`: a name the factory does not know."""
     arg = bind_arguments(call, spec).values.get("name")
-    value = model.values.value(arg.value) if arg is not None else None
-    if arg is None or not isinstance(value, str) or value in spec.names:
+    if arg is None:
         return
-    meant = difflib.get_close_matches(value.lower(), spec.names, n=1, cutoff=0.6)
-    advice = f'did you mean "{meant[0]}"?' if meant else f"it knows {', '.join(spec.names)}"
-    yield Report(
-        arg,
-        f'{spec.short_name}("{value}"): transformers (up to {transformers_version_of_signatures()}) has no '
-        f"scheduler of that name and raises ValueError; {advice}",
-    )
+    value = model.values.value(arg.value)
+    if isinstance(value, str) and value not in spec.names:
+        hint = _did_you_mean(value, spec.names, 0.6, f"it knows {', '.join(spec.names)}")
+        yield Report(
+            arg,
+            f'{spec.short_name}("{value}"): transformers (up to {transformers_version_of_signatures()}) has no '
+            f"scheduler of that name and raises ValueError; {hint}",
+        )
 
 
 def _lightning_intervals(model: TrainingModel) -> Iterator[Report]:
@@ -168,17 +168,22 @@ def _lightning_intervals(model: TrainingModel) -> Iterator[Report]:
         if not setup.automatic:
             continue  # under manual optimisation Lightning warns that it ignores the key
         for config in setup.configuration.schedulers:
-            value = model.values.value(config.interval_node) if config.interval_node is not None else None
-            if config.ignored or not isinstance(value, str) or value in _LIGHTNING_INTERVALS:
+            node = config.interval_node
+            if node is None or config.ignored:
                 continue
-            meant = difflib.get_close_matches(value.lower(), _LIGHTNING_INTERVALS, n=1, cutoff=0.5)
-            advice = f'did you mean "{meant[0]}"?' if meant else 'use "step" or "epoch"'
-            assert config.interval_node is not None
-            yield Report(
-                config.interval_node,
-                f'"interval": "{value}" is neither "step" nor "epoch": Lightning raises MisconfigurationException '
-                f"when fit starts; {advice}",
-            )
+            value = model.values.value(node)
+            if isinstance(value, str) and value not in _LIGHTNING_INTERVALS:
+                hint = _did_you_mean(value, _LIGHTNING_INTERVALS, 0.5, 'use "step" or "epoch"')
+                yield Report(
+                    node,
+                    f'"interval": "{value}" is neither "step" nor "epoch": Lightning raises '
+                    f"MisconfigurationException when fit starts; {hint}",
+                )
+
+
+def _did_you_mean(value: str, known: tuple[str, ...], cutoff: float, otherwise: str) -> str:
+    meant = difflib.get_close_matches(value.lower(), known, n=1, cutoff=cutoff)
+    return f'did you mean "{meant[0]}"?' if meant else otherwise
 
 
 def _range_checks(model: TrainingModel, spec: SchedulerSpec, bound: BoundArguments) -> Iterator[Report]:
